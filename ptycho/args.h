@@ -1,0 +1,43 @@
+/* args.h - command-line options from a table, for every subcommand.
+ *
+ * Accepts "--name value", "--name=value" and ptychopy's "-name=value"
+ * (names case-insensitive), so existing beamline scripts keep working.
+ * Numeric values are range-checked and the message names the flag. */
+#ifndef PTY_ARGS_H
+#define PTY_ARGS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    PTY_OPT_FLAG,    /* bool (int), no value */
+    PTY_OPT_INT,     /* int */
+    PTY_OPT_U64,     /* uint64_t */
+    PTY_OPT_DOUBLE,  /* double */
+    PTY_OPT_FLOAT,   /* float */
+    PTY_OPT_STRING   /* const char *, points into argv */
+} pty_opt_kind;
+
+typedef struct pty_option {
+    const char *name;  /* without dashes, e.g. "iterations" */
+    pty_opt_kind kind;
+    void *target;
+    double min, max;   /* accepted range for numbers; min > max = any */
+    const char *help;  /* one line; state the default and unit */
+} pty_option;
+
+/* Returned when --help was given (usage already printed to stdout). */
+#define PTY_ARGS_HELP 1000
+
+/* Parse argv[first..argc).  Non-option words go to positional[] (at most
+ * max_positional; more is an error).  Unknown flags, missing or malformed
+ * values and out-of-range numbers fail with PTY_ERR_ARG and a message such
+ * as "unknown flag '--foo' for 'ptycho recon' (see 'ptycho recon --help')". */
+int pty_args_parse(const char *command, const char *synopsis, int argc, char **argv, int first,
+                   const pty_option *opts, int n_opts, const char **positional, int max_positional,
+                   int *n_positional);
+
+/* Print "usage: ptycho <command> <synopsis>" and one line per option. */
+void pty_args_usage(FILE *out, const char *command, const char *synopsis, const pty_option *opts, int n_opts);
+
+#endif /* PTY_ARGS_H */

@@ -1,0 +1,58 @@
+/* main.c - the ptycho program: dispatch to a subcommand, turn its status
+ * into one error line and an exit code.  The only place that exits. */
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "h5util.h"
+#include "pty_error.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"simulate", pty_cmd_simulate, "write a simulated scan (CXI) with its ground truth"},
+    {"recon", pty_cmd_recon, "reconstruct object and probe modes with ePIE"},
+    {"compare", pty_cmd_compare, "NRMSE of a reconstruction against a ground truth"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: ptycho <command> [options]   (ptycho <command> --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nptycho %s\n", PTY_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ptycho %s\n", PTY_VERSION);
+        return 0;
+    }
+    pty_h5_init();
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0) continue;
+        int rc = commands[i].run(argc, argv);
+        if (rc == PTY_ARGS_HELP) return 0;
+        if (rc != PTY_OK) {
+            fprintf(stderr, "ptycho: error: %s\n", pty_error_message());
+            return 1;
+        }
+        return 0;
+    }
+    fprintf(stderr, "ptycho: error: unknown command '%s' (see 'ptycho --help')\n", argv[1]);
+    return 2;
+}

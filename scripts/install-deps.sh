@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# install-deps.sh - install what ptycho needs to build and test on Debian/Ubuntu.
+# Runs apt-get only for packages that are missing; needs root (or sudo).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libhdf5-dev libtiff-dev libfftw3-dev libopenmpi-dev openmpi-bin)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+  echo "install-deps: error: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

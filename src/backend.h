@@ -1,0 +1,74 @@
+/* backend.h - the interface every compute backend implements.
+ *
+ * The engine (engine.c) owns the algorithm's schedule; a backend owns the
+ * memory and runs ePIE passes over positions.  The CPU table lives in
+ * backend_cpu.c, the CUDA one in kernels/backend_cuda.cu (PTY_HAVE_CUDA).
+ * Both call the per-pixel math of pty_pixel.h. */
+#ifndef PTY_BACKEND_H
+#define PTY_BACKEND_H
+
+#include "pty_pixel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Everything a backend needs to set up; pointers are only read during create. */
+typedef struct pty_backend_setup {
+    int m;                         /* frame side */
+    int n_frames;
+    int n_modes;                   /* K incoherent probe modes */
+    int obj_h, obj_w;              /* object size */
+    const float *amplitudes;       /* n_frames*m*m, sqrt(I) in FFT order, PTY_MASKED = free */
+    const int *window;             /* n_frames*2 top-left (row, col) of each window */
+    const pty_cf *object;          /* obj_h*obj_w initial object */
+    const pty_cf *probe;           /* n_modes*m*m initial probe modes */
+    int n_threads;                 /* CPU threads (CPU backend only) */
+    unsigned fft_flags;            /* PTY_FFT_* planning rigour */
+} pty_backend_setup;
+
+enum { PTY_FFT_ESTIMATE = 0, PTY_FFT_MEASURE = 1 };
+
+/* Which max|O|^2 normalises the probe step. */
+enum {
+    PTY_OBJNORM_PATCH = 0,  /* max over this position's object patch (before update) */
+    PTY_OBJNORM_GLOBAL = 1  /* max over the whole object, taken at the start of each pass */
+};
+
+/* Step parameters of one ePIE pass. */
+typedef struct pty_pass_params {
+    float alpha;      /* object step */
+    float beta;       /* probe step; 0 = probe fixed */
+    float rpie;       /* rPIE regularisation a in [0,1]; < 0 = plain ePIE */
+    int obj_norm;     /* PTY_OBJNORM_* */
+} pty_pass_params;
+
+typedef struct pty_backend_ops {
+    const char *name;
+    /* allocate, plan FFTs, upload frames, object and probe */
+    int (*create)(const pty_backend_setup *s, void **impl);
+    /* free all; NULL is a no-op */
+    void (*destroy)(void *impl);
+    /* one sequential ePIE pass over positions order[0..n-1]; *err_num = sum over
+       positions and unmasked pixels of (sqrt(sum_k|Psi_k|^2) - sqrt(I))^2, measured
+       before each position's update */
+    int (*pass)(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num);
+    /* copy the object (obj_h*obj_w) or probe (n_modes*m*m) to host memory */
+    int (*get_object)(void *impl, pty_cf *out);
+    int (*get_probe)(void *impl, pty_cf *out);
+    /* replace the probe modes (after orthogonalisation on the host) */
+    int (*set_probe)(void *impl, const pty_cf *in);
+} pty_backend_ops;
+
+extern const pty_backend_ops pty_backend_cpu;
+
+#ifdef PTY_HAVE_CUDA
+extern const pty_backend_ops pty_backend_cuda;
+/* Number of usable CUDA devices; 0 (never an error) when there is no driver or GPU. */
+int pty_cuda_device_count(void);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_BACKEND_H */

@@ -1,0 +1,53 @@
+/* dataset.h - a ptychography scan held in memory, ready for reconstruction.
+ *
+ * Whatever the file layout, readers and the simulator produce this one
+ * struct: amplitudes in FFT order with the mask folded in, positions in
+ * object pixels, geometry in SI units. */
+#ifndef PTY_DATASET_H
+#define PTY_DATASET_H
+
+#include "pty_pixel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pty_dataset {
+    int n_frames;          /* N */
+    int m;                 /* frames are m x m pixels */
+    float *amplitudes;     /* N*m*m: sqrt(I) in FFT order (zero frequency at [0][0]);
+                              PTY_MASKED where the pixel is unconstrained */
+    double *positions;     /* N*2: probe-centre (row, col) in object pixels; the
+                              origin is arbitrary, only differences matter */
+    double wavelength;     /* m, 0 when unknown */
+    double distance;       /* sample-detector distance, m, 0 when unknown */
+    double detector_pixel; /* m, 0 when unknown */
+    double pixel_size;     /* object pixel size lambda*z/(m*p), m, 0 when unknown */
+    pty_cf *probe;         /* probe_modes*m*m initial probe, real space, centred;
+                              NULL when the input has none */
+    int probe_modes;
+    long n_masked;         /* detector pixels left unconstrained, summed over frames */
+} pty_dataset;
+
+/* Allocate an empty dataset of n frames of m x m (amplitudes and positions
+ * zeroed, no probe).  Free with pty_dataset_destroy. */
+int pty_dataset_create(int n_frames, int m, pty_dataset **out);
+
+/* Free everything the dataset owns; NULL is a no-op. */
+void pty_dataset_destroy(pty_dataset *d);
+
+/* Fill frame j's amplitudes from detector-centred intensities `intensity`
+ * (m*m, zero frequency at pixel (m/2, m/2)): take sqrt, move to FFT order,
+ * and mark as PTY_MASKED every pixel that is non-finite, negative, or
+ * flagged in `mask` (m*m, non-zero = bad, may be NULL).  Returns the number
+ * of pixels masked because of bad values (not counting `mask`). */
+long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const unsigned char *mask);
+
+/* Sum over all frames of measured intensity at unmasked pixels, the
+ * denominator of the Fourier error. */
+double pty_dataset_total_intensity(const pty_dataset *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_DATASET_H */

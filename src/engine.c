@@ -1,0 +1,281 @@
+/* engine.c - the ePIE schedule: random position order, probe-update start,
+ * mode orthogonalisation, error bookkeeping and divergence checks, on top
+ * of whichever backend the plan chose. */
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "modes.h"
+#include "probe_init.h"
+#include "pty_error.h"
+#include "pty_log.h"
+#include "rng.h"
+
+/* A probe whose power grows past this multiple of its start has blown up. */
+#define PTY_DIVERGED_POWER_RATIO 100.0
+
+struct pty_plan {
+    pty_recon_params params;
+    const pty_backend_ops *ops;
+    void *impl;
+    pty_geometry geom;
+    int m, n_frames;
+    double total_intensity;   /* denominator of the Fourier error */
+    double probe_power_start;
+    pty_rng rng;
+    int *order;
+    pty_cf *probe_host;       /* scratch for orthogonalisation */
+    double *errors;
+    int n_done, errors_cap;
+    int warned_rising;
+    double setup_s, iterate_s;
+};
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+void pty_recon_params_default(pty_recon_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->n_modes = 1;
+    p->alpha = 1.0f;
+    p->beta = 1.0f;
+    p->rpie = -1.0f;
+    p->obj_norm = PTY_OBJNORM_GLOBAL;
+    p->probe_start = 10;
+    p->mode_power = 0.05f;
+    p->ortho_every = 1;
+    p->seed = 1;
+    p->pad = 8;
+    p->backend = PTY_BACKEND_AUTO;
+    p->n_threads = 0;
+    p->probe_diameter = 0.0;
+}
+
+int pty_recon_params_check(const pty_recon_params *p)
+{
+    PTY_CHECK(p->n_modes >= 1 && p->n_modes <= 64, PTY_ERR_ARG, "--modes must be between 1 and 64 (got %d)", p->n_modes);
+    PTY_CHECK(p->alpha > 0.0f && p->alpha <= 2.0f, PTY_ERR_ARG, "--alpha must be in (0, 2] (got %g)", p->alpha);
+    PTY_CHECK(p->beta >= 0.0f && p->beta <= 2.0f, PTY_ERR_ARG, "--beta must be in [0, 2] (got %g)", p->beta);
+    PTY_CHECK(p->rpie < 0.0f || p->rpie <= 1.0f, PTY_ERR_ARG, "--rpie must be in [0, 1] (got %g)", p->rpie);
+    PTY_CHECK(p->probe_start >= 0, PTY_ERR_ARG, "--probe-start must be >= 0 (got %d)", p->probe_start);
+    PTY_CHECK(p->mode_power > 0.0f && p->mode_power < 1.0f, PTY_ERR_ARG, "--mode-power must be in (0, 1) (got %g)",
+              p->mode_power);
+    PTY_CHECK(p->ortho_every >= 0, PTY_ERR_ARG, "--ortho-every must be >= 0 (got %d)", p->ortho_every);
+    PTY_CHECK(p->pad >= 0 && p->pad <= 4096, PTY_ERR_ARG, "--pad must be in [0, 4096] (got %d)", p->pad);
+    return PTY_OK;
+}
+
+static int choose_backend(int wanted, const pty_backend_ops **ops)
+{
+#ifdef PTY_HAVE_CUDA
+    int have_gpu = pty_cuda_device_count() > 0;
+    if (wanted == PTY_BACKEND_CUDA) {
+        PTY_CHECK(have_gpu, PTY_ERR_GPU, "--backend cuda: no CUDA device is available");
+        *ops = &pty_backend_cuda;
+        return PTY_OK;
+    }
+    if (wanted == PTY_BACKEND_AUTO) {
+        if (have_gpu) {
+            *ops = &pty_backend_cuda;
+            return PTY_OK;
+        }
+        pty_info("no CUDA device found: using the CPU backend");
+    }
+#else
+    PTY_CHECK(wanted != PTY_BACKEND_CUDA, PTY_ERR_GPU, "--backend cuda: this ptycho was built without CUDA");
+    if (wanted == PTY_BACKEND_AUTO) pty_info("built without CUDA: using the CPU backend");
+#endif
+    *ops = &pty_backend_cpu;
+    return PTY_OK;
+}
+
+static int initial_probe(const pty_dataset *d, const pty_recon_params *p, pty_rng *rng, pty_cf *probe)
+{
+    const size_t npix = (size_t)d->m * d->m;
+    int have = 0;
+    if (d->probe && d->probe_modes > 0) {
+        have = d->probe_modes < p->n_modes ? d->probe_modes : p->n_modes;
+        memcpy(probe, d->probe, have * npix * sizeof *probe);
+    } else {
+        PTY_TRY(pty_probe_from_data(d, p->probe_diameter, probe));
+        have = 1;
+    }
+    if (have < p->n_modes) {
+        /* seed the missing modes from the strongest one given */
+        pty_cf *extra = malloc((size_t)(p->n_modes - have + 1) * npix * sizeof *extra);
+        PTY_CHECK(extra, PTY_ERR_NOMEM, "cannot allocate %d probe modes", p->n_modes);
+        memcpy(extra, probe, npix * sizeof *extra);
+        memset(extra + npix, 0, (size_t)(p->n_modes - have) * npix * sizeof *extra);
+        int rc = pty_modes_seed(extra, p->n_modes - have + 1, d->m, p->mode_power, rng);
+        if (rc == PTY_OK) memcpy(probe + have * npix, extra + npix, (size_t)(p->n_modes - have) * npix * sizeof *extra);
+        free(extra);
+        PTY_TRY(rc);
+    }
+    return pty_modes_orthogonalize(probe, p->n_modes, npix, NULL);
+}
+
+int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **out)
+{
+    *out = NULL;
+    PTY_TRY(pty_recon_params_check(p));
+    double t0 = now_s();
+    pty_plan *plan = calloc(1, sizeof *plan);
+    PTY_CHECK(plan, PTY_ERR_NOMEM, "cannot allocate a plan");
+    int rc = PTY_OK;
+    pty_cf *object = NULL;
+    plan->params = *p;
+    plan->m = d->m;
+    plan->n_frames = d->n_frames;
+    const size_t npix = (size_t)d->m * d->m;
+    pty_rng_seed(&plan->rng, p->seed);
+    if ((rc = pty_geometry_create(d->positions, d->n_frames, d->m, p->pad, &plan->geom)) != PTY_OK) goto fail;
+    const size_t nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
+    object = malloc(nobj * sizeof *object);
+    plan->probe_host = malloc(npix * p->n_modes * sizeof *plan->probe_host);
+    plan->order = malloc((size_t)d->n_frames * sizeof *plan->order);
+    if (!object || !plan->probe_host || !plan->order) {
+        rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
+        goto fail;
+    }
+    for (size_t i = 0; i < nobj; i++) object[i] = pty_cf_make(1.0f, 0.0f);
+    if ((rc = initial_probe(d, p, &plan->rng, plan->probe_host)) != PTY_OK) goto fail;
+    plan->probe_power_start = 0.0;
+    for (size_t i = 0; i < npix * p->n_modes; i++) plan->probe_power_start += pty_cabs2(plan->probe_host[i]);
+    plan->total_intensity = pty_dataset_total_intensity(d);
+    if (!(plan->total_intensity > 0.0)) {
+        rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
+        goto fail;
+    }
+    if ((rc = choose_backend(p->backend, &plan->ops)) != PTY_OK) goto fail;
+    pty_backend_setup s = {
+        .m = d->m,
+        .n_frames = d->n_frames,
+        .n_modes = p->n_modes,
+        .obj_h = plan->geom.obj_h,
+        .obj_w = plan->geom.obj_w,
+        .amplitudes = d->amplitudes,
+        .window = plan->geom.window,
+        .object = object,
+        .probe = plan->probe_host,
+        .n_threads = p->n_threads,
+        .fft_flags = PTY_FFT_MEASURE,
+    };
+    if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
+    free(object);
+    plan->setup_s = now_s() - t0;
+    *out = plan;
+    return PTY_OK;
+fail:
+    free(object);
+    pty_plan_destroy(plan);
+    return rc;
+}
+
+void pty_plan_destroy(pty_plan *plan)
+{
+    if (!plan) return;
+    if (plan->ops && plan->impl) plan->ops->destroy(plan->impl);
+    pty_geometry_free(&plan->geom);
+    free(plan->order);
+    free(plan->probe_host);
+    free(plan->errors);
+    free(plan);
+}
+
+/* Orthogonalise the modes and check the probe has not blown up. */
+static int probe_housekeeping(pty_plan *plan, int iter, int orthogonalise)
+{
+    const pty_recon_params *p = &plan->params;
+    const size_t npix = (size_t)plan->m * plan->m;
+    PTY_TRY(plan->ops->get_probe(plan->impl, plan->probe_host));
+    double power = 0.0;
+    for (size_t i = 0; i < npix * p->n_modes; i++) power += pty_cabs2(plan->probe_host[i]);
+    if (!isfinite(power) || power > PTY_DIVERGED_POWER_RATIO * plan->probe_power_start)
+        return pty_error_set(PTY_ERR_DIVERGED,
+                             "iteration %d: probe power grew %.3g times its start (diverging); try a smaller --beta "
+                             "(e.g. 0.5) or a later --probe-start",
+                             iter + 1, power / plan->probe_power_start);
+    if (orthogonalise) {
+        PTY_TRY(pty_modes_orthogonalize(plan->probe_host, p->n_modes, npix, NULL));
+        PTY_TRY(plan->ops->set_probe(plan->impl, plan->probe_host));
+    }
+    return PTY_OK;
+}
+
+int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void *user)
+{
+    const pty_recon_params *p = &plan->params;
+    if (plan->n_done + n_iter > plan->errors_cap) {
+        double *e = realloc(plan->errors, (size_t)(plan->n_done + n_iter) * sizeof *e);
+        PTY_CHECK(e, PTY_ERR_NOMEM, "cannot allocate the error history");
+        plan->errors = e;
+        plan->errors_cap = plan->n_done + n_iter;
+    }
+    for (int t = 0; t < n_iter; t++) {
+        const int iter = plan->n_done;
+        double t0 = now_s();
+        pty_rng_permutation(&plan->rng, plan->order, plan->n_frames);
+        int update_probe = iter >= p->probe_start && p->beta > 0.0f;
+        pty_pass_params pp = {
+            .alpha = p->alpha,
+            .beta = update_probe ? p->beta : 0.0f,
+            .rpie = p->rpie,
+            .obj_norm = p->obj_norm,
+        };
+        double err_num = 0.0;
+        PTY_TRY(plan->ops->pass(plan->impl, plan->order, plan->n_frames, &pp, &err_num));
+        double error = err_num / plan->total_intensity;
+        if (!isfinite(error))
+            return pty_error_set(PTY_ERR_DIVERGED,
+                                 "iteration %d: the Fourier error is not finite (diverged); try smaller --alpha/--beta",
+                                 iter + 1);
+        if (update_probe) {
+            int ortho = p->n_modes > 1 && p->ortho_every > 0 && (iter + 1) % p->ortho_every == 0;
+            PTY_TRY(probe_housekeeping(plan, iter, ortho));
+        }
+        plan->errors[iter] = error;
+        plan->n_done++;
+        if (!plan->warned_rising && iter >= 20) {
+            double best = plan->errors[0];
+            for (int i = 1; i < iter; i++) best = fmin(best, plan->errors[i]);
+            if (error > 2.0 * best) {
+                pty_warn("iteration %d: Fourier error %.3e is more than twice its best %.3e (diverging?); "
+                         "consider a smaller --beta",
+                         iter + 1, error, best);
+                plan->warned_rising = 1;
+            }
+        }
+        double dt = now_s() - t0;
+        plan->iterate_s += dt;
+        if (progress && progress(user, iter, n_iter, error, dt)) break;
+    }
+    return PTY_OK;
+}
+
+const pty_geometry *pty_plan_geometry(const pty_plan *plan) { return &plan->geom; }
+
+const char *pty_plan_backend_name(const pty_plan *plan) { return plan->ops->name; }
+
+int pty_plan_get_object(pty_plan *plan, pty_cf *out) { return plan->ops->get_object(plan->impl, out); }
+
+int pty_plan_get_probe(pty_plan *plan, pty_cf *out) { return plan->ops->get_probe(plan->impl, out); }
+
+const double *pty_plan_errors(const pty_plan *plan, int *n)
+{
+    *n = plan->n_done;
+    return plan->errors;
+}
+
+void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s)
+{
+    *setup_s = plan->setup_s;
+    *iterate_s = plan->iterate_s;
+}

@@ -1,0 +1,78 @@
+/* engine.h - ePIE reconstruction plans: create once, execute, destroy.
+ *
+ * Modelled on FFTW: pty_plan_create does all allocation, FFT planning,
+ * probe initialisation and data upload; pty_plan_execute runs iterations
+ * and never allocates; the result is read back with the getters. */
+#ifndef PTY_ENGINE_H
+#define PTY_ENGINE_H
+
+#include <stdint.h>
+
+#include "backend.h"
+#include "dataset.h"
+#include "geometry.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { PTY_BACKEND_AUTO = 0, PTY_BACKEND_CPU = 1, PTY_BACKEND_CUDA = 2 };
+
+typedef struct pty_recon_params {
+    int n_modes;            /* K incoherent probe modes (>= 1) */
+    float alpha;            /* object step */
+    float beta;             /* probe step */
+    float rpie;             /* < 0: ePIE; else rPIE regularisation a in [0, 1] */
+    int obj_norm;           /* PTY_OBJNORM_PATCH | PTY_OBJNORM_GLOBAL for the probe step */
+    int probe_start;        /* first iteration (0-based) that updates the probe */
+    float mode_power;       /* initial power of each extra mode, fraction of mode 1 */
+    int ortho_every;        /* eigen-orthogonalise the modes every N iterations (0 = never) */
+    uint64_t seed;          /* random position order and mode initialisation */
+    int pad;                /* object margin around the scanned area, pixels */
+    int backend;            /* PTY_BACKEND_* */
+    int n_threads;          /* CPU threads, 0 = all cores */
+    double probe_diameter;  /* model probe diameter in pixels when the input has no probe
+                               (0 = estimate from the data) */
+} pty_recon_params;
+
+/* Defaults, chosen by measurement (see README "Defaults"). */
+void pty_recon_params_default(pty_recon_params *p);
+
+/* Check a parameter set; the message names the offending flag. */
+int pty_recon_params_check(const pty_recon_params *p);
+
+typedef struct pty_plan pty_plan;
+
+/* Called after every iteration; return non-zero to stop early. */
+typedef int (*pty_progress_fn)(void *user, int iter, int n_iter, double error, double seconds);
+
+/* Build a plan for dataset d.  The dataset must outlive the plan only until
+ * create returns (frames are copied to the backend).  Fails with a message
+ * naming the problem; *out is NULL then. */
+int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **out);
+
+/* Run n_iter more iterations.  Returns PTY_ERR_DIVERGED (with the iteration
+ * named) if the error becomes non-finite or the probe power explodes. */
+int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void *user);
+
+void pty_plan_destroy(pty_plan *plan);
+
+/* Geometry of the object grid and the backend actually used. */
+const pty_geometry *pty_plan_geometry(const pty_plan *plan);
+const char *pty_plan_backend_name(const pty_plan *plan);
+
+/* Copy out the current object (obj_h*obj_w) and probe (K*m*m, modes sorted by
+ * power when orthogonalisation is on). */
+int pty_plan_get_object(pty_plan *plan, pty_cf *out);
+int pty_plan_get_probe(pty_plan *plan, pty_cf *out);
+
+/* Fourier error per completed iteration, sum (|Psi| - sqrt(I))^2 / sum I. */
+const double *pty_plan_errors(const pty_plan *plan, int *n);
+
+/* Seconds spent in create (setup) and in execute (iterations). */
+void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_ENGINE_H */

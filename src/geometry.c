@@ -1,0 +1,60 @@
+/* geometry.c - object extent and window corners from probe positions. */
+#include "geometry.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "pty_error.h"
+
+int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geometry *g)
+{
+    g->window = NULL;
+    g->n = n;
+    double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
+    for (int j = 0; j < n; j++) {
+        for (int a = 0; a < 2; a++) {
+            double p = positions[2 * j + a];
+            PTY_CHECK(isfinite(p), PTY_ERR_DATA, "position %d is not finite", j);
+            if (p < lo[a]) lo[a] = p;
+            if (p > hi[a]) hi[a] = p;
+        }
+    }
+    int size[2];
+    for (int a = 0; a < 2; a++) {
+        double extent = hi[a] - lo[a] + m + 2.0 * pad + 1.0;
+        PTY_CHECK(extent <= PTY_MAX_OBJECT_SIDE, PTY_ERR_DATA,
+                  "positions span %.4g pixels along %s, an object wider than %d pixels; "
+                  "are they in the right unit (metres vs pixels) and is the pixel size right?",
+                  hi[a] - lo[a], a == 0 ? "rows" : "columns", PTY_MAX_OBJECT_SIDE);
+        size[a] = (int)ceil(extent);
+        /* the window of the lowest position starts at `pad` */
+        g->origin[a] = pad + m / 2 - lo[a];
+    }
+    g->obj_h = size[0];
+    g->obj_w = size[1];
+    g->window = malloc((size_t)n * 2 * sizeof *g->window);
+    PTY_CHECK(g->window, PTY_ERR_NOMEM, "cannot allocate %d window corners", n);
+    for (int j = 0; j < n; j++) {
+        double corner[2];
+        pty_geometry_corner(g, positions + 2 * j, m, corner);
+        for (int a = 0; a < 2; a++) {
+            int w = (int)lround(corner[a]);
+            if (w < 0) w = 0;
+            if (w > size[a] - m) w = size[a] - m;
+            g->window[2 * j + a] = w;
+        }
+    }
+    return PTY_OK;
+}
+
+void pty_geometry_free(pty_geometry *g)
+{
+    if (!g) return;
+    free(g->window);
+    g->window = NULL;
+}
+
+void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2])
+{
+    for (int a = 0; a < 2; a++) corner[a] = position[a] + g->origin[a] - m / 2;
+}

@@ -1,0 +1,39 @@
+/* geometry.h - from probe positions to the object grid.
+ *
+ * Positions are probe centres (row, col) in object pixels with an arbitrary
+ * origin.  The object grid holds every m x m probe window plus `pad` pixels
+ * on each side; `origin` is where position (0, 0) falls on that grid, so a
+ * reconstruction and a ground truth made with the same positions can be
+ * overlaid.  Windows sit at integer pixels (positions are rounded, as in
+ * ptychopy); the simulator uses the exact positions. */
+#ifndef PTY_GEOMETRY_H
+#define PTY_GEOMETRY_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Largest object side the geometry accepts; larger means positions are
+ * almost certainly in the wrong unit. */
+#define PTY_MAX_OBJECT_SIDE 32768
+
+typedef struct pty_geometry {
+    int obj_h, obj_w;  /* object size in pixels */
+    double origin[2];  /* object-grid (row, col) of position (0, 0) */
+    int *window;       /* n*2 top-left (row, col) of each probe window */
+    int n;
+} pty_geometry;
+
+/* Compute the object grid for n positions and m x m windows.  Fails with
+ * PTY_ERR_DATA (message naming the extent) when positions are non-finite or
+ * the object would exceed PTY_MAX_OBJECT_SIDE.  Free with pty_geometry_free. */
+int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geometry *g);
+void pty_geometry_free(pty_geometry *g);
+
+/* Top-left window corner, in object pixels, of the exact (unrounded) position. */
+void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_GEOMETRY_H */

@@ -1,0 +1,316 @@
+/* h5util.c - HDF5 reading and writing with messages that name file and dataset. */
+#include "h5util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pty_error.h"
+
+void pty_h5_init(void)
+{
+    H5open();
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+int pty_h5_open_read(const char *path, hid_t *file)
+{
+    *file = H5I_INVALID_HID;
+    if (access(path, R_OK) != 0)
+        return pty_error_set(PTY_ERR_IO, "cannot open '%s' (%s)", path, strerror(errno));
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t is = H5Fis_hdf5(path);
+#endif
+    if (is <= 0) return pty_error_set(PTY_ERR_HDF5, "'%s' is not an HDF5 file", path);
+    *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (*file < 0) return pty_error_set(PTY_ERR_HDF5, "cannot open HDF5 file '%s' (corrupt or truncated?)", path);
+    return PTY_OK;
+}
+
+int pty_h5_create(const char *path, hid_t *file)
+{
+    *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (*file < 0) return pty_error_set(PTY_ERR_IO, "cannot create HDF5 file '%s'", path);
+    return PTY_OK;
+}
+
+int pty_h5_exists(hid_t file, const char *path)
+{
+    char buf[1024];
+    if (strlen(path) >= sizeof buf) return 0;
+    strcpy(buf, path);
+    /* H5Lexists fails (rather than returning 0) when an intermediate group is
+       missing, so test each prefix in turn */
+    for (char *p = buf + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (buf[0] != '\0' && strcmp(buf, "/") != 0) {
+                if (H5Lexists(file, buf, H5P_DEFAULT) <= 0) return 0;
+                if (saved != '\0' && H5Oexists_by_name(file, buf, H5P_DEFAULT) <= 0) return 0;
+            }
+            *p = saved;
+            if (saved == '\0') break;
+        }
+    }
+    return H5Oexists_by_name(file, path, H5P_DEFAULT) > 0;
+}
+
+static int open_dataset(hid_t file, const char *fname, const char *path, hid_t *dset)
+{
+    *dset = H5I_INVALID_HID;
+    if (!pty_h5_exists(file, path))
+        return pty_error_set(PTY_ERR_HDF5, "'%s' has no dataset '%s'", fname, path);
+    *dset = H5Dopen2(file, path, H5P_DEFAULT);
+    if (*dset < 0) return pty_error_set(PTY_ERR_HDF5, "'%s': '%s' is not a dataset", fname, path);
+    return PTY_OK;
+}
+
+int pty_h5_shape(hid_t file, const char *fname, const char *path, int *rank, hsize_t dims[4])
+{
+    hid_t d;
+    PTY_TRY(open_dataset(file, fname, path, &d));
+    hid_t s = H5Dget_space(d);
+    int r = H5Sget_simple_extent_ndims(s);
+    int rc = PTY_OK;
+    if (r < 0 || r > 4) {
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' has rank %d (at most 4 expected)", fname, path, r);
+    } else {
+        *rank = r;
+        H5Sget_simple_extent_dims(s, dims, NULL);
+    }
+    H5Sclose(s);
+    H5Dclose(d);
+    return rc;
+}
+
+static hid_t complex_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(pty_cf));
+    H5Tinsert(t, "r", HOFFSET(pty_cf, re), H5T_NATIVE_FLOAT);
+    H5Tinsert(t, "i", HOFFSET(pty_cf, im), H5T_NATIVE_FLOAT);
+    return t;
+}
+
+int pty_h5_is_complex(hid_t file, const char *path)
+{
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t t = H5Dget_type(d);
+    int ok = H5Tget_class(t) == H5T_COMPOUND && H5Tget_member_index(t, "r") >= 0 && H5Tget_member_index(t, "i") >= 0;
+    H5Tclose(t);
+    H5Dclose(d);
+    return ok;
+}
+
+/* Read `expect` elements of `path` as memory type `mtype`, checking the class. */
+static int read_numeric(hid_t file, const char *fname, const char *path, hid_t mtype, void *out, size_t expect,
+                        hsize_t first, hsize_t count)
+{
+    hid_t d;
+    PTY_TRY(open_dataset(file, fname, path, &d));
+    int rc = PTY_OK;
+    hid_t t = H5Dget_type(d), fs = H5Dget_space(d), ms = H5I_INVALID_HID;
+    H5T_class_t cls = H5Tget_class(t);
+    hssize_t npoints = H5Sget_simple_extent_npoints(fs);
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' is not numeric (HDF5 type class %d)", fname, path, (int)cls);
+        goto done;
+    }
+    if (count > 0) {
+        hsize_t dims[3], start[3] = {first, 0, 0}, cnt[3];
+        if (H5Sget_simple_extent_ndims(fs) != 3) {
+            rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' must be 3-D to read frames", fname, path);
+            goto done;
+        }
+        H5Sget_simple_extent_dims(fs, dims, NULL);
+        cnt[0] = count;
+        cnt[1] = dims[1];
+        cnt[2] = dims[2];
+        if (first + count > dims[0] || (size_t)(count * dims[1] * dims[2]) != expect) {
+            rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s': frames %llu..%llu out of range", fname, path,
+                               (unsigned long long)first, (unsigned long long)(first + count));
+            goto done;
+        }
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
+        ms = H5Screate_simple(3, cnt, NULL);
+    } else if ((size_t)npoints != expect) {
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' has %lld elements, expected %zu", fname, path,
+                           (long long)npoints, expect);
+        goto done;
+    } else {
+        ms = H5S_ALL;
+    }
+    if (H5Dread(d, mtype, ms, count > 0 ? fs : H5S_ALL, H5P_DEFAULT, out) < 0)
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': cannot read dataset '%s' (corrupt file or unavailable filter?)", fname, path);
+done:
+    if (ms != H5S_ALL && ms >= 0) H5Sclose(ms);
+    H5Sclose(fs);
+    H5Tclose(t);
+    H5Dclose(d);
+    return rc;
+}
+
+int pty_h5_read_float(hid_t file, const char *fname, const char *path, float *out, size_t expect)
+{
+    return read_numeric(file, fname, path, H5T_NATIVE_FLOAT, out, expect, 0, 0);
+}
+
+int pty_h5_read_double(hid_t file, const char *fname, const char *path, double *out, size_t expect)
+{
+    return read_numeric(file, fname, path, H5T_NATIVE_DOUBLE, out, expect, 0, 0);
+}
+
+int pty_h5_read_float_frames(hid_t file, const char *fname, const char *path, hsize_t first, hsize_t count,
+                             float *out)
+{
+    int rank = 0;
+    hsize_t dims[4];
+    PTY_TRY(pty_h5_shape(file, fname, path, &rank, dims));
+    PTY_CHECK(rank == 3, PTY_ERR_HDF5, "'%s': dataset '%s' must be 3-D to read frames", fname, path);
+    return read_numeric(file, fname, path, H5T_NATIVE_FLOAT, out, (size_t)(count * dims[1] * dims[2]), first, count);
+}
+
+int pty_h5_read_complex(hid_t file, const char *fname, const char *path, pty_cf *out, size_t expect)
+{
+    hid_t d;
+    PTY_TRY(open_dataset(file, fname, path, &d));
+    int rc = PTY_OK;
+    hid_t s = H5Dget_space(d);
+    hssize_t npoints = H5Sget_simple_extent_npoints(s);
+    hid_t ct = complex_type();
+    if (!pty_h5_is_complex(file, path)) {
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' is not complex (a compound with members 'r' and 'i')",
+                           fname, path);
+    } else if ((size_t)npoints != expect) {
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' has %lld elements, expected %zu", fname, path,
+                           (long long)npoints, expect);
+    } else if (H5Dread(d, ct, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': cannot read dataset '%s'", fname, path);
+    }
+    H5Tclose(ct);
+    H5Sclose(s);
+    H5Dclose(d);
+    return rc;
+}
+
+int pty_h5_read_scalar(hid_t file, const char *fname, const char *path, double *out)
+{
+    int rc = read_numeric(file, fname, path, H5T_NATIVE_DOUBLE, out, 1, 0, 0);
+    if (rc != PTY_OK && pty_h5_exists(file, path))
+        return pty_error_set(rc, "'%s': dataset '%s' must hold a single number", fname, path);
+    return rc;
+}
+
+static hid_t link_props(void)
+{
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    return lcpl;
+}
+
+static int write_typed(hid_t loc, const char *path, hid_t mtype, hid_t ftype, const void *data, int rank,
+                       const hsize_t *dims, hid_t dcpl)
+{
+    hid_t space = rank == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(rank, dims, NULL);
+    hid_t lcpl = link_props();
+    /* no modification times in object headers: the same inputs must give
+       byte-identical files */
+    hid_t own_dcpl = dcpl == H5P_DEFAULT ? H5Pcreate(H5P_DATASET_CREATE) : H5Pcopy(dcpl);
+    H5Pset_obj_track_times(own_dcpl, 0);
+    hid_t d = H5Dcreate2(loc, path, ftype, space, lcpl, own_dcpl, H5P_DEFAULT);
+    H5Pclose(own_dcpl);
+    int rc = PTY_OK;
+    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+        rc = pty_error_set(PTY_ERR_IO, "cannot write dataset '%s' (disk full?)", path);
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(lcpl);
+    H5Sclose(space);
+    return rc;
+}
+
+int pty_h5_write_float(hid_t loc, const char *path, const float *data, int rank, const hsize_t *dims)
+{
+    return write_typed(loc, path, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, data, rank, dims, H5P_DEFAULT);
+}
+
+int pty_h5_write_double(hid_t loc, const char *path, const double *data, int rank, const hsize_t *dims)
+{
+    return write_typed(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, data, rank, dims, H5P_DEFAULT);
+}
+
+int pty_h5_write_int(hid_t loc, const char *path, const int *data, int rank, const hsize_t *dims)
+{
+    return write_typed(loc, path, H5T_NATIVE_INT, H5T_STD_I32LE, data, rank, dims, H5P_DEFAULT);
+}
+
+int pty_h5_write_complex(hid_t loc, const char *path, const pty_cf *data, int rank, const hsize_t *dims)
+{
+    hid_t ct = complex_type();
+    int rc = write_typed(loc, path, ct, ct, data, rank, dims, H5P_DEFAULT);
+    H5Tclose(ct);
+    return rc;
+}
+
+int pty_h5_write_scalar(hid_t loc, const char *path, double value)
+{
+    return write_typed(loc, path, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, &value, 0, NULL, H5P_DEFAULT);
+}
+
+int pty_h5_write_string(hid_t loc, const char *path, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(value) + 1);
+    int rc = write_typed(loc, path, t, t, value, 0, NULL, H5P_DEFAULT);
+    H5Tclose(t);
+    return rc;
+}
+
+int pty_h5_write_frames(hid_t loc, const char *path, const float *data, hsize_t n, hsize_t m)
+{
+    hsize_t dims[3] = {n, m, m}, chunk[3] = {1, m, m};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 3, chunk);
+    H5Pset_deflate(dcpl, 4);
+    int rc = write_typed(loc, path, H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, data, 3, dims, dcpl);
+    H5Pclose(dcpl);
+    return rc;
+}
+
+static int write_attr(hid_t loc, const char *path, const char *name, hid_t type, const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate_by_name(loc, path, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = PTY_OK;
+    if (a < 0 || H5Awrite(a, type, value) < 0)
+        rc = pty_error_set(PTY_ERR_IO, "cannot write attribute '%s' of '%s'", name, path);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space);
+    return rc;
+}
+
+int pty_h5_attr_double(hid_t loc, const char *path, const char *name, double value)
+{
+    return write_attr(loc, path, name, H5T_NATIVE_DOUBLE, &value);
+}
+
+int pty_h5_attr_string(hid_t loc, const char *path, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, strlen(value) + 1);
+    int rc = write_attr(loc, path, name, t, value);
+    H5Tclose(t);
+    return rc;
+}
+
+int pty_h5_soft_link(hid_t loc, const char *target, const char *link)
+{
+    hid_t lcpl = link_props();
+    herr_t e = H5Lcreate_soft(target, loc, link, lcpl, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    if (e < 0) return pty_error_set(PTY_ERR_IO, "cannot create link '%s' -> '%s'", link, target);
+    return PTY_OK;
+}

@@ -1,0 +1,186 @@
+/* modes.c - eigen-orthogonalisation of incoherent probe modes and their
+ * seeding.  The K x K Hermitian eigenproblem is solved by cyclic complex
+ * Jacobi rotations in double precision: K is small (<= ~20), Jacobi is
+ * accurate for tiny matrices, and it needs no LAPACK. */
+#include "modes.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pty_error.h"
+
+typedef struct {
+    double re, im;
+} zc;
+
+static zc zmul(zc a, zc b) { return (zc){a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
+static zc zconj(zc a) { return (zc){a.re, -a.im}; }
+static zc zadd(zc a, zc b) { return (zc){a.re + b.re, a.im + b.im}; }
+
+/* Diagonalise Hermitian h (n x n, row-major) in place; v receives the
+ * eigenvectors as columns, h's diagonal the eigenvalues. */
+static void hermitian_jacobi(zc *h, zc *v, int n)
+{
+    for (int i = 0; i < n * n; i++) v[i] = (zc){0, 0};
+    for (int i = 0; i < n; i++) v[i * n + i].re = 1.0;
+    for (int sweep = 0; sweep < 100; sweep++) {
+        double off = 0.0, diag = 0.0;
+        for (int p = 0; p < n; p++) {
+            diag += h[p * n + p].re * h[p * n + p].re;
+            for (int q = p + 1; q < n; q++) off += h[p * n + q].re * h[p * n + q].re + h[p * n + q].im * h[p * n + q].im;
+        }
+        if (off <= 1e-30 * diag || off == 0.0) break;
+        for (int p = 0; p < n; p++) {
+            for (int q = p + 1; q < n; q++) {
+                zc b = h[p * n + q];
+                double babs = hypot(b.re, b.im);
+                if (babs < 1e-300) continue;
+                /* phase rotation makes the pivot real, then a real Jacobi rotation zeroes it */
+                zc e = {b.re / babs, -b.im / babs}; /* e^{-i phi} */
+                double a = h[p * n + p].re, d = h[q * n + q].re;
+                double tau = (d - a) / (2.0 * babs);
+                double t = (tau >= 0 ? 1.0 : -1.0) / (fabs(tau) + sqrt(1.0 + tau * tau));
+                double c = 1.0 / sqrt(1.0 + t * t), s = t * c;
+                zc jpp = {c, 0}, jpq = {s, 0};
+                zc jqp = zmul((zc){-s, 0}, e), jqq = zmul((zc){c, 0}, e);
+                /* H <- H J (columns p, q), then H <- J^H H (rows p, q), V <- V J */
+                for (int k = 0; k < n; k++) {
+                    zc hp = h[k * n + p], hq = h[k * n + q];
+                    h[k * n + p] = zadd(zmul(hp, jpp), zmul(hq, jqp));
+                    h[k * n + q] = zadd(zmul(hp, jpq), zmul(hq, jqq));
+                    zc vp = v[k * n + p], vq = v[k * n + q];
+                    v[k * n + p] = zadd(zmul(vp, jpp), zmul(vq, jqp));
+                    v[k * n + q] = zadd(zmul(vp, jpq), zmul(vq, jqq));
+                }
+                for (int k = 0; k < n; k++) {
+                    zc hp = h[p * n + k], hq = h[q * n + k];
+                    h[p * n + k] = zadd(zmul(zconj(jpp), hp), zmul(zconj(jqp), hq));
+                    h[q * n + k] = zadd(zmul(zconj(jpq), hp), zmul(zconj(jqq), hq));
+                }
+                h[p * n + q] = h[q * n + p] = (zc){0, 0};
+                h[p * n + p].im = h[q * n + q].im = 0.0;
+            }
+        }
+    }
+}
+
+int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *power)
+{
+    const int K = n_modes;
+    if (K == 1) {
+        if (power) {
+            double s = 0;
+            for (size_t i = 0; i < npix; i++) s += pty_cabs2(probe[i]);
+            power[0] = s;
+        }
+        return PTY_OK;
+    }
+    zc *g = calloc((size_t)K * K * 2, sizeof *g);
+    pty_cf *out = malloc((size_t)K * npix * sizeof *out);
+    int *order = malloc((size_t)K * sizeof *order);
+    if (!g || !out || !order) {
+        free(g);
+        free(out);
+        free(order);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate probe-mode scratch (%d modes)", K);
+    }
+    zc *v = g + (size_t)K * K;
+    /* Gram matrix G_kl = sum_r P_k(r) conj(P_l(r)) */
+    for (int k = 0; k < K; k++) {
+        for (int l = k; l < K; l++) {
+            double re = 0, im = 0;
+            const pty_cf *a = probe + (size_t)k * npix, *b = probe + (size_t)l * npix;
+            for (size_t i = 0; i < npix; i++) {
+                re += (double)a[i].re * b[i].re + (double)a[i].im * b[i].im;
+                im += (double)a[i].im * b[i].re - (double)a[i].re * b[i].im;
+            }
+            g[k * K + l] = (zc){re, im};
+            g[l * K + k] = (zc){re, -im};
+        }
+    }
+    hermitian_jacobi(g, v, K);
+    for (int k = 0; k < K; k++) order[k] = k;
+    for (int i = 1; i < K; i++) /* insertion sort by decreasing eigenvalue */
+        for (int j = i; j > 0 && g[order[j] * K + order[j]].re > g[order[j - 1] * K + order[j - 1]].re; j--) {
+            int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    /* new mode k = sum_l conj(V_l,k) P_l: the rows of V^H M */
+    for (int k = 0; k < K; k++) {
+        int col = order[k];
+        pty_cf *dst = out + (size_t)k * npix;
+        memset(dst, 0, npix * sizeof *dst);
+        for (int l = 0; l < K; l++) {
+            zc c = zconj(v[l * K + col]);
+            const pty_cf *src = probe + (size_t)l * npix;
+            for (size_t i = 0; i < npix; i++) {
+                dst[i].re += (float)(c.re * src[i].re - c.im * src[i].im);
+                dst[i].im += (float)(c.re * src[i].im + c.im * src[i].re);
+            }
+        }
+        if (power) power[k] = g[col * K + col].re;
+    }
+    memcpy(probe, out, (size_t)K * npix * sizeof *out);
+    free(g);
+    free(out);
+    free(order);
+    return PTY_OK;
+}
+
+int pty_modes_seed(pty_cf *probe, int n_modes, int m, float fraction, pty_rng *rng)
+{
+    const size_t npix = (size_t)m * m;
+    double p0 = 0;
+    for (size_t i = 0; i < npix; i++) p0 += pty_cabs2(probe[i]);
+    for (int k = 1; k < n_modes; k++) {
+        /* smooth random phase: a random quadratic in normalised coordinates,
+           about a radian of variation across the probe per term */
+        double c[5];
+        for (int i = 0; i < 5; i++) c[i] = 2.0 * pty_rng_normal(rng);
+        pty_cf *dst = probe + (size_t)k * npix;
+        double pk = 0;
+        for (int r = 0; r < m; r++) {
+            double y = (r - m / 2) / (0.25 * m);
+            for (int col = 0; col < m; col++) {
+                double x = (col - m / 2) / (0.25 * m);
+                double ph = c[0] * x + c[1] * y + c[2] * x * y + c[3] * (x * x - y * y) + c[4] * (x * x + y * y);
+                pty_cf p = probe[(size_t)r * m + col];
+                float cs = (float)cos(ph), sn = (float)sin(ph);
+                dst[(size_t)r * m + col] = pty_cf_make(p.re * cs - p.im * sn, p.re * sn + p.im * cs);
+            }
+        }
+        /* remove the component along mode 0 so the seed survives orthogonalisation */
+        double ore = 0, oim = 0;
+        for (size_t i = 0; i < npix; i++) {
+            ore += (double)probe[i].re * dst[i].re + (double)probe[i].im * dst[i].im;
+            oim += (double)probe[i].re * dst[i].im - (double)probe[i].im * dst[i].re;
+        }
+        double sre = ore / p0, sim = oim / p0;
+        for (size_t i = 0; i < npix; i++) {
+            pty_cf p = probe[i];
+            dst[i].re -= (float)(sre * p.re - sim * p.im);
+            dst[i].im -= (float)(sre * p.im + sim * p.re);
+            pk += pty_cabs2(dst[i]);
+        }
+        float scale = pk > 0 ? (float)sqrt(fraction * p0 / pk) : 0.0f;
+        for (size_t i = 0; i < npix; i++) {
+            dst[i].re *= scale;
+            dst[i].im *= scale;
+        }
+    }
+    return pty_modes_orthogonalize(probe, n_modes, npix, NULL);
+}
+
+void pty_modes_power_share(const pty_cf *probe, int n_modes, size_t npix, double *share)
+{
+    double total = 0;
+    for (int k = 0; k < n_modes; k++) {
+        double s = 0;
+        for (size_t i = 0; i < npix; i++) s += pty_cabs2(probe[(size_t)k * npix + i]);
+        share[k] = s;
+        total += s;
+    }
+    for (int k = 0; k < n_modes; k++) share[k] = total > 0 ? share[k] / total : 0.0;
+}

@@ -1,0 +1,30 @@
+/* pty_log.h - leveled messages: INFO to stdout, WARN and ERROR to stderr.
+ *
+ * The level is checked before formatting, so debug lines in hot paths cost
+ * one comparison when they are off. */
+#ifndef PTY_LOG_H
+#define PTY_LOG_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { PTY_LOG_ERROR = 0, PTY_LOG_WARN = 1, PTY_LOG_INFO = 2, PTY_LOG_DEBUG = 3 };
+
+void pty_log_set_level(int level);
+int pty_log_get_level(void);
+
+/* WARN is printed as "ptycho: warning: <msg>", ERROR as "ptycho: error: <msg>". */
+void pty_log(int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#define pty_info(...) pty_log(PTY_LOG_INFO, __VA_ARGS__)
+#define pty_warn(...) pty_log(PTY_LOG_WARN, __VA_ARGS__)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_LOG_H */

@@ -1,0 +1,142 @@
+/* pty_pixel.h - the per-pixel math of ePIE with incoherent probe modes.
+ *
+ * Written once, called by the CPU backend's loops and by the CUDA kernels
+ * (PTY_HD expands to __host__ __device__ under nvcc), so the CPU tests check
+ * the arithmetic the GPU runs.  Must compile as C11 and as C++17: no
+ * _Complex, no VLAs, no compound literals.
+ *
+ * Conventions (DESIGN.md §2):
+ *   forward FFT unscaled, inverse FFT scaled by 1/N, so I = |F psi|^2;
+ *   frames hold measured amplitudes sqrt(I) in FFT order (zero frequency at
+ *   pixel [0,0]); an amplitude < 0 marks a pixel the modulus constraint must
+ *   leave alone (detector mask, NaN, negative counts). */
+#ifndef PTY_PIXEL_H
+#define PTY_PIXEL_H
+
+#include <math.h>
+#include <stddef.h>
+
+#if defined(__CUDACC__)
+#define PTY_HD __host__ __device__
+#else
+#define PTY_HD
+#endif
+
+#if defined(__cplusplus)
+#define PTY_RESTRICT __restrict__
+#else
+#define PTY_RESTRICT restrict
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Single-precision complex, bit-compatible with fftwf_complex and cufftComplex. */
+typedef struct pty_cf {
+    float re, im;
+} pty_cf;
+
+/* Amplitude value that marks an unconstrained (masked) detector pixel. */
+#define PTY_MASKED (-1.0f)
+
+static inline PTY_HD pty_cf pty_cf_make(float re, float im)
+{
+    pty_cf z;
+    z.re = re;
+    z.im = im;
+    return z;
+}
+
+static inline PTY_HD pty_cf pty_cmul(pty_cf a, pty_cf b)
+{
+    return pty_cf_make(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+
+/* conj(a) * b */
+static inline PTY_HD pty_cf pty_cmul_conj(pty_cf a, pty_cf b)
+{
+    return pty_cf_make(a.re * b.re + a.im * b.im, a.re * b.im - a.im * b.re);
+}
+
+static inline PTY_HD float pty_cabs2(pty_cf a) { return a.re * a.re + a.im * a.im; }
+
+/* Modulus projection factor for one detector pixel (DESIGN.md §2):
+ *   Psi'_k = Psi_k * sqrt(I) / sqrt(sum_k |Psi_k|^2)
+ * `amp` is sqrt(I) (PTY_MASKED: leave the pixel unchanged, factor 1) and
+ * `model` is sum_k |Psi_k|^2.  Where the model has no power the phase is
+ * undefined, and zeroing is the least-squares answer for amp = 0; for amp > 0
+ * the pixel is left as is so it can grow on a later visit. */
+static inline PTY_HD float pty_modulus_factor(float amp, float model)
+{
+    if (amp < 0.0f) return 1.0f;
+    if (model > 1e-30f) return amp / sqrtf(model);
+    return amp > 0.0f ? 1.0f : 0.0f;
+}
+
+/* Contribution of one pixel to the Fourier error numerator
+ * sum (|Psi| - sqrt(I))^2; masked pixels contribute nothing. */
+static inline PTY_HD float pty_fourier_error_term(float amp, float model)
+{
+    if (amp < 0.0f) return 0.0f;
+    float d = sqrtf(model) - amp;
+    return d * d;
+}
+
+/* Exit-wave change after the projection: Delta = F^-1[Psi'] - psi, where
+ * `back` is the unscaled inverse FFT and inv_n = 1/N supplies the scaling. */
+static inline PTY_HD pty_cf pty_exit_delta(pty_cf back, pty_cf psi, float inv_n)
+{
+    return pty_cf_make(back.re * inv_n - psi.re, back.im * inv_n - psi.im);
+}
+
+/* Step of the object update at one pixel, the factor multiplying
+ * sum_k conj(P_k) Delta_k.  ePIE (rpie < 0): alpha / max_r sum_k|P_k|^2.
+ * rPIE (0 <= rpie <= 1, Maiden, Johnson & Li 2017, eq. 6):
+ *   alpha / ((1 - rpie) sum_k|P_k(r)|^2 + rpie max_r sum_k|P_k|^2). */
+static inline PTY_HD float pty_object_step(float alpha, float rpie, float probe_power, float probe_power_max)
+{
+    if (rpie < 0.0f) return alpha / probe_power_max;
+    return alpha / ((1.0f - rpie) * probe_power + rpie * probe_power_max);
+}
+
+/* Joint ePIE update of one object pixel and the K probe pixels under it
+ * (Maiden & Rodenburg 2009, eqs. 6-7; mixed states: Thibault & Menzel 2013):
+ *   O   += obj_step   * sum_k conj(P_k) Delta_k
+ *   P_k += probe_step * conj(O_old) Delta_k     (probe_step = beta / max|O|^2)
+ * All reads happen before the writes, so the probe sees the object before
+ * this step's update and the object sees the probe before it.  `probe` and
+ * `delta` hold mode k at offset k*stride.  probe_step = 0 skips the probe. */
+static inline PTY_HD void pty_update_pixel(pty_cf *PTY_RESTRICT obj, pty_cf *PTY_RESTRICT probe,
+                                           const pty_cf *PTY_RESTRICT delta, size_t stride, int n_modes,
+                                           float alpha, float rpie, float probe_power_max,
+                                           float probe_step)
+{
+    pty_cf o_old = *obj;
+    float pp = 0.0f;
+    float num_re = 0.0f, num_im = 0.0f;
+    for (int k = 0; k < n_modes; k++) {
+        pty_cf p = probe[(size_t)k * stride];
+        pty_cf d = delta[(size_t)k * stride];
+        pty_cf c = pty_cmul_conj(p, d);
+        num_re += c.re;
+        num_im += c.im;
+        pp += pty_cabs2(p);
+    }
+    if (probe_step != 0.0f) {
+        for (int k = 0; k < n_modes; k++) {
+            pty_cf d = delta[(size_t)k * stride];
+            pty_cf c = pty_cmul_conj(o_old, d);
+            probe[(size_t)k * stride].re += probe_step * c.re;
+            probe[(size_t)k * stride].im += probe_step * c.im;
+        }
+    }
+    float s = pty_object_step(alpha, rpie, pp, probe_power_max);
+    obj->re = o_old.re + s * num_re;
+    obj->im = o_old.im + s * num_im;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_PIXEL_H */

@@ -1,0 +1,46 @@
+/* result_write.h - the files a reconstruction leaves behind.
+ *
+ * HDF5 result (one file, everything needed to score, resume or publish):
+ *   /object (H, W) complex64      /object_position_origin (2,) f64
+ *   /probe (K, M, M) complex64    /probe_mode_power (K,) f64, share of the total
+ *   /positions_px (N, 2) f64      probe centres (row, col) relative to the origin
+ *   /error (iterations,) f64      Fourier error per iteration
+ *   /pixel_size f64 (m, 0 = unknown), /parameters (attributes), /timings/...
+ * TIFFs (float32, Fiji/tifffile): <prefix>_object_phase.tif,
+ *   <prefix>_object_magnitude.tif, <prefix>_probe_modes.tif (|P_k|, a page a mode).
+ * Every file is written under a temporary name and renamed when complete. */
+#ifndef PTY_RESULT_WRITE_H
+#define PTY_RESULT_WRITE_H
+
+#include "engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pty_result {
+    const pty_cf *object;
+    int obj_h, obj_w;
+    double origin[2];
+    const pty_cf *probe;
+    int n_modes, m;
+    const double *mode_share;
+    const double *errors;
+    int n_errors;
+    const double *positions; /* N*2 (row, col) probe centres */
+    int n_positions;
+    double pixel_size;
+    const char *backend;
+    const char *input;
+    const char *command_line;
+    double read_s, setup_s, iterate_s;
+    const pty_recon_params *params;
+} pty_result;
+
+int pty_result_write_h5(const char *path, const pty_result *r);
+int pty_result_write_tiffs(const char *prefix, const pty_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_RESULT_WRITE_H */

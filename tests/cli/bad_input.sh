@@ -1,0 +1,50 @@
+# bad_input.sh - every kind of bad input gets one clear message naming the
+# file, dataset or flag, a non-zero exit, and leaves no output behind.
+. "$(dirname "$0")/common.sh"
+"$MAKE_BAD_INPUTS" "$WORK" || { echo "cannot write test inputs"; exit 1; }
+R() { "$PTYCHO" recon --iterations 2 --quiet --output out/r "$@"; }
+
+expect_error "missing file" "cannot open 'nope.cxi' (No such file or directory)" R --input nope.cxi
+expect_error "not HDF5" "'not_hdf5.cxi' is not an HDF5 file" R --input not_hdf5.cxi
+expect_error "missing frames dataset" "'no_frames.cxi' has no dataset '/entry_1/data_1/data'" R --input no_frames.cxi
+expect_error "frames given by a wrong path" "has no dataset '/nowhere'" R --input good.cxi --frames /nowhere
+expect_error "frames of rank 2" "must be 3-D (N, M, M), got rank 2" R --input rank2.cxi
+expect_error "non-square frames" "non-square frames 32x16" R --input nonsquare.cxi
+expect_error "positions count differs from frames" "holds 15 positions but there are 16 frames" R --input count_mismatch.cxi
+expect_error "positions far outside any sane object" "an object wider than" R --input far_positions.cxi
+expect_error "zero energy in file" "energy must be positive" R --input zero_energy.cxi
+expect_error "negative distance in file" "distance must be positive" R --input negative_distance.cxi
+expect_error "negative energy flag" "--energy -5 is out of range" R --input good.cxi --energy -5
+expect_error "zero pixel-size flag" "--pixel-size 0 is out of range" R --input good.cxi --pixel-size 0
+expect_error "zero modes" "--modes 0 is out of range [1, 64]" R --input good.cxi --modes 0
+expect_error "absurd modes" "--modes 1000 is out of range [1, 64]" R --input good.cxi --modes 1000
+expect_error "non-numeric value" "--iterations expects an integer, got 'ten'" R --input good.cxi --iterations ten
+expect_error "unknown flag" "unknown flag '--bogus'" R --input good.cxi --bogus 3
+expect_error "unknown backend" "--backend must be one of auto|cpu|cuda, got 'opencl'" R --input good.cxi --backend opencl
+expect_error "output directory missing" "cannot write to output directory 'out/missing'" \
+  "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out/missing/r
+touch out_is_file
+expect_error "output directory is a file" "cannot write to output directory 'out_is_file'" \
+  "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out_is_file/r
+if [ "$(id -u)" -ne 0 ]; then
+  mkdir -p ro && chmod 555 ro
+  expect_error "output directory read-only" "cannot write to output directory 'ro'" \
+    "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output ro/r
+fi
+expect_error "unknown subcommand" "unknown command 'reconstruct'" "$PTYCHO" reconstruct good.cxi
+
+# NaN, Inf and negative counts are masked with a warning, not refused
+rm -rf out && mkdir out
+if "$PTYCHO" recon --input bad_values.cxi --iterations 2 --quiet --output out/r 2>stderr.txt; then
+  if grep -q "masked 3 pixels" stderr.txt && [ -f out/r.h5 ]; then pass "NaN/Inf/negative counts masked with a warning"
+  else fail "NaN/Inf/negative: no warning or no output"; cat stderr.txt; fi
+else
+  fail "NaN/Inf/negative counts refused"; cat stderr.txt
+fi
+
+# the good file works, so the failures above are the defects, not the file
+rm -rf out && mkdir out
+if "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out/r && [ -f out/r.h5 ] \
+   && [ -f out/r_object_phase.tif ] && [ ! -e out/r.h5.tmp ]; then pass "good input reconstructs"
+else fail "good input"; fi
+finish

@@ -1,0 +1,25 @@
+# End-to-end tests of the ptycho program.  Each is a shell script under
+# tests/cli/ run with PTYCHO (the program), WORK (a scratch directory) and
+# SHARED_DATA (../shared/data) in its environment; 77 means skipped.
+set(PTY_SHARED_DATA "${PROJECT_SOURCE_DIR}/../shared/data" CACHE PATH "shared real data (siemens-star-small.h5)")
+
+function(pty_cli_test name script)
+  cmake_parse_arguments(T "" "TIMEOUT" "LABELS" ${ARGN})
+  set(work ${CMAKE_CURRENT_BINARY_DIR}/work/${name})
+  add_test(NAME ${name} COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/cli/${script})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "PTYCHO=$<TARGET_FILE:ptycho>;MAKE_BAD_INPUTS=$<TARGET_FILE:make_bad_inputs>;WORK=${work};SHARED_DATA=${PTY_SHARED_DATA}"
+    SKIP_RETURN_CODE 77 TIMEOUT ${T_TIMEOUT} LABELS "cli;${T_LABELS}")
+endfunction()
+
+pty_cli_test(cli.bad_input bad_input.sh)
+pty_cli_test(cli.help help.sh)
+pty_cli_test(sim.deterministic sim_deterministic.sh)
+pty_cli_test(recon.sim_1mode recon_sim_1mode.sh TIMEOUT 900 LABELS slow)
+pty_cli_test(recon.sim_3modes recon_sim_3modes.sh TIMEOUT 1200 LABELS slow)
+pty_cli_test(recon.sim_poisson recon_sim_poisson.sh TIMEOUT 900 LABELS slow)
+pty_cli_test(recon.siemens_star recon_siemens.sh TIMEOUT 1800 LABELS slow)
+pty_cli_test(recon.smoke recon_smoke.sh)
