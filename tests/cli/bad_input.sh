@@ -36,7 +36,7 @@ expect_error "unknown subcommand" "unknown command 'reconstruct'" "$PTYCHO" reco
 # NaN, Inf and negative counts are masked with a warning, not refused
 rm -rf out && mkdir out
 if "$PTYCHO" recon --input bad_values.cxi --iterations 2 --quiet --output out/r 2>stderr.txt; then
-  if grep -q "masked 3 pixels" stderr.txt && [ -f out/r.h5 ]; then pass "NaN/Inf/negative counts masked with a warning"
+  if grep -q "3 pixels of '/entry_1/data_1/data' are NaN, Inf or negative" stderr.txt && [ -f out/r.h5 ]; then pass "NaN/Inf/negative counts masked with a warning"
   else fail "NaN/Inf/negative: no warning or no output"; cat stderr.txt; fi
 else
   fail "NaN/Inf/negative counts refused"; cat stderr.txt

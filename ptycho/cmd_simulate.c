@@ -1,0 +1,95 @@
+/* cmd_simulate.c - `ptycho simulate`: write a simulated scan (CXI) with its
+ * ground truth.
+ *
+ * Parses the flags into pty_sim_params, runs the simulator and the CXI
+ * writer, and prints a short summary (frames, object size, pixel size,
+ * overlap, photons). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+#include "commands.h"
+#include "pty_error.h"
+#include "sim_cxi.h"
+#include "simulate.h"
+
+/* Fail before a long simulation, not after, when the output cannot be written. */
+static int check_writable(const char *output)
+{
+    char tmp[4096];
+    PTY_CHECK(strlen(output) + 5 <= sizeof tmp, PTY_ERR_ARG, "--output name is too long");
+    snprintf(tmp, sizeof tmp, "%s.tmp", output);
+    FILE *f = fopen(tmp, "wb");
+    PTY_CHECK(f, PTY_ERR_IO, "cannot create '%s' (%s)", output, strerror(errno));
+    fclose(f);
+    remove(tmp);
+    return PTY_OK;
+}
+
+static const char *simulate_synopsis = "--output FILE.cxi [options]";
+
+int pty_cmd_simulate(int argc, char **argv)
+{
+    pty_sim_params p;
+    pty_sim_defaults(&p);
+    const char *output = NULL, *probe = "aperture", *noise = "none", *object = "star";
+    const pty_option opts[] = {
+        {"output", PTY_OPT_STRING, &output, 1, 0, "CXI file to write (required)"},
+        {"rows", PTY_OPT_INT, &p.rows, 1, 100000, "raster rows (default 16)"},
+        {"cols", PTY_OPT_INT, &p.cols, 1, 100000, "raster columns (default 16)"},
+        {"step", PTY_OPT_DOUBLE, &p.step, 1e-3, 1e5, "raster step, object pixels (default 8)"},
+        {"jitter", PTY_OPT_DOUBLE, &p.jitter, 0, 1e5, "random offset, uniform in +-jitter object pixels per axis (default 0)"},
+        {"frame", PTY_OPT_INT, &p.m, 16, 4096, "frame size m, detector pixels (default 64)"},
+        {"probe", PTY_OPT_STRING, &probe, 1, 0, "probe model: aperture|gaussian (default aperture)"},
+        {"probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels; aperture: geometric spot, gaussian: FWHM (default 3m/8)"},
+        {"modes", PTY_OPT_INT, &p.modes, 1, 32, "incoherent probe modes K (default 1)"},
+        {"mode-decay", PTY_OPT_DOUBLE, &p.mode_decay, 1e-6, 1, "power of mode k relative to mode k-1 (default 0.5)"},
+        {"fly-steps", PTY_OPT_INT, &p.fly_steps, 1, 1000, "sub-positions per exposure; >1 simulates a fly scan along the columns (default 1)"},
+        {"fly-length", PTY_OPT_DOUBLE, &p.fly_length, 0, 1e5, "distance moved during one exposure, object pixels (default: the step)"},
+        {"photons", PTY_OPT_DOUBLE, &p.photons, 1e-3, 1e15, "mean total counts per frame (default 1e6)"},
+        {"noise", PTY_OPT_STRING, &noise, 1, 0, "none|poisson (default none)"},
+        {"object", PTY_OPT_STRING, &object, 1, 0, "star (built-in Siemens star) | tiff (default star)"},
+        {"object-magnitude", PTY_OPT_STRING, &p.object.magnitude_path, 1, 0, "grayscale TIFF for the magnitude (with --object tiff)"},
+        {"object-phase", PTY_OPT_STRING, &p.object.phase_path, 1, 0, "grayscale TIFF for the phase (with --object tiff)"},
+        {"phase-max", PTY_OPT_DOUBLE, &p.object.phase_max, 0, 1e3, "object phase range [0, phase-max], rad (default 1.0)"},
+        {"magnitude-min", PTY_OPT_DOUBLE, &p.object.magnitude_min, 0, 1, "object magnitude range [magnitude-min, 1] (default 0.6)"},
+        {"energy", PTY_OPT_DOUBLE, &p.energy_ev, 1, 1e7, "photon energy, eV (default 8000)"},
+        {"distance", PTY_OPT_DOUBLE, &p.distance_m, 1e-6, 1e3, "sample-detector distance, m (default 2.0)"},
+        {"detector-pixel", PTY_OPT_DOUBLE, &p.detector_pixel_m, 1e-9, 1, "detector pixel size, m (default 75e-6)"},
+        {"pad", PTY_OPT_INT, &p.pad, 0, 4096, "object margin around the scanned windows, pixels (default 8)"},
+        {"seed", PTY_OPT_U64, &p.seed, 0, 1.8e19, "random seed (jitter, noise); same seed = same file (default 1)"},
+    };
+    const int n_opts = (int)(sizeof opts / sizeof opts[0]);
+    const char *pos[1];
+    int n_pos = 0;
+    PTY_TRY(pty_args_parse("simulate", simulate_synopsis, argc, argv, 2, opts, n_opts, pos, 0, &n_pos));
+    PTY_CHECK(output, PTY_ERR_ARG, "ptycho simulate: --output FILE.cxi is required (see 'ptycho simulate --help')");
+    PTY_TRY(pty_probe_kind_parse(probe, &p.probe));
+    PTY_TRY(pty_object_kind_parse(object, &p.object.kind));
+    if (strcmp(noise, "none") == 0) p.poisson = 0;
+    else if (strcmp(noise, "poisson") == 0) p.poisson = 1;
+    else return pty_error_set(PTY_ERR_ARG, "--noise must be one of none|poisson, got '%s'", noise);
+    if (p.object.kind != PTY_OBJECT_TIFF && (p.object.magnitude_path || p.object.phase_path))
+        return pty_error_set(PTY_ERR_ARG, "--object-magnitude and --object-phase need --object tiff");
+    PTY_TRY(pty_sim_validate(&p));
+    PTY_TRY(check_writable(output));
+
+    pty_simulation sim;
+    int rc = pty_sim_run(&p, &sim);
+    if (rc == PTY_OK) rc = pty_sim_write_cxi(output, &p, &sim);
+    if (rc == PTY_OK) {
+        double overlap = 100.0 * (1.0 - p.step / sim.diameter_px);
+        printf("simulated %d frames (%d x %d raster, step %g px, jitter %g px) of %dx%d -> %s\n", sim.n, p.rows,
+               p.cols, p.step, p.jitter, sim.m, sim.m, output);
+        printf("  object %d x %d px, pixel size %.4g nm, probe %s %.4g px, %d mode%s%s\n", sim.geom.obj_h,
+               sim.geom.obj_w, sim.pixel_size_m * 1e9, pty_probe_kind_name(p.probe), sim.diameter_px, sim.modes,
+               sim.modes == 1 ? "" : "s", p.fly_steps > 1 ? ", fly scan" : "");
+        printf("  overlap %.0f%% (1 - step/diameter), mean %.4g photons/frame (%s noise)\n",
+               overlap > 0 ? overlap : 0.0, sim.mean_counts, p.poisson ? "Poisson" : "no");
+        if (p.fly_steps > 1)
+            printf("  fly scan: %d sub-positions over %.4g px per exposure\n", p.fly_steps, sim.fly_length_px);
+    }
+    pty_sim_free(&sim);
+    return rc;
+}

@@ -1,0 +1,427 @@
+/* cxi_read.c - load a scan from a CXI/HDF5 file into a pty_dataset, validating it.
+ *
+ * The cheap checks (frame shape, geometry, positions, mask, probe) all run
+ * before the frames are allocated and read, so a wrong path or unit fails in
+ * milliseconds rather than after minutes of I/O.  Frames are then read in
+ * chunks into a scratch buffer and centred, square-rooted and masked one at a
+ * time by pty_dataset_set_frame. */
+#include "cxi_read.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5util.h"
+#include "pty_error.h"
+#include "pty_log.h"
+
+#define PLANCK_J_S 6.62607015e-34 /* exact, SI 2019 */
+#define LIGHT_M_S 299792458.0
+#define MIN_FRAME 8
+#define MAX_FRAME 8192
+#define MAX_PROBE_MODES 256
+#define FRAME_CHUNK 64                  /* frames per HDF5 read */
+#define SCRATCH_BYTES ((size_t)64 << 20) /* ... but no more than this per read */
+
+/* Where CXI writers put the translation, most common first (DESIGN.md §2). */
+static const char *const cxi_translations[] = {
+    "/entry_1/data_1/translation",
+    "/entry_1/sample_1/geometry_1/translation",
+    "/entry_1/instrument_1/detector_1/translation",
+};
+
+void pty_read_options_default(pty_read_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->frames = PTY_CXI_FRAMES;
+    o->energy = PTY_CXI_ENERGY;
+    o->distance = PTY_CXI_DISTANCE;
+    o->pixel = PTY_CXI_PIXEL;
+    o->mask = PTY_CXI_MASK;
+    o->probe = PTY_CXI_PROBE;
+}
+
+/* "4x3", "16x16x16" or "scalar", for messages. */
+static void shape_str(int rank, const hsize_t *dims, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    if (rank == 0) snprintf(buf, size, "scalar");
+    for (int i = 0; i < rank && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, i ? "x%llu" : "%llu", (unsigned long long)dims[i]);
+}
+
+/* HDF5 type class of a dataset known to exist, -1 if it cannot be opened. */
+static int dataset_class(hid_t file, const char *path)
+{
+    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
+    if (d < 0) return -1;
+    hid_t t = H5Dget_type(d);
+    int cls = t < 0 ? -1 : (int)H5Tget_class(t);
+    if (t >= 0) H5Tclose(t);
+    H5Dclose(d);
+    return cls;
+}
+
+static int frames_shape(hid_t file, const char *f, const char *path, int *n, int *m)
+{
+    int rank;
+    hsize_t dims[4];
+    PTY_CHECK(pty_h5_exists(file, path), PTY_ERR_HDF5, "'%s' has no dataset '%s'; give its path with --frames", f, path);
+    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
+    PTY_CHECK(rank == 3, PTY_ERR_HDF5, "'%s': frames dataset '%s' must be 3-D (N, M, M), got rank %d", f, path, rank);
+    unsigned long long nf = dims[0], h = dims[1], w = dims[2];
+    PTY_CHECK(h == w, PTY_ERR_HDF5, "'%s': frames dataset '%s' has non-square frames %llux%llu", f, path, h, w);
+    PTY_CHECK(h >= MIN_FRAME && h <= MAX_FRAME, PTY_ERR_HDF5,
+              "'%s': frames dataset '%s' has frames of %llux%llu pixels, out of range (%d to %d)", f, path, h, w,
+              MIN_FRAME, MAX_FRAME);
+    PTY_CHECK(nf >= 1, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds no frames", f, path);
+    PTY_CHECK(nf <= INT_MAX, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds %llu frames, more than %d", f, path, nf,
+              INT_MAX);
+    int cls = dataset_class(file, path);
+    PTY_CHECK(cls == H5T_INTEGER || cls == H5T_FLOAT, PTY_ERR_HDF5,
+              "'%s': frames dataset '%s' must hold integer or float intensities%s", f, path,
+              pty_h5_is_complex(file, path) ? ", not complex numbers" : "");
+    *n = (int)nf;
+    *m = (int)h;
+    return PTY_OK;
+}
+
+/* One geometry scalar: the override when > 0, else the file's value, which
+ * must then be finite and positive.  Missing is an error only when `needed`
+ * (positions in metres); otherwise the value stays 0 (unknown). */
+static int geometry_value(hid_t file, const char *f, const char *path, double override, int needed,
+                          const char *what, const char *unit, const char *flag, double *out)
+{
+    *out = 0.0;
+    if (override > 0.0) {
+        *out = override;
+        return PTY_OK;
+    }
+    if (!path || !pty_h5_exists(file, path)) {
+        if (!needed) return PTY_OK;
+        return pty_error_set(PTY_ERR_HDF5,
+                             "'%s' has no %s dataset '%s', needed to convert positions from metres to pixels; "
+                             "give it with %s, or give positions in pixels with --positions-px",
+                             f, what, path ? path : "(none)", flag);
+    }
+    double v;
+    PTY_TRY(pty_h5_read_scalar(file, f, path, &v));
+    PTY_CHECK(isfinite(v) && v > 0.0, PTY_ERR_DATA, "'%s': %s must be positive (dataset '%s' holds %g %s); override it with %s",
+              f, what, path, v, unit, flag);
+    *out = v;
+    return PTY_OK;
+}
+
+/* Warn when y_pixel_size, next to an x_pixel_size, disagrees with it: the
+ * reader assumes square pixels. */
+static void check_square_pixels(hid_t file, const char *f, const char *xpath, double x)
+{
+    static const char suffix[] = "x_pixel_size";
+    char ypath[1024];
+    size_t len = strlen(xpath), ls = sizeof suffix - 1;
+    if (len < ls || len >= sizeof ypath || strcmp(xpath + len - ls, suffix) != 0) return;
+    memcpy(ypath, xpath, len + 1);
+    ypath[len - ls] = 'y';
+    double y;
+    if (!pty_h5_exists(file, ypath) || pty_h5_read_scalar(file, f, ypath, &y) != PTY_OK) {
+        pty_error_clear();
+        return;
+    }
+    if (isfinite(y) && fabs(y - x) > 1e-6 * x)
+        pty_warn("'%s': detector pixels are not square ('%s' = %g m, '%s' = %g m); using %g m", f, xpath, x, ypath, y,
+                 x);
+}
+
+/* Positions into pos (n x 2, object pixels (row, col)), dx = object pixel
+ * size in metres (used only for metre positions). */
+static int read_positions(hid_t file, const pty_read_options *o, int n, double dx, double *pos)
+{
+    const char *f = o->path, *path = o->positions;
+    if (!path) {
+        for (size_t i = 0; i < sizeof cxi_translations / sizeof *cxi_translations && !path; i++)
+            if (pty_h5_exists(file, cxi_translations[i])) path = cxi_translations[i];
+        PTY_CHECK(path, PTY_ERR_HDF5,
+                  "'%s' has no positions dataset (tried '%s', '%s', '%s'); give its path with --positions or --positions-px",
+                  f, cxi_translations[0], cxi_translations[1], cxi_translations[2]);
+    } else {
+        PTY_CHECK(pty_h5_exists(file, path), PTY_ERR_HDF5,
+                  "'%s' has no positions dataset (tried '%s'); give its path with --positions or --positions-px", f, path);
+    }
+    int rank;
+    hsize_t dims[4];
+    char shape[96];
+    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
+    shape_str(rank, dims, shape, sizeof shape);
+
+    /* Metre layouts are ambiguous for tiny scans (3x3, 3x2), so prefer the
+       reading whose count matches the frames, then the rule "3 x N is
+       transposed" (PyNX) for the count-mismatch message. */
+    const hsize_t nn = (hsize_t)n;
+    hsize_t count = 0;
+    int cols = 0, transposed = 0;
+    if (rank == 2) {
+        hsize_t a = dims[0], b = dims[1];
+        if (o->positions_px ? b == 2 : a == nn && (b == 2 || b == 3)) {
+            count = a;
+            cols = (int)b;
+        } else if (!o->positions_px && a == 3 && b != 3) {
+            count = b;
+            cols = 3;
+            transposed = 1;
+        } else if (!o->positions_px && (b == 2 || b == 3)) {
+            count = a;
+            cols = (int)b;
+        }
+    }
+    if (cols == 0) {
+        if (o->positions_px)
+            return pty_error_set(PTY_ERR_HDF5,
+                                 "'%s': positions dataset '%s' has shape %s; pixel positions must be N x 2, columns (row, col)",
+                                 f, path, shape);
+        return pty_error_set(PTY_ERR_HDF5,
+                             "'%s': positions dataset '%s' has shape %s; positions in metres must be N x 3, 3 x N or N x 2, "
+                             "columns (x, y[, z]); for pixels use --positions-px",
+                             f, path, shape);
+    }
+    PTY_CHECK(count == nn, PTY_ERR_DATA, "'%s': positions dataset '%s' holds %llu positions but there are %d frames", f, path,
+              (unsigned long long)count, n);
+
+    size_t total = (size_t)n * cols;
+    double *raw = malloc(total * sizeof *raw);
+    PTY_CHECK(raw, PTY_ERR_NOMEM, "cannot allocate %zu positions", total);
+    int rc = pty_h5_read_double(file, f, path, raw, total);
+    for (int j = 0; j < n && rc == PTY_OK; j++) {
+        /* a = first column (row for pixels, x for metres), b = second */
+        double a = transposed ? raw[j] : raw[(size_t)j * cols];
+        double b = transposed ? raw[(size_t)n + j] : raw[(size_t)j * cols + 1];
+        double row = o->positions_px ? a : b / dx;
+        double col = o->positions_px ? b : a / dx;
+        if (!isfinite(a) || !isfinite(b) || !isfinite(row) || !isfinite(col)) {
+            rc = pty_error_set(PTY_ERR_DATA, "'%s': positions dataset '%s' has a non-finite value at position %d (%g, %g)", f,
+                               path, j, a, b);
+            break;
+        }
+        if (o->transpose) {
+            double t = row;
+            row = col;
+            col = t;
+        }
+        if (o->flip_x) col = -col;
+        if (o->flip_y) row = -row;
+        pos[2 * (size_t)j] = row;
+        pos[2 * (size_t)j + 1] = col;
+    }
+    free(raw);
+    return rc;
+}
+
+/* The detector mask as 0/1 bytes, or *out = NULL when there is none.  The
+ * default CXI path may be absent; a path the user named must exist. */
+static int read_mask(hid_t file, const pty_read_options *o, int m, unsigned char **out)
+{
+    const char *f = o->path, *path = o->mask;
+    *out = NULL;
+    if (!path) return PTY_OK;
+    if (!pty_h5_exists(file, path)) {
+        if (strcmp(path, PTY_CXI_MASK) == 0) return PTY_OK;
+        return pty_error_set(PTY_ERR_HDF5, "'%s' has no mask dataset '%s'; check the path given with --mask", f, path);
+    }
+    int rank;
+    hsize_t dims[4];
+    char shape[96];
+    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
+    shape_str(rank, dims, shape, sizeof shape);
+    PTY_CHECK(rank == 2 && dims[0] == (hsize_t)m && dims[1] == (hsize_t)m, PTY_ERR_HDF5,
+              "'%s': mask dataset '%s' has shape %s but frames are %dx%d", f, path, shape, m, m);
+    size_t mm = (size_t)m * m;
+    float *v = malloc(mm * sizeof *v);
+    unsigned char *mask = malloc(mm);
+    int rc = PTY_OK;
+    if (!v || !mask) {
+        rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate a %dx%d mask", m, m);
+    } else {
+        rc = pty_h5_read_float(file, f, path, v, mm);
+        /* NaN compares unequal to 0, so a NaN in the mask means bad too */
+        for (size_t i = 0; rc == PTY_OK && i < mm; i++) mask[i] = v[i] != 0.0f;
+    }
+    free(v);
+    if (rc != PTY_OK) {
+        free(mask);
+        return rc;
+    }
+    *out = mask;
+    return PTY_OK;
+}
+
+/* The initial probe, *out = NULL when there is none; same path rule as the mask. */
+static int read_probe(hid_t file, const pty_read_options *o, int m, pty_cf **out, int *modes)
+{
+    const char *f = o->path, *path = o->probe;
+    *out = NULL;
+    *modes = 0;
+    if (!path) return PTY_OK;
+    if (!pty_h5_exists(file, path)) {
+        if (strcmp(path, PTY_CXI_PROBE) == 0) return PTY_OK;
+        return pty_error_set(PTY_ERR_HDF5, "'%s' has no probe dataset '%s'; check the path given with --probe", f, path);
+    }
+    int rank;
+    hsize_t dims[4];
+    char shape[96];
+    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
+    shape_str(rank, dims, shape, sizeof shape);
+    const hsize_t mh = (hsize_t)m;
+    int ok = (rank == 2 && dims[0] == mh && dims[1] == mh) || (rank == 3 && dims[0] >= 1 && dims[1] == mh && dims[2] == mh);
+    PTY_CHECK(ok, PTY_ERR_HDF5, "'%s': probe dataset '%s' has shape %s but frames are %dx%d; it must be %dx%d or Kx%dx%d", f,
+              path, shape, m, m, m, m, m, m);
+    PTY_CHECK(rank == 2 || dims[0] <= MAX_PROBE_MODES, PTY_ERR_HDF5, "'%s': probe dataset '%s' holds %llu modes, more than %d",
+              f, path, (unsigned long long)dims[0], MAX_PROBE_MODES);
+    PTY_CHECK(pty_h5_is_complex(file, path), PTY_ERR_HDF5,
+              "'%s': probe dataset '%s' is not complex (a compound with members 'r' and 'i', as h5py writes)", f, path);
+    int k = rank == 2 ? 1 : (int)dims[0];
+    size_t total = (size_t)k * m * m;
+    pty_cf *probe = malloc(total * sizeof *probe);
+    PTY_CHECK(probe, PTY_ERR_NOMEM, "cannot allocate a %dx%dx%d probe", k, m, m);
+    int rc = pty_h5_read_complex(file, f, path, probe, total);
+    double power = 0.0;
+    for (size_t i = 0; rc == PTY_OK && i < total; i++) {
+        if (!isfinite(probe[i].re) || !isfinite(probe[i].im))
+            rc = pty_error_set(PTY_ERR_DATA, "'%s': probe dataset '%s' has a non-finite value at element %zu", f, path, i);
+        power += pty_cabs2(probe[i]);
+    }
+    if (rc == PTY_OK && !(power > 0.0))
+        rc = pty_error_set(PTY_ERR_DATA, "'%s': probe dataset '%s' is zero everywhere", f, path);
+    if (rc != PTY_OK) {
+        free(probe);
+        return rc;
+    }
+    *out = probe;
+    *modes = k;
+    return PTY_OK;
+}
+
+/* Read all frames into d (n_frames, m set) in chunks; refuse a frame with no
+ * usable pixel and a scan with no signal, warn once about bad values. */
+static int read_frames(hid_t file, const char *f, const char *path, const unsigned char *mask, pty_dataset *d)
+{
+    const int n = d->n_frames;
+    const size_t mm = (size_t)d->m * d->m;
+    size_t chunk = SCRATCH_BYTES / (mm * sizeof(float));
+    if (chunk < 1) chunk = 1;
+    if (chunk > FRAME_CHUNK) chunk = FRAME_CHUNK;
+    if (chunk > (size_t)n) chunk = (size_t)n;
+    float *scratch = malloc(chunk * mm * sizeof *scratch);
+    PTY_CHECK(scratch, PTY_ERR_NOMEM, "cannot allocate a %.1f MiB frame buffer",
+              (double)(chunk * mm * sizeof *scratch) / (1 << 20));
+
+    long n_bad = 0;
+    int bad_frames = 0, first_bad = -1, any_signal = 0, rc = PTY_OK;
+    for (int first = 0; first < n && rc == PTY_OK; first += (int)chunk) {
+        int count = n - first < (int)chunk ? n - first : (int)chunk;
+        rc = pty_h5_read_float_frames(file, f, path, (hsize_t)first, (hsize_t)count, scratch);
+        for (int k = 0; k < count && rc == PTY_OK; k++) {
+            const int j = first + k;
+            long bad = pty_dataset_set_frame(d, j, scratch + (size_t)k * mm, mask);
+            if (bad > 0) {
+                n_bad += bad;
+                if (bad_frames++ == 0) first_bad = j;
+            }
+            const float *amp = d->amplitudes + (size_t)j * mm;
+            size_t valid = 0;
+            for (size_t i = 0; i < mm; i++) {
+                if (amp[i] >= 0.0f) valid++;
+                if (amp[i] > 0.0f) any_signal = 1;
+            }
+            if (valid == 0)
+                rc = pty_error_set(PTY_ERR_DATA,
+                                   "'%s': frame %d of '%s' has no valid pixel (all masked, NaN, Inf or negative)", f, j,
+                                   path);
+        }
+    }
+    free(scratch);
+    PTY_TRY(rc);
+    PTY_CHECK(any_signal, PTY_ERR_DATA, "'%s': every frame of '%s' is zero at all unmasked pixels", f, path);
+    if (n_bad > 0)
+        pty_warn("'%s': %ld pixels of '%s' are NaN, Inf or negative, in %d of %d frames (first in frame %d); they are masked",
+                 f, n_bad, path, bad_frames, n, first_bad);
+    return PTY_OK;
+}
+
+int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
+{
+    hid_t file = H5I_INVALID_HID;
+    pty_dataset *d = NULL;
+    double *pos = NULL;
+    unsigned char *mask = NULL;
+    pty_cf *probe = NULL;
+    int n = 0, m = 0, modes = 0, rc;
+    double energy, distance, pixel, wavelength = 0.0, dx = 0.0;
+
+    *out = NULL;
+    PTY_CHECK(o && o->path, PTY_ERR_ARG, "no input file given");
+    const char *f = o->path;
+    const char *frames = o->frames ? o->frames : PTY_CXI_FRAMES;
+    const int needed = !o->positions_px;
+
+    rc = pty_h5_open_read(f, &file);
+    if (rc != PTY_OK) goto fail;
+    rc = frames_shape(file, f, frames, &n, &m);
+    if (rc != PTY_OK) goto fail;
+
+    rc = geometry_value(file, f, o->energy, o->energy_ev * PTY_EV_J, needed, "energy", "J", "--energy (eV)", &energy);
+    if (rc != PTY_OK) goto fail;
+    rc = geometry_value(file, f, o->distance, o->distance_m, needed, "distance", "m", "--distance (m)", &distance);
+    if (rc != PTY_OK) goto fail;
+    rc = geometry_value(file, f, o->pixel, o->pixel_m, needed, "detector pixel size", "m", "--pixel-size (m)", &pixel);
+    if (rc != PTY_OK) goto fail;
+    /* Energy stored in eV or keV instead of J is a common slip; photons between
+       0.1 eV and 1 MeV cover every ptychography source. */
+    if (energy > 0.0 && !(o->energy_ev > 0.0) && (energy < 0.1 * PTY_EV_J || energy > 1e6 * PTY_EV_J))
+        pty_warn("'%s': energy %g J ('%s') is %g eV, implausible for photons; CXI stores joules: "
+                 "if the file holds eV or keV, give the energy with --energy (eV)",
+                 f, energy, o->energy, energy / PTY_EV_J);
+    if (pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(file, f, o->pixel, pixel);
+    if (energy > 0.0) wavelength = PLANCK_J_S * LIGHT_M_S / energy;
+    if (wavelength > 0.0 && distance > 0.0 && pixel > 0.0) dx = wavelength * distance / (m * pixel);
+
+    pos = malloc((size_t)n * 2 * sizeof *pos);
+    if (!pos) {
+        rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d positions", n);
+        goto fail;
+    }
+    rc = read_positions(file, o, n, dx, pos);
+    if (rc != PTY_OK) goto fail;
+    rc = read_mask(file, o, m, &mask);
+    if (rc != PTY_OK) goto fail;
+    rc = read_probe(file, o, m, &probe, &modes);
+    if (rc != PTY_OK) goto fail;
+
+    rc = pty_dataset_create(n, m, &d);
+    if (rc != PTY_OK) goto fail;
+    memcpy(d->positions, pos, (size_t)n * 2 * sizeof *pos);
+    d->wavelength = wavelength;
+    d->distance = distance;
+    d->detector_pixel = pixel;
+    d->pixel_size = dx;
+    d->probe = probe;
+    d->probe_modes = modes;
+    probe = NULL; /* owned by d now */
+    rc = read_frames(file, f, frames, mask, d);
+    if (rc != PTY_OK) goto fail;
+
+    H5Fclose(file);
+    free(pos);
+    free(mask);
+    *out = d;
+    return PTY_OK;
+
+fail:
+    if (file >= 0) H5Fclose(file);
+    free(pos);
+    free(mask);
+    free(probe);
+    pty_dataset_destroy(d);
+    return rc;
+}

@@ -1,0 +1,72 @@
+/* cxi_read.h - read a ptychography scan from a CXI (or any HDF5) file.
+ *
+ * Every dataset path can be overridden, since beamline files rarely follow
+ * CXI exactly (DESIGN.md §2).  The reader validates shapes, counts, units and
+ * values before the large frame read, and fails with one message naming the
+ * file, the dataset and the flag that would fix it. */
+#ifndef PTY_CXI_READ_H
+#define PTY_CXI_READ_H
+
+#include "dataset.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CXI default paths (SI units: J, m). */
+#define PTY_CXI_FRAMES "/entry_1/data_1/data"
+#define PTY_CXI_ENERGY "/entry_1/instrument_1/source_1/energy"
+#define PTY_CXI_DISTANCE "/entry_1/instrument_1/detector_1/distance"
+#define PTY_CXI_PIXEL "/entry_1/instrument_1/detector_1/x_pixel_size"
+#define PTY_CXI_MASK "/entry_1/instrument_1/detector_1/mask"
+#define PTY_CXI_PROBE "/entry_1/instrument_1/source_1/illumination"
+
+/* Joules per electronvolt (exact, SI 2019). */
+#define PTY_EV_J 1.602176634e-19
+
+typedef struct pty_read_options {
+    const char *path;      /* input file */
+    const char *frames;    /* (N, M, M) intensities, detector-centred (zero frequency at (M/2, M/2)),
+                              any integer or float type; default (and NULL) PTY_CXI_FRAMES */
+    const char *positions; /* NULL = the first existing of /entry_1/data_1/translation,
+                              /entry_1/sample_1/geometry_1/translation,
+                              /entry_1/instrument_1/detector_1/translation */
+    int positions_px;      /* 1: positions are (N, 2) object pixels, columns (row, col);
+                              0: metres, N x 3, 3 x N or N x 2, columns (x, y[, z]) */
+    const char *energy;    /* photon energy, J; default PTY_CXI_ENERGY (NULL: not in the file) */
+    const char *distance;  /* sample-detector distance, m; default PTY_CXI_DISTANCE (NULL: not in the file) */
+    const char *pixel;     /* detector pixel size, m (square pixels); default PTY_CXI_PIXEL (NULL: not in the file) */
+    const char *mask;      /* (M, M), 0 = good, non-zero = bad; optional at the default path
+                              PTY_CXI_MASK, required when another path is given; NULL = none */
+    const char *probe;     /* complex (h5py r/i compound) (M, M) or (K, M, M), real space,
+                              centred; optional at PTY_CXI_PROBE, required elsewhere; NULL = none */
+    double energy_ev, distance_m, pixel_m; /* overrides of the file's values when > 0 (energy in eV) */
+    int transpose, flip_x, flip_y;         /* applied, in this order, to (row, col) after unit
+                                              conversion: swap; negate col; negate row */
+} pty_read_options;
+
+/* Fill `o` with the CXI defaults above: no overrides, no transpose or flips,
+ * metre positions found by searching the CXI translation paths. */
+void pty_read_options_default(pty_read_options *o);
+
+/* Read the scan described by `o` into a new dataset (free it with
+ * pty_dataset_destroy): amplitudes sqrt(I) in FFT order with the mask, NaN,
+ * Inf and negative pixels marked PTY_MASKED (one warning gives their count);
+ * positions in object pixels (row, col).
+ *
+ * Metre positions become pixels through dx = lambda z / (M p), lambda = h c / E:
+ * row = y / dx, col = x / dx.  Energy, distance and pixel size are then
+ * required (from the file or the overrides); with pixel positions they are
+ * optional and the dataset's geometry fields stay 0 where unknown.
+ *
+ * Errors (message names file and dataset): PTY_ERR_IO (cannot open),
+ * PTY_ERR_HDF5 (not HDF5, missing dataset, wrong shape or type), PTY_ERR_DATA
+ * (count mismatch, non-finite position, non-positive geometry, a frame with no
+ * valid pixel, all frames zero), PTY_ERR_NOMEM.  On failure *out is NULL and
+ * nothing is left open or allocated. */
+int pty_dataset_read(const pty_read_options *o, pty_dataset **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_CXI_READ_H */

@@ -1,0 +1,148 @@
+/* probe_model.c - aperture and Gaussian probe models, Fourier sub-pixel shifts.
+ *
+ * The aperture is built in the pupil plane, where a zone plate's focusing is
+ * a clean disc with a quadratic (defocus) phase; the sample sits out of focus
+ * so the spot is the size the user asks for and its far field is a filled
+ * disc, as at a real scanning beamline. */
+#include "probe_model.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pty_error.h"
+
+#ifndef M_PI /* not in strict C11 */
+#define M_PI 3.14159265358979323846
+#endif
+
+int pty_probe_kind_parse(const char *s, pty_probe_kind *kind)
+{
+    if (s && strcasecmp(s, "aperture") == 0) *kind = PTY_PROBE_APERTURE;
+    else if (s && strcasecmp(s, "gaussian") == 0) *kind = PTY_PROBE_GAUSSIAN;
+    else return pty_error_set(PTY_ERR_ARG, "--probe must be one of aperture|gaussian, got '%s'", s ? s : "");
+    return PTY_OK;
+}
+
+const char *pty_probe_kind_name(pty_probe_kind kind)
+{
+    return kind == PTY_PROBE_GAUSSIAN ? "gaussian" : "aperture";
+}
+
+/* signed frequency of FFT index k: 0, 1, ..., then negative from (m+1)/2 */
+static int signed_freq(int k, int m) { return k < (m + 1) / 2 ? k : k - m; }
+
+static int normalise(pty_cf *p, size_t npix, double power)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < npix; i++) sum += pty_cabs2(p[i]);
+    PTY_CHECK(sum > 0.0 && isfinite(sum), PTY_ERR_DATA, "probe model has no power");
+    float s = (float)sqrt(power / sum);
+    for (size_t i = 0; i < npix; i++) {
+        p[i].re *= s;
+        p[i].im *= s;
+    }
+    return PTY_OK;
+}
+
+static int aperture(int m, double diameter_px, pty_cf *out)
+{
+    const size_t npix = (size_t)m * m;
+    fftwf_complex *buf = fftwf_alloc_complex(npix);
+    PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate a %dx%d probe", m, m);
+    fftwf_plan inv = fftwf_plan_dft_2d(m, m, buf, buf, FFTW_BACKWARD, FFTW_ESTIMATE);
+    if (!inv) {
+        fftwf_free(buf);
+        return pty_error_set(PTY_ERR_FFT, "FFTW could not plan a %dx%d probe", m, m);
+    }
+    const double a = m / 4.0;
+    const double phi_max = M_PI * a * diameter_px / (2.0 * m);
+    /* pupil directly in FFT order; symmetric in q, so the real-space probe is centred */
+    for (int u = 0; u < m; u++) {
+        for (int v = 0; v < m; v++) {
+            double q = hypot(signed_freq(u, m), signed_freq(v, m));
+            double wgt = fmin(1.0, fmax(0.0, a + 0.5 - q));
+            double phi = phi_max * (q / a) * (q / a);
+            buf[(size_t)u * m + v][0] = (float)(wgt * cos(phi));
+            buf[(size_t)u * m + v][1] = (float)(wgt * sin(phi));
+        }
+    }
+    fftwf_execute(inv);
+    /* fftshift: FFT index k goes to centred index (k + m/2) mod m */
+    for (int u = 0; u < m; u++)
+        for (int v = 0; v < m; v++) {
+            fftwf_complex *z = &buf[(size_t)u * m + v];
+            out[(size_t)((u + m / 2) % m) * m + (v + m / 2) % m] = pty_cf_make((*z)[0], (*z)[1]);
+        }
+    fftwf_destroy_plan(inv);
+    fftwf_free(buf);
+    return PTY_OK;
+}
+
+static void gaussian(int m, double diameter_px, pty_cf *out)
+{
+    /* intensity exp(-r^2 / (2 s^2)) has FWHM 2 sqrt(2 ln 2) s; amplitude is its root */
+    const double s = diameter_px / (2.0 * sqrt(2.0 * log(2.0)));
+    for (int r = 0; r < m; r++)
+        for (int c = 0; c < m; c++) {
+            double d2 = (double)(r - m / 2) * (r - m / 2) + (double)(c - m / 2) * (c - m / 2);
+            out[(size_t)r * m + c] = pty_cf_make((float)exp(-d2 / (4.0 * s * s)), 0.0f);
+        }
+}
+
+int pty_probe_model(pty_probe_kind kind, int m, double diameter_px, double power, pty_cf *out)
+{
+    PTY_CHECK(m >= 4, PTY_ERR_ARG, "probe size %d is too small (need >= 4 pixels)", m);
+    PTY_CHECK(diameter_px > 0 && isfinite(diameter_px), PTY_ERR_ARG, "probe diameter %g pixels must be positive",
+              diameter_px);
+    PTY_CHECK(power > 0 && isfinite(power), PTY_ERR_ARG, "probe power %g must be positive", power);
+    if (kind == PTY_PROBE_APERTURE) PTY_TRY(aperture(m, diameter_px, out));
+    else gaussian(m, diameter_px, out);
+    return normalise(out, (size_t)m * m, power);
+}
+
+int pty_probe_phase_ramp(pty_cf *spectrum, int m, double dr, double dc)
+{
+    /* separable: exp(-2 pi i k_r dr / m) * exp(-2 pi i k_c dc / m) */
+    pty_cf *col = malloc((size_t)m * sizeof *col);
+    PTY_CHECK(col, PTY_ERR_NOMEM, "cannot allocate a %d-pixel phase ramp", m);
+    for (int v = 0; v < m; v++) {
+        double t = -2.0 * M_PI * signed_freq(v, m) * dc / m;
+        col[v] = pty_cf_make((float)cos(t), (float)sin(t));
+    }
+    for (int u = 0; u < m; u++) {
+        double t = -2.0 * M_PI * signed_freq(u, m) * dr / m;
+        pty_cf rowf = pty_cf_make((float)cos(t), (float)sin(t));
+        pty_cf *line = spectrum + (size_t)u * m;
+        for (int v = 0; v < m; v++) line[v] = pty_cmul(line[v], pty_cmul(rowf, col[v]));
+    }
+    free(col);
+    return PTY_OK;
+}
+
+int pty_probe_shift(pty_cf *probe, int m, double dr, double dc)
+{
+    const size_t npix = (size_t)m * m;
+    fftwf_complex *buf = fftwf_alloc_complex(npix);
+    PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate a %dx%d probe", m, m);
+    fftwf_plan fwd = fftwf_plan_dft_2d(m, m, buf, buf, FFTW_FORWARD, FFTW_ESTIMATE);
+    fftwf_plan inv = fftwf_plan_dft_2d(m, m, buf, buf, FFTW_BACKWARD, FFTW_ESTIMATE);
+    int rc = PTY_OK;
+    if (!fwd || !inv) {
+        rc = pty_error_set(PTY_ERR_FFT, "FFTW could not plan a %dx%d probe shift", m, m);
+    } else {
+        memcpy(buf, probe, npix * sizeof *probe);
+        fftwf_execute(fwd);
+        rc = pty_probe_phase_ramp((pty_cf *)buf, m, dr, dc);
+        fftwf_execute(inv);
+        const float inv_n = 1.0f / (float)npix;
+        if (rc == PTY_OK)
+            for (size_t i = 0; i < npix; i++) probe[i] = pty_cf_make(buf[i][0] * inv_n, buf[i][1] * inv_n);
+    }
+    if (fwd) fftwf_destroy_plan(fwd);
+    if (inv) fftwf_destroy_plan(inv);
+    fftwf_free(buf);
+    return rc;
+}

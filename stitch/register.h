@@ -1,0 +1,62 @@
+/* register.h - sub-pixel registration of complex images (Guizar-Sicairos,
+ * Thurman & Fienup, Opt. Lett. 33, 156 (2008)), Fourier sub-pixel shifts and
+ * linear-phase-ramp estimation.
+ *
+ * Used by `ptycho compare` (reconstruction vs ground truth) and by the
+ * asynchronous stitcher (overlaps of partial objects, DESIGN.md §3). */
+#ifndef PTY_REGISTER_H
+#define PTY_REGISTER_H
+
+#include "pty_pixel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result of registering `mov` against `ref`.
+ *
+ * Sign convention: `shift` is the displacement of mov's content relative to
+ * ref's, in pixels (row, col):
+ *     mov(r) ≈ exp(i phase) · ref(r − shift)
+ * so pty_shift_image(ref, shift) reproduces mov, and
+ * pty_shift_image(mov, −shift) brings mov back onto ref. */
+typedef struct pty_registration {
+    double shift[2]; /* (row, col) displacement of mov relative to ref, pixels */
+    double error;    /* sqrt(1 − |CC_max|² / (E_ref E_mov)): 0 = identical up to shift and
+                        complex factor, ~1 = unrelated (E = Σ|image|², CC = Σ conj(ref) mov(·+shift)) */
+    double phase;    /* arg CC_max: global phase of mov relative to ref, rad */
+} pty_registration;
+
+/* Register two h x w complex images (row-major) to about 1/upsample pixel,
+ * usually better: cross-power spectrum, coarse peak from a 2x up-sampled
+ * inverse FFT, then a matrix-multiply DFT over ±0.75 pixel around it at
+ * `upsample` points per pixel and a parabolic fit of the three samples
+ * around the maximum.  Shifts are found modulo the image size and reported
+ * in about [−h/2, h/2) x [−w/2, w/2).  Any h, w >= 1; upsample in [1, 1000]
+ * (20 gives ~0.01 px on smooth images).  The images are treated as periodic:
+ * taper or crop them so that content does not wrap.
+ * Errors: PTY_ERR_ARG (sizes, upsample, NULL), PTY_ERR_DATA (an image has
+ * no power or is not finite), PTY_ERR_NOMEM, PTY_ERR_FFT.  *out is written
+ * only on success.  Plans FFTs (FFTW_ESTIMATE): FFTW's planner is not
+ * thread-safe, so call from one thread at a time. */
+int pty_register(const pty_cf *ref, const pty_cf *mov, int h, int w, int upsample, pty_registration *out);
+
+/* Shift a complex image in place by (dr, dc) pixels by the Fourier shift
+ * theorem: img'(r) = img(r − (dr, dc)), periodic boundary.  For even sizes
+ * the Nyquist bin is multiplied by cos(π d), the mean of its two possible
+ * phase factors, so real images stay real; integer shifts are exact rolls.
+ * Errors: PTY_ERR_ARG, PTY_ERR_FFT.  Same threading note as above. */
+int pty_shift_image(pty_cf *img, int h, int w, double dr, double dc);
+
+/* Dominant linear phase ramp of an h x w complex image: the k (rad/pixel,
+ * (row, col)) maximising |Σ_r img(r) exp(−i k·r)|, found like the
+ * registration peak (2x coarse FFT, then up-sampled DFT + parabolic fit), so
+ * img(r) ≈ a(r) exp(i k·r) with a(r) slowly varying.  k is in about [−π, π) per
+ * axis.  *value (may be NULL) receives Σ_r img(r) exp(−i k·r) as (re, im),
+ * r counted from pixel (0, 0).  Errors as pty_register. */
+int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], double value[2]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_REGISTER_H */
