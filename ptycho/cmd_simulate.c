@@ -40,6 +40,7 @@ int pty_cmd_simulate(int argc, char **argv)
         {"cols", PTY_OPT_INT, &p.cols, 1, 100000, "raster columns (default 16)"},
         {"step", PTY_OPT_DOUBLE, &p.step, 1e-3, 1e5, "raster step, object pixels (default 8)"},
         {"jitter", PTY_OPT_DOUBLE, &p.jitter, 0, 1e5, "random offset, uniform in +-jitter object pixels per axis (default 0)"},
+        {"jitter-whole-pixels", PTY_OPT_FLAG, &p.jitter_whole, 1, 0, "draw the jitter from the whole numbers -J..J (positions stay on the pixel grid)"},
         {"frame", PTY_OPT_INT, &p.m, 16, 4096, "frame size m, detector pixels (default 64)"},
         {"probe", PTY_OPT_STRING, &probe, 1, 0, "probe model: aperture|gaussian (default aperture)"},
         {"probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels; aperture: geometric spot, gaussian: FWHM (default 3m/8)"},

@@ -140,7 +140,13 @@ static void make_positions(const pty_sim_params *p, double fly, double *pos, dou
             double *q = pos + 2 * ((size_t)i * p->cols + j);
             q[0] = i * p->step;
             q[1] = j * p->step;
-            if (p->jitter > 0) {
+            if (p->jitter > 0 && p->jitter_whole) {
+                /* on the pixel grid, where a reconstruction that rounds
+                   positions has no model error */
+                int span = 2 * (int)p->jitter + 1;
+                q[0] += (int)(pty_rng_uniform(&rng) * span) - (int)p->jitter;
+                q[1] += (int)(pty_rng_uniform(&rng) * span) - (int)p->jitter;
+            } else if (p->jitter > 0) {
                 q[0] += p->jitter * (2.0 * pty_rng_uniform(&rng) - 1.0);
                 q[1] += p->jitter * (2.0 * pty_rng_uniform(&rng) - 1.0);
             }

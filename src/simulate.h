@@ -23,6 +23,7 @@ typedef struct pty_sim_params {
     int rows, cols;          /* raster size (default 16 x 16) */
     double step;             /* raster step, object pixels (8) */
     double jitter;           /* uniform in +-jitter pixels on each axis (0) */
+    int jitter_whole;        /* jitter drawn from the whole numbers -J..J instead (0) */
     int m;                   /* frame size (64) */
     pty_probe_kind probe;    /* PTY_PROBE_APERTURE */
     double probe_diameter;   /* pixels; <= 0 means 3m/8 */

@@ -2,7 +2,7 @@
 # 3-mode reconstruction reaches NRMSE <= 0.05 and at most half the NRMSE of a
 # 1-mode reconstruction of the same data.
 . "$(dirname "$0")/common.sh"
-"$PTYCHO" simulate --output scan.cxi --rows 16 --cols 16 --step 6 --jitter 1 --frame 64 --modes 3 --seed 12 || exit 1
+"$PTYCHO" simulate --output scan.cxi --rows 16 --cols 16 --step 6 --jitter 1 --jitter-whole-pixels --frame 64 --modes 3 --seed 12 || exit 1
 "$PTYCHO" recon --input scan.cxi --output r3 --modes 3 --iterations 200 --backend cpu --print-every 50 || exit 1
 "$PTYCHO" recon --input scan.cxi --output r1 --modes 1 --iterations 200 --backend cpu --print-every 50 || exit 1
 "$PTYCHO" compare r3.h5 scan.cxi | tee cmp3.txt
