@@ -129,7 +129,7 @@ int pty_cmd_recon(int argc, char **argv)
         {"pad", PTY_OPT_INT, &p.pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
         {"threads", PTY_OPT_INT, &p.n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
-        {"print-every", PTY_OPT_INT, &every, 0, 1000000, "progress line every N iterations (default: about 20 lines)"},
+        {"print-every", PTY_OPT_INT, &every, 0, 1000000, "progress line every N iterations (default 1)"},
         {"no-tiff", PTY_OPT_FLAG, &no_tiff, 1, 0, "write only the HDF5 result"},
         {"quiet", PTY_OPT_FLAG, &quiet, 1, 0, "no progress lines"},
     };
@@ -178,7 +178,7 @@ int pty_cmd_recon(int argc, char **argv)
                p.rpie >= 0 ? " (rPIE)" : "", p.probe_start, iterations);
         printf("  read %.2f s, setup %.2f s\n", read_s, now_s() - t0 - read_s);
     }
-    progress_state ps = {quiet, iterations, every > 0 ? every : (iterations + 19) / 20, 0.0};
+    progress_state ps = {quiet, iterations, every > 0 ? every : 1, 0.0};
     rc = pty_plan_execute(plan, iterations, print_progress, &ps);
     if (rc != PTY_OK) goto done;
 
