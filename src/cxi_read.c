@@ -218,22 +218,35 @@ static int read_positions(hid_t file, const pty_read_options *o, int n, double d
     return rc;
 }
 
+/* Shape of an optional dataset.  *present = 0 when it is absent at its
+ * default CXI path; a path the user named (`flag`) must exist. */
+static int optional_shape(hid_t file, const char *f, const char *path, const char *dflt, const char *what,
+                          const char *flag, int *present, int *rank, hsize_t dims[4], char *shape, size_t len)
+{
+    *present = 0;
+    if (!path) return PTY_OK;
+    if (!pty_h5_exists(file, path)) {
+        if (strcmp(path, dflt) == 0) return PTY_OK;
+        return pty_error_set(PTY_ERR_HDF5, "'%s' has no %s dataset '%s'; check the path given with %s", f, what, path,
+                             flag);
+    }
+    PTY_TRY(pty_h5_shape(file, f, path, rank, dims));
+    shape_str(*rank, dims, shape, len);
+    *present = 1;
+    return PTY_OK;
+}
+
 /* The detector mask as 0/1 bytes, or *out = NULL when there is none.  The
  * default CXI path may be absent; a path the user named must exist. */
 static int read_mask(hid_t file, const pty_read_options *o, int m, unsigned char **out)
 {
     const char *f = o->path, *path = o->mask;
-    *out = NULL;
-    if (!path) return PTY_OK;
-    if (!pty_h5_exists(file, path)) {
-        if (strcmp(path, PTY_CXI_MASK) == 0) return PTY_OK;
-        return pty_error_set(PTY_ERR_HDF5, "'%s' has no mask dataset '%s'; check the path given with --mask", f, path);
-    }
-    int rank;
+    int present = 0, rank = 0;
     hsize_t dims[4];
     char shape[96];
-    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
-    shape_str(rank, dims, shape, sizeof shape);
+    *out = NULL;
+    PTY_TRY(optional_shape(file, f, path, PTY_CXI_MASK, "mask", "--mask", &present, &rank, dims, shape, sizeof shape));
+    if (!present) return PTY_OK;
     PTY_CHECK(rank == 2 && dims[0] == (hsize_t)m && dims[1] == (hsize_t)m, PTY_ERR_HDF5,
               "'%s': mask dataset '%s' has shape %s but frames are %dx%d", f, path, shape, m, m);
     size_t mm = (size_t)m * m;
@@ -260,18 +273,13 @@ static int read_mask(hid_t file, const pty_read_options *o, int m, unsigned char
 static int read_probe(hid_t file, const pty_read_options *o, int m, pty_cf **out, int *modes)
 {
     const char *f = o->path, *path = o->probe;
-    *out = NULL;
-    *modes = 0;
-    if (!path) return PTY_OK;
-    if (!pty_h5_exists(file, path)) {
-        if (strcmp(path, PTY_CXI_PROBE) == 0) return PTY_OK;
-        return pty_error_set(PTY_ERR_HDF5, "'%s' has no probe dataset '%s'; check the path given with --probe", f, path);
-    }
-    int rank;
+    int present = 0, rank = 0;
     hsize_t dims[4];
     char shape[96];
-    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
-    shape_str(rank, dims, shape, sizeof shape);
+    *out = NULL;
+    *modes = 0;
+    PTY_TRY(optional_shape(file, f, path, PTY_CXI_PROBE, "probe", "--probe", &present, &rank, dims, shape, sizeof shape));
+    if (!present) return PTY_OK;
     const hsize_t mh = (hsize_t)m;
     int ok = (rank == 2 && dims[0] == mh && dims[1] == mh) || (rank == 3 && dims[0] >= 1 && dims[1] == mh && dims[2] == mh);
     PTY_CHECK(ok, PTY_ERR_HDF5, "'%s': probe dataset '%s' has shape %s but frames are %dx%d; it must be %dx%d or Kx%dx%d", f,
