@@ -12,10 +12,14 @@
 #include "backend.h"
 #include "pty_error.h"
 
-/* Below this many pixels x modes per position, threads cost more than they
- * save.  Measured on 2 cores (sim 16x16 raster, 64x64, 1 mode): 22.6 ms/it on
- * one thread, 20.5 on two; 128x128: 199 vs 156 ms/it. */
-#define PTY_CPU_PARALLEL_PIXELS 1024
+/* Below this many pixels x modes per position, one thread.  A parallel
+ * region per position costs little on idle cores (64x64, 1 mode: 20.5 ms/it
+ * on two threads vs 22.6 on one) but OpenMP's spinning workers collapse when
+ * the machine is oversubscribed: two such runs side by side on 2 cores went
+ * from 5 s to over 3 minutes.  Small frames stay serial until the batched
+ * engine (threads over sets of positions) lands; from 128x128 threads pay
+ * (199 vs 156 ms/it). */
+#define PTY_CPU_PARALLEL_PIXELS 16384
 
 typedef struct cpu_impl {
     int m, n_frames, n_modes, obj_h, obj_w, n_threads;

@@ -13,6 +13,10 @@ function(pty_cli_test name script)
   set_tests_properties(${name} PROPERTIES
     ENVIRONMENT "PTYCHO=$<TARGET_FILE:ptycho>;MAKE_BAD_INPUTS=$<TARGET_FILE:make_bad_inputs>;WORK=${work};SHARED_DATA=${PTY_SHARED_DATA}"
     SKIP_RETURN_CODE 77 TIMEOUT ${T_TIMEOUT} LABELS "cli;${T_LABELS}")
+  if("slow" IN_LIST T_LABELS)
+    # multi-threaded reconstructions must not share the cores with each other
+    set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
+  endif()
 endfunction()
 
 pty_cli_test(cli.bad_input bad_input.sh)
