@@ -7,19 +7,7 @@
 
 #include "pty_error.h"
 
-double pty_mean_frame_counts(const pty_dataset *d)
-{
-    const size_t npix = (size_t)d->m * d->m;
-    double total = 0.0;
-    for (int j = 0; j < d->n_frames; j++) {
-        const float *a = d->amplitudes + (size_t)j * npix;
-        double frame = 0.0;
-        for (size_t i = 0; i < npix; i++)
-            if (a[i] > 0.0f) frame += (double)a[i] * a[i];
-        total += frame;
-    }
-    return total / d->n_frames;
-}
+double pty_mean_frame_counts(const pty_dataset *d) { return pty_dataset_total_intensity(d) / d->n_frames; }
 
 int pty_probe_from_data(const pty_dataset *d, double diameter_px, pty_cf *out)
 {
