@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -40,13 +39,6 @@ static int print_progress(void *user, int iter, int n_iter, double error, double
            per * (s->total - done));
     fflush(stdout);
     return 0;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 /* Fail early when the directory of `prefix` cannot take our files: try to
@@ -157,10 +149,10 @@ int pty_cmd_recon(int argc, char **argv)
     PTY_TRY(pty_recon_params_check(&p));
     PTY_TRY(check_output_dir(output));
 
-    double t0 = now_s();
+    double t0 = pty_now_s();
     pty_dataset *d = NULL;
     PTY_TRY(pty_dataset_read(&ro, &d));
-    double read_s = now_s() - t0;
+    double read_s = pty_now_s() - t0;
     pty_plan *plan = NULL;
     pty_cf *object = NULL, *probe = NULL;
     double *share = NULL;
@@ -176,7 +168,7 @@ int pty_cmd_recon(int argc, char **argv)
         printf("\n  backend %s, %d mode%s, alpha %g, beta %g%s, probe from iteration %d, %d iterations\n",
                pty_plan_backend_name(plan), p.n_modes, p.n_modes > 1 ? "s" : "", p.alpha, p.beta,
                p.rpie >= 0 ? " (rPIE)" : "", p.probe_start, iterations);
-        printf("  read %.2f s, setup %.2f s\n", read_s, now_s() - t0 - read_s);
+        printf("  read %.2f s, setup %.2f s\n", read_s, pty_now_s() - t0 - read_s);
     }
     progress_state ps = {quiet, iterations, every > 0 ? every : 1, 0.0};
     rc = pty_plan_execute(plan, iterations, print_progress, &ps);

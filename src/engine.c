@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "modes.h"
 #include "probe_init.h"
@@ -33,13 +32,6 @@ struct pty_plan {
     int warned_rising;
     double setup_s, iterate_s;
 };
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 void pty_recon_params_default(pty_recon_params *p)
 {
@@ -126,7 +118,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **
 {
     *out = NULL;
     PTY_TRY(pty_recon_params_check(p));
-    double t0 = now_s();
+    double t0 = pty_now_s();
     pty_plan *plan = calloc(1, sizeof *plan);
     PTY_CHECK(plan, PTY_ERR_NOMEM, "cannot allocate a plan");
     int rc = PTY_OK;
@@ -170,7 +162,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **
     };
     if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
     free(object);
-    plan->setup_s = now_s() - t0;
+    plan->setup_s = pty_now_s() - t0;
     *out = plan;
     return PTY_OK;
 fail:
@@ -221,7 +213,7 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
     }
     for (int t = 0; t < n_iter; t++) {
         const int iter = plan->n_done;
-        double t0 = now_s();
+        double t0 = pty_now_s();
         pty_rng_permutation(&plan->rng, plan->order, plan->n_frames);
         int update_probe = iter >= p->probe_start && p->beta > 0.0f;
         pty_pass_params pp = {
@@ -253,7 +245,7 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
                 plan->warned_rising = 1;
             }
         }
-        double dt = now_s() - t0;
+        double dt = pty_now_s() - t0;
         plan->iterate_s += dt;
         if (progress && progress(user, iter, n_iter, error, dt)) break;
     }

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 static int log_level = PTY_LOG_INFO;
 
@@ -21,4 +22,11 @@ void pty_log(int level, const char *fmt, ...)
     va_end(ap);
     fputc('\n', out);
     fflush(out);
+}
+
+double pty_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
 }

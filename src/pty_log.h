@@ -21,6 +21,9 @@ void pty_log(int level, const char *fmt, ...)
 #endif
     ;
 
+/* Monotonic wall clock in seconds, for progress lines and timings. */
+double pty_now_s(void);
+
 #define pty_info(...) pty_log(PTY_LOG_INFO, __VA_ARGS__)
 #define pty_warn(...) pty_log(PTY_LOG_WARN, __VA_ARGS__)
 
