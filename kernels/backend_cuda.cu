@@ -99,7 +99,7 @@ static int setup_device(cuda_impl *c, const pty_backend_setup *s)
 {
     const int count = pty_cuda_device_count();
     PTY_CHECK(count > 0, PTY_ERR_GPU, "CUDA backend: no CUDA device is available");
-    c->device = 0; /* TODO(mpi): local_rank % count */
+    c->device = (s->device % count + count) % count; /* ranks of a node share its GPUs round-robin */
     PTY_CUDA(cudaSetDevice(c->device));
     PTY_CUDA(cudaStreamCreate(&c->stream));
     c->have_stream = 1;
@@ -236,6 +236,12 @@ static int cuda_set_probe(void *impl, const pty_cf *in)
     return copy_sync(c, c->d_probe, in, c->nprobe * sizeof *in, cudaMemcpyHostToDevice);
 }
 
+static int cuda_set_object(void *impl, const pty_cf *in)
+{
+    cuda_impl *c = (cuda_impl *)impl;
+    return copy_sync(c, c->d_object, in, c->nobj * sizeof *in, cudaMemcpyHostToDevice);
+}
+
 extern "C" int pty_cuda_device_count(void)
 {
     int count = 0;
@@ -249,4 +255,5 @@ extern "C" int pty_cuda_device_count(void)
 /* Positional initialisation: designated initialisers are C++20. */
 extern "C" const pty_backend_ops pty_backend_cuda = {
     "cuda", cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
+    cuda_set_object,
 };

@@ -11,7 +11,9 @@
 
 #include "args.h"
 #include "commands.h"
+#include "comm.h"
 #include "cxi_read.h"
+#include "distributed.h"
 #include "engine.h"
 #include "modes.h"
 #include "pty_error.h"
@@ -39,6 +41,39 @@ static int print_progress(void *user, int iter, int n_iter, double error, double
            per * (s->total - done));
     fflush(stdout);
     return 0;
+}
+
+static void print_setup(void *user, const pty_dist_info *i)
+{
+    const progress_state *s = user;
+    if (s->quiet) return;
+    printf("  frames %d of %dx%d, object %dx%d px", i->n_frames, i->m, i->m, i->obj_h, i->obj_w);
+    if (i->pixel_size > 0) printf(", pixel %.4g nm", i->pixel_size * 1e9);
+    printf("\n  backend %s, %d mode%s, alpha %g, beta %g%s, probe from iteration %d, %d iterations\n", i->backend,
+           i->params->n_modes, i->params->n_modes > 1 ? "s" : "", i->params->alpha, i->params->beta,
+           i->params->rpie >= 0 ? " (rPIE)" : "", i->params->probe_start, s->total);
+    if (i->n_ranks > 1)
+        printf("  partition %dx%d, rank 0 holds %d positions (%d own) and a %dx%d box\n", i->partition->rows,
+               i->partition->cols, i->partition->n_members[0], i->partition->n_core[0], i->box_h, i->box_w);
+    printf("  read %.2f s, setup %.2f s\n", i->read_s, i->setup_s);
+    fflush(stdout);
+}
+
+/* What each pairwise merge found (DESIGN.md §3: report every registration). */
+static void report_merges(const pty_dist_result *d)
+{
+    for (int i = 0; i < d->n_records; i++) {
+        const pty_merge_record *r = &d->records[i];
+        const pty_merge_report *m = &r->report;
+        if (m->overlap_px == 0) {
+            pty_info("  merge %2d <- %2d: no overlap, blended by position", r->into, r->from);
+            continue;
+        }
+        pty_info("  merge %2d <- %2d: shift (%+.3f, %+.3f) px, phase %+.4f rad, amplitude %.4f, error %.3f%s, "
+                 "overlap %ld px",
+                 r->into, r->from, m->shift[0], m->shift[1], m->phase, m->amplitude, m->reg_error,
+                 m->accepted ? "" : " (refused: known offset used)", m->overlap_px);
+    }
 }
 
 /* Fail early when the directory of `prefix` cannot take our files: try to
@@ -82,130 +117,171 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
-int pty_cmd_recon(int argc, char **argv)
-{
+/* Everything the command line decides. */
+typedef struct recon_job {
     pty_read_options ro;
-    pty_read_options_default(&ro);
     pty_recon_params p;
-    pty_recon_params_default(&p);
-    const char *input = NULL, *output = "ptycho_recon", *positions_px = NULL;
-    const char *backend = "auto", *obj_norm = "global";
-    int iterations = 100, quiet = 0, no_tiff = 0, every = 0;
+    pty_dist_options dopt;
+    const char *input, *output;
+    int iterations, quiet, no_tiff, every;
+} recon_job;
+
+static const char *const mode_names[] = {"async", "sync"};
+
+/* Parse and check the command line; every rank does the same and agrees. */
+static int recon_setup(int argc, char **argv, recon_job *job)
+{
+    memset(job, 0, sizeof *job);
+    pty_read_options_default(&job->ro);
+    pty_recon_params_default(&job->p);
+    pty_dist_options_default(&job->dopt);
+    pty_read_options *const ro = &job->ro;
+    pty_recon_params *const pp = &job->p;
+    pty_dist_options *const dopt = &job->dopt;
+    const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mode = "async", *partition = NULL;
+    job->output = "ptycho_recon";
+    job->iterations = 100;
     double rpie = -1.0;
+    int fixed_drift = 0, no_ramp = 0;
 
     const pty_option opts[] = {
-        {"input", PTY_OPT_STRING, &input, 1, 0, "input CXI/HDF5 file (or give it as the first argument)"},
-        {"output", PTY_OPT_STRING, &output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif (default ptycho_recon)"},
-        {"frames", PTY_OPT_STRING, &ro.frames, 1, 0, "frames dataset (N, M, M), detector-centred (default /entry_1/data_1/data)"},
-        {"positions", PTY_OPT_STRING, &ro.positions, 1, 0, "positions dataset in metres, CXI N x 3 or 3 x N (x, y, z) (default: CXI translation)"},
+        {"input", PTY_OPT_STRING, &job->input, 1, 0, "input CXI/HDF5 file (or give it as the first argument)"},
+        {"output", PTY_OPT_STRING, &job->output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif (default ptycho_recon)"},
+        {"frames", PTY_OPT_STRING, &ro->frames, 1, 0, "frames dataset (N, M, M), detector-centred (default /entry_1/data_1/data)"},
+        {"positions", PTY_OPT_STRING, &ro->positions, 1, 0, "positions dataset in metres, CXI N x 3 or 3 x N (x, y, z) (default: CXI translation)"},
         {"positions-px", PTY_OPT_STRING, &positions_px, 1, 0, "positions dataset in object pixels, N x 2 (row, col), instead of --positions"},
-        {"energy", PTY_OPT_DOUBLE, &ro.energy_ev, 1, 1e7, "photon energy, eV (default: from the file, J)"},
-        {"distance", PTY_OPT_DOUBLE, &ro.distance_m, 1e-6, 1e3, "sample-detector distance, m (default: from the file)"},
-        {"pixel-size", PTY_OPT_DOUBLE, &ro.pixel_m, 1e-9, 1.0, "detector pixel size, m (default: from the file)"},
-        {"mask", PTY_OPT_STRING, &ro.mask, 1, 0, "mask dataset (M, M), 0 = good (default CXI detector_1/mask if present)"},
-        {"probe", PTY_OPT_STRING, &ro.probe, 1, 0, "initial probe dataset, complex (M, M) or (K, M, M) (default CXI source_1/illumination if present)"},
-        {"transpose", PTY_OPT_FLAG, &ro.transpose, 1, 0, "swap the row and column of every position"},
-        {"flip-x", PTY_OPT_FLAG, &ro.flip_x, 1, 0, "negate the horizontal (column) positions"},
-        {"flip-y", PTY_OPT_FLAG, &ro.flip_y, 1, 0, "negate the vertical (row) positions"},
-        {"iterations", PTY_OPT_INT, &iterations, 0, 1000000, "ePIE iterations (default 100)"},
-        {"modes", PTY_OPT_INT, &p.n_modes, 1, 64, "incoherent probe modes K (default 1)"},
-        {"alpha", PTY_OPT_FLOAT, &p.alpha, 1e-6, 2, "object step (default 1)"},
-        {"beta", PTY_OPT_FLOAT, &p.beta, 0, 2, "probe step, 0 = keep the probe fixed (default 1)"},
+        {"energy", PTY_OPT_DOUBLE, &ro->energy_ev, 1, 1e7, "photon energy, eV (default: from the file, J)"},
+        {"distance", PTY_OPT_DOUBLE, &ro->distance_m, 1e-6, 1e3, "sample-detector distance, m (default: from the file)"},
+        {"pixel-size", PTY_OPT_DOUBLE, &ro->pixel_m, 1e-9, 1.0, "detector pixel size, m (default: from the file)"},
+        {"mask", PTY_OPT_STRING, &ro->mask, 1, 0, "mask dataset (M, M), 0 = good (default CXI detector_1/mask if present)"},
+        {"probe", PTY_OPT_STRING, &ro->probe, 1, 0, "initial probe dataset, complex (M, M) or (K, M, M) (default CXI source_1/illumination if present)"},
+        {"transpose", PTY_OPT_FLAG, &ro->transpose, 1, 0, "swap the row and column of every position"},
+        {"flip-x", PTY_OPT_FLAG, &ro->flip_x, 1, 0, "negate the horizontal (column) positions"},
+        {"flip-y", PTY_OPT_FLAG, &ro->flip_y, 1, 0, "negate the vertical (row) positions"},
+        {"iterations", PTY_OPT_INT, &job->iterations, 0, 1000000, "ePIE iterations (default 100)"},
+        {"modes", PTY_OPT_INT, &pp->n_modes, 1, 64, "incoherent probe modes K (default 1)"},
+        {"alpha", PTY_OPT_FLOAT, &pp->alpha, 1e-6, 2, "object step (default 1)"},
+        {"beta", PTY_OPT_FLOAT, &pp->beta, 0, 2, "probe step, 0 = keep the probe fixed (default 1)"},
         {"rpie", PTY_OPT_DOUBLE, &rpie, 0, 1, "use rPIE with this regularisation a in [0,1] (default off: ePIE)"},
         {"obj-norm", PTY_OPT_STRING, &obj_norm, 1, 0, "max|O|^2 of the probe step: global|patch (default global)"},
-        {"probe-start", PTY_OPT_INT, &p.probe_start, 0, 1000000, "first iteration that updates the probe (default 10)"},
-        {"mode-power", PTY_OPT_FLOAT, &p.mode_power, 1e-6, 0.999, "initial power of each extra mode, fraction of mode 1 (default 0.05)"},
-        {"ortho-every", PTY_OPT_INT, &p.ortho_every, 0, 1000000, "orthogonalise modes every N iterations, 0 = never (default 1)"},
-        {"probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 0, 1e5, "initial probe diameter in pixels when the file has no probe (default M/2)"},
-        {"seed", PTY_OPT_U64, &p.seed, 0, 1.8e19, "random seed for position order and mode seeding (default 1)"},
-        {"pad", PTY_OPT_INT, &p.pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
+        {"probe-start", PTY_OPT_INT, &pp->probe_start, 0, 1000000, "first iteration that updates the probe (default 10)"},
+        {"mode-power", PTY_OPT_FLOAT, &pp->mode_power, 1e-6, 0.999, "initial power of each extra mode, fraction of mode 1 (default 0.05)"},
+        {"ortho-every", PTY_OPT_INT, &pp->ortho_every, 0, 1000000, "orthogonalise modes every N iterations, 0 = never (default 1)"},
+        {"probe-diameter", PTY_OPT_DOUBLE, &pp->probe_diameter, 0, 1e5, "initial probe diameter in pixels when the file has no probe (default M/2)"},
+        {"no-probe-centering", PTY_OPT_FLAG, &fixed_drift, 1, 0, "let probe and object drift together (default: keep the probe centred in its window)"},
+        {"seed", PTY_OPT_U64, &pp->seed, 0, 1.8e19, "random seed for position order and mode seeding (default 1)"},
+        {"pad", PTY_OPT_INT, &pp->pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
-        {"threads", PTY_OPT_INT, &p.n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
-        {"print-every", PTY_OPT_INT, &every, 0, 1000000, "progress line every N iterations (default 1)"},
-        {"no-tiff", PTY_OPT_FLAG, &no_tiff, 1, 0, "write only the HDF5 result"},
-        {"quiet", PTY_OPT_FLAG, &quiet, 1, 0, "no progress lines"},
+        {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
+        {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
+        {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},
+        {"quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"},
+        {"mode", PTY_OPT_STRING, &mode, 1, 0, "several ranks (mpirun): async (independent blocks, registered and stitched) | sync (blocks share overlaps and probe) (default async)"},
+        {"partition", PTY_OPT_STRING, &partition, 1, 0, "block grid RxC over the ranks, e.g. 4x2 (default: as square as the scan allows)"},
+        {"overlap", PTY_OPT_DOUBLE, &dopt->overlap, 0, 1000, "halo of each block, in scan steps (default 4)"},
+        {"share-every", PTY_OPT_INT, &dopt->share_every, 1, 1000000, "sync: iterations between exchanges of overlaps and probe (default 1)"},
+        {"stitch-upsample", PTY_OPT_INT, &dopt->merge.upsample, 1, 1000, "async: registration up-sampling kappa (default 20)"},
+        {"stitch-max-error", PTY_OPT_DOUBLE, &dopt->merge.max_error, 0, 1, "async: refuse a registration above this error and use the known offset"},
+        {"write-partials", PTY_OPT_STRING, &dopt->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"},
+        {"stitch-no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "async: remove only a constant phase between blocks, not a linear ramp"},
     };
     const int n_opts = (int)(sizeof opts / sizeof opts[0]);
     const char *pos[1];
     int n_pos = 0;
     PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, opts, n_opts, pos, 1, &n_pos));
     if (n_pos == 1) {
-        PTY_CHECK(!input, PTY_ERR_ARG, "ptycho recon: give the input once (--input or first argument)");
-        input = pos[0];
+        PTY_CHECK(!job->input, PTY_ERR_ARG, "ptycho recon: give the input once (--input or first argument)");
+        job->input = pos[0];
     }
-    PTY_CHECK(input, PTY_ERR_ARG, "ptycho recon: no input file (give --input FILE; see 'ptycho recon --help')");
-    PTY_CHECK(iterations >= 1, PTY_ERR_ARG, "ptycho recon: --iterations must be at least 1");
+    PTY_CHECK(job->input, PTY_ERR_ARG, "ptycho recon: no input file (give --input FILE; see 'ptycho recon --help')");
+    PTY_CHECK(job->iterations >= 1, PTY_ERR_ARG, "ptycho recon: --iterations must be at least 1");
     static const char *const backends[] = {"auto", "cpu", "cuda"};
     static const char *const norms[] = {"patch", "global"};
-    PTY_TRY(parse_choice("backend", backend, backends, 3, &p.backend));
-    PTY_TRY(parse_choice("obj-norm", obj_norm, norms, 2, &p.obj_norm));
-    p.rpie = (float)rpie;
+    PTY_TRY(parse_choice("backend", backend, backends, 3, &pp->backend));
+    PTY_TRY(parse_choice("obj-norm", obj_norm, norms, 2, &pp->obj_norm));
+    pp->rpie = (float)rpie;
+    pp->center_probe = !fixed_drift;
+    if (no_ramp) dopt->merge.fit_ramp = 0;
     if (positions_px) {
-        PTY_CHECK(!ro.positions, PTY_ERR_ARG, "ptycho recon: give either --positions or --positions-px, not both");
-        ro.positions = positions_px;
-        ro.positions_px = 1;
+        PTY_CHECK(!ro->positions, PTY_ERR_ARG, "ptycho recon: give either --positions or --positions-px, not both");
+        ro->positions = positions_px;
+        ro->positions_px = 1;
     }
-    ro.path = input;
-    PTY_TRY(pty_recon_params_check(&p));
-    PTY_TRY(check_output_dir(output));
+    ro->path = job->input;
+    PTY_TRY(pty_recon_params_check(pp));
+    if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
+
+    PTY_TRY(parse_choice("mode", mode, mode_names, 2, &dopt->mode));
+    if (partition) {
+        char extra;
+        PTY_CHECK(sscanf(partition, "%dx%d%c", &dopt->rows, &dopt->cols, &extra) == 2 && dopt->rows >= 1 &&
+                      dopt->cols >= 1,
+                  PTY_ERR_ARG, "ptycho recon: --partition must look like 4x2 (rows x columns), got '%s'", partition);
+    }
+    return PTY_OK;
+}
+
+int pty_cmd_recon(int argc, char **argv)
+{
+    recon_job job;
+    PTY_TRY(pty_comm_agree(recon_setup(argc, argv, &job)));
+    const pty_recon_params p = job.p;
+    const pty_dist_options dopt = job.dopt;
+    const char *const input = job.input, *const output = job.output;
+    const int iterations = job.iterations, no_tiff = job.no_tiff, every = job.every;
+    int quiet = job.quiet;
+    const int rank = pty_comm_rank(), n_ranks = pty_comm_size();
+    if (rank != 0) quiet = 1;
 
     double t0 = pty_now_s();
-    pty_dataset *d = NULL;
-    PTY_TRY(pty_dataset_read(&ro, &d));
-    double read_s = pty_now_s() - t0;
-    pty_plan *plan = NULL;
-    pty_cf *object = NULL, *probe = NULL;
+    pty_dist_result dr;
     double *share = NULL;
     char *cmdline = NULL;
-    int rc = pty_plan_create(d, &p, &plan);
-    if (rc != PTY_OK) goto done;
-    const pty_geometry *g = pty_plan_geometry(plan);
-    const int m = d->m;
+    progress_state ps = {quiet, iterations, every > 0 ? every : 1, 0.0};
     if (!quiet) {
         printf("ptycho recon: %s\n", input);
-        printf("  frames %d of %dx%d, object %dx%d px", d->n_frames, m, m, g->obj_h, g->obj_w);
-        if (d->pixel_size > 0) printf(", pixel %.4g nm", d->pixel_size * 1e9);
-        printf("\n  backend %s, %d mode%s, alpha %g, beta %g%s, probe from iteration %d, %d iterations\n",
-               pty_plan_backend_name(plan), p.n_modes, p.n_modes > 1 ? "s" : "", p.alpha, p.beta,
-               p.rpie >= 0 ? " (rPIE)" : "", p.probe_start, iterations);
-        printf("  read %.2f s, setup %.2f s\n", read_s, pty_now_s() - t0 - read_s);
+        if (n_ranks > 1) printf("  %d ranks, %s mode\n", n_ranks, mode_names[dopt.mode]);
+        fflush(stdout);
     }
-    progress_state ps = {quiet, iterations, every > 0 ? every : 1, 0.0};
-    rc = pty_plan_execute(plan, iterations, print_progress, &ps);
-    if (rc != PTY_OK) goto done;
-
-    object = malloc((size_t)g->obj_h * g->obj_w * sizeof *object);
-    probe = malloc((size_t)p.n_modes * m * m * sizeof *probe);
+    job.dopt.ready = print_setup;
+    job.dopt.ready_user = &ps;
+    int rc = pty_dist_reconstruct(&job.ro, &p, &job.dopt, iterations, print_progress, &ps, &dr);
+    if (rc != PTY_OK) return rc;
+    if (rank != 0) goto done;
+    const int m = dr.m;
+    const pty_partial *obj = &dr.object;
+    const pty_cf *probe = dr.probe;
     share = malloc((size_t)p.n_modes * sizeof *share);
     cmdline = join_args(argc, argv);
-    if (!object || !probe || !share || !cmdline) {
+    if (!share || !cmdline) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the result");
         goto done;
     }
-    if ((rc = pty_plan_get_object(plan, object)) != PTY_OK) goto done;
-    if ((rc = pty_plan_get_probe(plan, probe)) != PTY_OK) goto done;
     pty_modes_power_share(probe, p.n_modes, (size_t)m * m, share);
-    int n_err;
-    const double *errors = pty_plan_errors(plan, &n_err);
-    double setup_s, iterate_s;
-    pty_plan_timings(plan, &setup_s, &iterate_s);
+    const pty_rank_stats *s0 = &dr.stats[0];
+    /* several ranks: wall time from the end of setup to the merged object on rank 0 */
+    double iterate_s = n_ranks > 1 ? pty_now_s() - t0 - s0->read_s - s0->setup_s : s0->compute_s;
+    report_merges(&dr);
     pty_result res = {
-        .object = object, .obj_h = g->obj_h, .obj_w = g->obj_w,
-        .origin = {g->origin[0], g->origin[1]},
+        .object = obj->object, .obj_h = obj->h, .obj_w = obj->w,
+        .origin = {dr.origin[0], dr.origin[1]},
         .probe = probe, .n_modes = p.n_modes, .m = m, .mode_share = share,
-        .errors = errors, .n_errors = n_err,
-        .positions = d->positions, .n_positions = d->n_frames,
-        .pixel_size = d->pixel_size, .backend = pty_plan_backend_name(plan),
+        .errors = dr.errors, .n_errors = dr.n_errors,
+        .positions = dr.positions, .n_positions = dr.n_positions,
+        .pixel_size = dr.pixel_size, .backend = dr.backend,
         .input = input, .command_line = cmdline,
-        .read_s = read_s, .setup_s = setup_s, .iterate_s = iterate_s, .params = &p,
+        .read_s = s0->read_s, .setup_s = s0->setup_s, .iterate_s = iterate_s, .params = &p,
+        .dist = n_ranks > 1 ? &dr : NULL, .dist_options = &dopt, .n_ranks = n_ranks,
     };
     char path[4096];
     snprintf(path, sizeof path, "%s.h5", output);
     if ((rc = pty_result_write_h5(path, &res)) != PTY_OK) goto done;
     if (!no_tiff && (rc = pty_result_write_tiffs(output, &res)) != PTY_OK) goto done;
     if (!quiet) {
+        const int n_err = dr.n_errors;
         printf("done: %d iterations in %.2f s (%.2f ms/it, %.0f frame-updates/s), final error %.4e\n", n_err,
-               iterate_s, 1e3 * iterate_s / n_err, (double)d->n_frames * n_err / iterate_s, errors[n_err - 1]);
+               res.iterate_s, 1e3 * res.iterate_s / n_err, (double)dr.n_positions * n_err / res.iterate_s,
+               dr.errors[n_err - 1]);
         printf("  mode power shares:");
         for (int k = 0; k < p.n_modes; k++) printf(" %.3f", share[k]);
         printf("\n  wrote %s%s\n", path, no_tiff ? "" : " and TIFFs (_object_phase, _object_magnitude, _probe_modes)");
@@ -213,9 +289,6 @@ int pty_cmd_recon(int argc, char **argv)
 done:
     free(cmdline);
     free(share);
-    free(probe);
-    free(object);
-    pty_plan_destroy(plan);
-    pty_dataset_destroy(d);
-    return rc;
+    pty_dist_result_free(&dr);
+    return pty_comm_agree(rc); /* a failed write on rank 0 fails every rank, with one message */
 }

@@ -5,6 +5,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "comm.h"
 #include "h5util.h"
 #include "pty_error.h"
 
@@ -17,6 +18,7 @@ typedef struct command {
 static const command commands[] = {
     {"simulate", pty_cmd_simulate, "write a simulated scan (CXI) with its ground truth"},
     {"recon", pty_cmd_recon, "reconstruct object and probe modes with ePIE"},
+    {"stitch", pty_cmd_stitch, "register, phase-normalise and blend partial results of separate runs"},
     {"compare", pty_cmd_compare, "NRMSE of a reconstruction against a ground truth"},
 };
 
@@ -45,13 +47,11 @@ int main(int argc, char **argv)
     pty_h5_init();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
-        int rc = commands[i].run(argc, argv);
-        if (rc == PTY_ARGS_HELP) return 0;
-        if (rc != PTY_OK) {
-            fprintf(stderr, "ptycho: error: %s\n", pty_error_message());
-            return 1;
-        }
-        return 0;
+        int rc = pty_comm_init(&argc, &argv);
+        if (rc == PTY_OK) rc = commands[i].run(argc, argv);
+        int code = rc == PTY_ARGS_HELP ? 0 : pty_comm_fail(rc);
+        pty_comm_finalize();
+        return code;
     }
     fprintf(stderr, "ptycho: error: unknown command '%s' (see 'ptycho --help')\n", argv[1]);
     return 2;

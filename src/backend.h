@@ -24,6 +24,7 @@ typedef struct pty_backend_setup {
     const pty_cf *object;          /* obj_h*obj_w initial object */
     const pty_cf *probe;           /* n_modes*m*m initial probe modes */
     int n_threads;                 /* CPU threads (CPU backend only) */
+    int device;                    /* CUDA device index, taken modulo the device count (CUDA only) */
     unsigned fft_flags;            /* PTY_FFT_* planning rigour */
 } pty_backend_setup;
 
@@ -58,6 +59,8 @@ typedef struct pty_backend_ops {
     int (*get_probe)(void *impl, pty_cf *out);
     /* replace the probe modes (after orthogonalisation on the host) */
     int (*set_probe)(void *impl, const pty_cf *in);
+    /* replace the object (after sharing overlaps with other ranks) */
+    int (*set_object)(void *impl, const pty_cf *in);
 } pty_backend_ops;
 
 extern const pty_backend_ops pty_backend_cpu;

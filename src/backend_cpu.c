@@ -193,6 +193,13 @@ static int cpu_set_probe(void *impl, const pty_cf *in)
     return PTY_OK;
 }
 
+static int cpu_set_object(void *impl, const pty_cf *in)
+{
+    cpu_impl *c = impl;
+    memcpy(c->object, in, (size_t)c->obj_h * c->obj_w * sizeof *in);
+    return PTY_OK;
+}
+
 const pty_backend_ops pty_backend_cpu = {
     .name = "cpu",
     .create = cpu_create,
@@ -201,4 +208,5 @@ const pty_backend_ops pty_backend_cpu = {
     .get_object = cpu_get_object,
     .get_probe = cpu_get_probe,
     .set_probe = cpu_set_probe,
+    .set_object = cpu_set_object,
 };

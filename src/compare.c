@@ -387,9 +387,47 @@ static int fit_all(cmp_ctx *x, const double d[2], int upsample, pty_compare_resu
     return PTY_OK;
 }
 
+/* NRMSE of the final fit inside and outside the seam bands. */
+static int seam_errors(cmp_ctx *x, const double d[2], const double truth_origin[2], const pty_compare_seams *s,
+                       pty_compare_result *r)
+{
+    double u[2] = {d[0] + r->shift[0], d[1] + r->shift[1]};
+    double g[2] = {r->g_abs * cos(r->g_phase), r->g_abs * sin(r->g_phase)};
+    PTY_TRY(build_model(x, u, r->ramp));
+    double err[2] = {0, 0}, ref[2] = {0, 0};
+    long count[2] = {0, 0};
+    for (int i = 0; i < x->h; i++)
+        for (int l = 0; l < x->w; l++) {
+            double row = x->r0 + i - truth_origin[0], col = x->c0 + l - truth_origin[1];
+            int seam = 0;
+            for (int c = 0; c < s->n_row_cuts && !seam; c++) seam = fabs(row - s->row_cuts[c]) <= s->band;
+            for (int c = 0; c < s->n_col_cuts && !seam; c++) seam = fabs(col - s->col_cuts[c]) <= s->band;
+            size_t q = (size_t)i * x->w + l;
+            pty_cf m = x->model[q], t = x->truth[q];
+            double dr = g[0] * m.re - g[1] * m.im - t.re, di = g[0] * m.im + g[1] * m.re - t.im;
+            err[seam] += dr * dr + di * di;
+            ref[seam] += pty_cabs2(t);
+            count[seam]++;
+        }
+    r->nrmse_away = ref[0] > 0 ? sqrt(err[0] / ref[0]) : 0.0;
+    r->nrmse_seam = ref[1] > 0 ? sqrt(err[1] / ref[1]) : 0.0;
+    r->away_px = count[0];
+    r->seam_px = count[1];
+    return PTY_OK;
+}
+
 int pty_compare_objects(const pty_cf *rec, int rec_h, int rec_w, const double rec_origin[2], const pty_cf *truth,
                         int truth_h, int truth_w, const double truth_origin[2], const double *positions,
                         int n_positions, double probe_width, int upsample, pty_compare_result *out)
+{
+    return pty_compare_objects_seams(rec, rec_h, rec_w, rec_origin, truth, truth_h, truth_w, truth_origin, positions,
+                                     n_positions, probe_width, upsample, NULL, out);
+}
+
+int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const double rec_origin[2],
+                              const pty_cf *truth, int truth_h, int truth_w, const double truth_origin[2],
+                              const double *positions, int n_positions, double probe_width, int upsample,
+                              const pty_compare_seams *seams, pty_compare_result *out)
 {
     PTY_CHECK(rec && truth && rec_origin && truth_origin && positions && out, PTY_ERR_ARG,
               "pty_compare_objects: NULL argument");
@@ -451,7 +489,8 @@ int pty_compare_objects(const pty_cf *rec, int rec_h, int rec_w, const double re
     }
     pty_compare_result r = {.probe_width = probe_width};
     memcpy(r.region, reg, sizeof reg);
-    if ((rc = fit_all(&x, d, upsample, &r)) == PTY_OK) *out = r;
+    if ((rc = fit_all(&x, d, upsample, &r)) == PTY_OK && seams) rc = seam_errors(&x, d, truth_origin, seams, &r);
+    if (rc == PTY_OK) *out = r;
 done:
     fftwf_free(x.mirror);
     free(x.truth);

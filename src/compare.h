@@ -20,7 +20,20 @@ typedef struct pty_compare_result {
     int region[4];      /* r0, c0, h, w in truth pixels; rc = its centre, r0 + (h-1)/2 */
     double probe_width; /* px, as given */
     double reg_error;   /* error of the initial registration (pty_registration.error) */
+    /* with seams: the same fit's NRMSE inside the bands around the seams and
+       in the rest of the region, each normalised by its own ||O_true|| */
+    double nrmse_seam, nrmse_away;
+    long seam_px, away_px;
 } pty_compare_result;
+
+/* Lines where partial objects were joined (DESIGN.md §3): a pixel is in a
+ * seam band when it lies within `band` pixels of a row cut or a column cut.
+ * Cuts are in position coordinates, like the positions. */
+typedef struct pty_compare_seams {
+    const double *row_cuts, *col_cuts;
+    int n_row_cuts, n_col_cuts;
+    double band;
+} pty_compare_seams;
 
 /* Probe width in pixels: the diameter of the smallest circle centred at
  * (m/2, m/2) (integer division) holding 90% of sum_k |P_k|^2.  `probe` is
@@ -46,6 +59,12 @@ double pty_probe_width(const pty_cf *probe, int n_modes, int m);
 int pty_compare_objects(const pty_cf *rec, int rec_h, int rec_w, const double rec_origin[2], const pty_cf *truth,
                         int truth_h, int truth_w, const double truth_origin[2], const double *positions,
                         int n_positions, double probe_width, int upsample, pty_compare_result *out);
+
+/* pty_compare_objects, then the NRMSE split by `seams` (may be NULL). */
+int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const double rec_origin[2],
+                              const pty_cf *truth, int truth_h, int truth_w, const double truth_origin[2],
+                              const double *positions, int n_positions, double probe_width, int upsample,
+                              const pty_compare_seams *seams, pty_compare_result *out);
 
 #ifdef __cplusplus
 }

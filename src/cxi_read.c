@@ -4,7 +4,9 @@
  * before the frames are allocated and read, so a wrong path or unit fails in
  * milliseconds rather than after minutes of I/O.  Frames are then read in
  * chunks into a scratch buffer and centred, square-rooted and masked one at a
- * time by pty_dataset_set_frame. */
+ * time by pty_dataset_set_frame.  A subset of the frames (one MPI rank's) is
+ * read the same way, each chunk through a hyperslab selection of its runs of
+ * consecutive indices, after the same checks on the whole file. */
 #include "cxi_read.h"
 
 #include <limits.h>
@@ -310,9 +312,73 @@ static int read_probe(hid_t file, const pty_read_options *o, int m, pty_cf **out
     return PTY_OK;
 }
 
-/* Read all frames into d (n_frames, m set) in chunks; refuse a frame with no
- * usable pixel and a scan with no signal, warn once about bad values. */
-static int read_frames(hid_t file, const char *f, const char *path, const unsigned char *mask, pty_dataset *d)
+/* File index of the k-th frame read: subset[k], or k when reading all. */
+static int frame_index(const int *subset, int k) { return subset ? subset[k] : k; }
+
+/* Read frames k0 .. k0+count-1 of the read order (file indices
+ * frame_index(subset, k)) into out (count x m x m floats).  The file
+ * selection is one hyperslab per run of consecutive indices, OR-ed together;
+ * since the indices increase, HDF5 delivers them in the order asked. */
+static herr_t read_selected(hid_t dset, hid_t fs, const int *subset, int k0, int count, hsize_t m, float *out)
+{
+    for (int k = 0; k < count;) {
+        int r = k + 1;
+        while (r < count && frame_index(subset, k0 + r) == frame_index(subset, k0 + r - 1) + 1) r++;
+        hsize_t start[3] = {(hsize_t)frame_index(subset, k0 + k), 0, 0}, cnt[3] = {(hsize_t)(r - k), m, m};
+        if (H5Sselect_hyperslab(fs, k == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start, NULL, cnt, NULL) < 0) return -1;
+        k = r;
+    }
+    hsize_t mdims[3] = {(hsize_t)count, m, m};
+    hid_t ms = H5Screate_simple(3, mdims, NULL);
+    if (ms < 0) return -1;
+    herr_t e = H5Dread(dset, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, out);
+    H5Sclose(ms);
+    return e;
+}
+
+/* Explain a failed read of frames k0 .. k0+count-1: a compression filter
+ * this HDF5 cannot load (the usual cause with detector files), else the
+ * first frame that cannot be read on its own (corrupt data), else the range. */
+static int frames_read_error(hid_t dset, hid_t fs, const char *f, const char *path, const int *subset, int k0,
+                             int count, hsize_t m, float *scratch)
+{
+    hid_t dcpl = H5Dget_create_plist(dset);
+    int nf = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
+    for (int i = 0; i < nf; i++) {
+        unsigned flags = 0, config = 0;
+        size_t nelm = 0;
+        char name[64] = "";
+        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelm, NULL, sizeof name, name, &config);
+        if (id >= 0 && H5Zfilter_avail(id) <= 0) {
+            /* the registered ids detector files use most (support.hdfgroup.org/services/filters.html) */
+            static const struct { int id; const char *name; } known[] = {
+                {307, "bzip2"}, {32000, "LZF"}, {32001, "Blosc"}, {32004, "LZ4"}, {32008, "bitshuffle"},
+                {32015, "Zstandard"},
+            };
+            for (size_t j = 0; j < sizeof known / sizeof *known && !name[0]; j++)
+                if (known[j].id == (int)id) snprintf(name, sizeof name, "%s", known[j].name);
+            H5Pclose(dcpl);
+            return pty_error_set(PTY_ERR_HDF5,
+                                 "'%s': cannot read '%s': it is compressed with HDF5 filter %d%s%s%s, which is not "
+                                 "available; install its plugin and set HDF5_PLUGIN_PATH to its directory",
+                                 f, path, (int)id, name[0] ? " (" : "", name, name[0] ? ")" : "");
+        }
+    }
+    if (dcpl >= 0) H5Pclose(dcpl);
+    for (int k = 0; k < count; k++)
+        if (read_selected(dset, fs, subset, k0 + k, 1, m, scratch) < 0)
+            return pty_error_set(PTY_ERR_HDF5, "'%s': cannot read frame %d of '%s' (corrupt or unreadable data)", f,
+                                 frame_index(subset, k0 + k), path);
+    return pty_error_set(PTY_ERR_HDF5, "'%s': cannot read frames %d..%d of '%s' (corrupt or unreadable data)", f,
+                         frame_index(subset, k0), frame_index(subset, k0 + count - 1), path);
+}
+
+/* Read the frames into d (n_frames, m set): all of them, or subset[0 ..
+ * d->n_frames) when subset is not NULL, in chunks of consecutive read order
+ * through one scratch buffer.  Refuse a frame with no usable pixel and, when
+ * reading all, a scan with no signal; warn once about bad values. */
+static int read_frames(hid_t file, const char *f, const char *path, const unsigned char *mask, const int *subset,
+                       pty_dataset *d)
 {
     const int n = d->n_frames;
     const size_t mm = (size_t)d->m * d->m;
@@ -323,18 +389,26 @@ static int read_frames(hid_t file, const char *f, const char *path, const unsign
     float *scratch = malloc(chunk * mm * sizeof *scratch);
     PTY_CHECK(scratch, PTY_ERR_NOMEM, "cannot allocate a %.1f MiB frame buffer",
               (double)(chunk * mm * sizeof *scratch) / (1 << 20));
+    hid_t dset = H5Dopen2(file, path, H5P_DEFAULT);
+    hid_t fs = dset < 0 ? H5I_INVALID_HID : H5Dget_space(dset);
+    if (fs < 0) {
+        if (dset >= 0) H5Dclose(dset);
+        free(scratch);
+        return pty_error_set(PTY_ERR_HDF5, "'%s': cannot open frames dataset '%s'", f, path);
+    }
 
     long n_bad = 0;
     int bad_frames = 0, first_bad = -1, any_signal = 0, rc = PTY_OK;
     for (int first = 0; first < n && rc == PTY_OK; first += (int)chunk) {
         int count = n - first < (int)chunk ? n - first : (int)chunk;
-        rc = pty_h5_read_float_frames(file, f, path, (hsize_t)first, (hsize_t)count, scratch);
+        if (read_selected(dset, fs, subset, first, count, (hsize_t)d->m, scratch) < 0)
+            rc = frames_read_error(dset, fs, f, path, subset, first, count, (hsize_t)d->m, scratch);
         for (int k = 0; k < count && rc == PTY_OK; k++) {
             const int j = first + k;
             long bad = pty_dataset_set_frame(d, j, scratch + (size_t)k * mm, mask);
             if (bad > 0) {
                 n_bad += bad;
-                if (bad_frames++ == 0) first_bad = j;
+                if (bad_frames++ == 0) first_bad = frame_index(subset, j);
             }
             const float *amp = d->amplitudes + (size_t)j * mm;
             size_t valid = 0;
@@ -344,92 +418,160 @@ static int read_frames(hid_t file, const char *f, const char *path, const unsign
             }
             if (valid == 0)
                 rc = pty_error_set(PTY_ERR_DATA,
-                                   "'%s': frame %d of '%s' has no valid pixel (all masked, NaN, Inf or negative)", f, j,
-                                   path);
+                                   "'%s': frame %d of '%s' has no valid pixel (all masked, NaN, Inf or negative)", f,
+                                   frame_index(subset, j), path);
         }
     }
+    H5Sclose(fs);
+    H5Dclose(dset);
     free(scratch);
     PTY_TRY(rc);
-    PTY_CHECK(any_signal, PTY_ERR_DATA, "'%s': every frame of '%s' is zero at all unmasked pixels", f, path);
+    PTY_CHECK(any_signal || subset, PTY_ERR_DATA, "'%s': every frame of '%s' is zero at all unmasked pixels", f, path);
     if (n_bad > 0)
         pty_warn("'%s': %ld pixels of '%s' are NaN, Inf or negative, in %d of %d frames (first in frame %d); they are masked",
                  f, n_bad, path, bad_frames, n, first_bad);
     return PTY_OK;
 }
 
-int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
+/* What the checks before the frame read establish, shared by
+ * pty_dataset_read and pty_positions_read. */
+typedef struct scan {
+    hid_t file;
+    const char *frames; /* frames dataset path */
+    int n, m;           /* frames in the file, frame side */
+    double wavelength, distance, pixel, dx;
+    double *pos;          /* n x 2 object pixels (row, col) */
+    unsigned char *mask;  /* m x m or NULL */
+    pty_cf *probe;        /* modes x m x m or NULL */
+    int modes;
+} scan;
+
+static void scan_close(scan *s)
 {
-    hid_t file = H5I_INVALID_HID;
-    pty_dataset *d = NULL;
-    double *pos = NULL;
-    unsigned char *mask = NULL;
-    pty_cf *probe = NULL;
-    int n = 0, m = 0, modes = 0, rc;
-    double energy, distance, pixel, wavelength = 0.0, dx = 0.0;
+    if (s->file >= 0) H5Fclose(s->file);
+    free(s->pos);
+    free(s->mask);
+    free(s->probe);
+    memset(s, 0, sizeof *s);
+    s->file = H5I_INVALID_HID;
+}
 
-    *out = NULL;
-    PTY_CHECK(o && o->path, PTY_ERR_ARG, "no input file given");
+/* Open the file and run every check except the frame read: frame shape,
+ * geometry, positions (read and converted), mask and probe.  On failure the
+ * caller closes s. */
+static int scan_check(const pty_read_options *o, scan *s)
+{
     const char *f = o->path;
-    const char *frames = o->frames ? o->frames : PTY_CXI_FRAMES;
     const int needed = !o->positions_px;
+    double energy;
+    s->frames = o->frames ? o->frames : PTY_CXI_FRAMES;
+    PTY_TRY(pty_h5_open_read(f, &s->file));
+    PTY_TRY(frames_shape(s->file, f, s->frames, &s->n, &s->m));
 
-    rc = pty_h5_open_read(f, &file);
-    if (rc != PTY_OK) goto fail;
-    rc = frames_shape(file, f, frames, &n, &m);
-    if (rc != PTY_OK) goto fail;
-
-    rc = geometry_value(file, f, o->energy, o->energy_ev * PTY_EV_J, needed, "energy", "J", "--energy (eV)", &energy);
-    if (rc != PTY_OK) goto fail;
-    rc = geometry_value(file, f, o->distance, o->distance_m, needed, "distance", "m", "--distance (m)", &distance);
-    if (rc != PTY_OK) goto fail;
-    rc = geometry_value(file, f, o->pixel, o->pixel_m, needed, "detector pixel size", "m", "--pixel-size (m)", &pixel);
-    if (rc != PTY_OK) goto fail;
+    PTY_TRY(geometry_value(s->file, f, o->energy, o->energy_ev * PTY_EV_J, needed, "energy", "J", "--energy (eV)",
+                           &energy));
+    PTY_TRY(geometry_value(s->file, f, o->distance, o->distance_m, needed, "distance", "m", "--distance (m)",
+                           &s->distance));
+    PTY_TRY(geometry_value(s->file, f, o->pixel, o->pixel_m, needed, "detector pixel size", "m", "--pixel-size (m)",
+                           &s->pixel));
     /* Energy stored in eV or keV instead of J is a common slip; photons between
        0.1 eV and 1 MeV cover every ptychography source. */
     if (energy > 0.0 && !(o->energy_ev > 0.0) && (energy < 0.1 * PTY_EV_J || energy > 1e6 * PTY_EV_J))
         pty_warn("'%s': energy %g J ('%s') is %g eV, implausible for photons; CXI stores joules: "
                  "if the file holds eV or keV, give the energy with --energy (eV)",
                  f, energy, o->energy, energy / PTY_EV_J);
-    if (pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(file, f, o->pixel, pixel);
-    if (energy > 0.0) wavelength = PLANCK_J_S * LIGHT_M_S / energy;
-    if (wavelength > 0.0 && distance > 0.0 && pixel > 0.0) dx = wavelength * distance / (m * pixel);
+    if (s->pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(s->file, f, o->pixel, s->pixel);
+    if (energy > 0.0) s->wavelength = PLANCK_J_S * LIGHT_M_S / energy;
+    if (s->wavelength > 0.0 && s->distance > 0.0 && s->pixel > 0.0)
+        s->dx = s->wavelength * s->distance / (s->m * s->pixel);
 
-    pos = malloc((size_t)n * 2 * sizeof *pos);
-    if (!pos) {
-        rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d positions", n);
-        goto fail;
+    s->pos = malloc((size_t)s->n * 2 * sizeof *s->pos);
+    PTY_CHECK(s->pos, PTY_ERR_NOMEM, "cannot allocate %d positions", s->n);
+    PTY_TRY(read_positions(s->file, o, s->n, s->dx, s->pos));
+    PTY_TRY(read_mask(s->file, o, s->m, &s->mask));
+    PTY_TRY(read_probe(s->file, o, s->m, &s->probe, &s->modes));
+    return PTY_OK;
+}
+
+static int scan_open(const pty_read_options *o, scan *s)
+{
+    memset(s, 0, sizeof *s);
+    s->file = H5I_INVALID_HID;
+    PTY_CHECK(o && o->path, PTY_ERR_ARG, "no input file given");
+    int rc = scan_check(o, s);
+    if (rc != PTY_OK) scan_close(s);
+    return rc;
+}
+
+/* The frame subset, if any, against the n frames of the file. */
+static int check_subset(const pty_read_options *o, const scan *s)
+{
+    const int *sub = o->frame_subset;
+    const char *f = o->path;
+    if (!sub) {
+        PTY_CHECK(o->n_subset == 0, PTY_ERR_ARG, "'%s': a frame subset of %d indices was given without the indices", f,
+                  o->n_subset);
+        return PTY_OK;
     }
-    rc = read_positions(file, o, n, dx, pos);
-    if (rc != PTY_OK) goto fail;
-    rc = read_mask(file, o, m, &mask);
-    if (rc != PTY_OK) goto fail;
-    rc = read_probe(file, o, m, &probe, &modes);
-    if (rc != PTY_OK) goto fail;
+    PTY_CHECK(o->n_subset >= 1, PTY_ERR_ARG, "'%s': the frame subset is empty (%d indices); '%s' holds %d frames", f,
+              o->n_subset, s->frames, s->n);
+    for (int k = 0; k < o->n_subset; k++) {
+        PTY_CHECK(sub[k] >= 0 && sub[k] < s->n, PTY_ERR_ARG,
+                  "'%s': frame index %d (subset entry %d) is out of range: '%s' holds %d frames (0 to %d)", f, sub[k],
+                  k, s->frames, s->n, s->n - 1);
+        PTY_CHECK(k == 0 || sub[k] > sub[k - 1], PTY_ERR_ARG,
+                  "'%s': frame index %d (subset entry %d) does not follow %d: the subset must be strictly increasing "
+                  "('%s' holds %d frames)",
+                  f, sub[k], k, sub[k - 1], s->frames, s->n);
+    }
+    return PTY_OK;
+}
 
-    rc = pty_dataset_create(n, m, &d);
-    if (rc != PTY_OK) goto fail;
-    memcpy(d->positions, pos, (size_t)n * 2 * sizeof *pos);
-    d->wavelength = wavelength;
-    d->distance = distance;
-    d->detector_pixel = pixel;
-    d->pixel_size = dx;
-    d->probe = probe;
-    d->probe_modes = modes;
-    probe = NULL; /* owned by d now */
-    rc = read_frames(file, f, frames, mask, d);
-    if (rc != PTY_OK) goto fail;
-
-    H5Fclose(file);
-    free(pos);
-    free(mask);
+int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
+{
+    scan s;
+    pty_dataset *d = NULL;
+    *out = NULL;
+    PTY_TRY(scan_open(o, &s));
+    const int *sub = o->frame_subset;
+    int rc = check_subset(o, &s);
+    if (rc == PTY_OK) rc = pty_dataset_create(sub ? o->n_subset : s.n, s.m, &d);
+    if (rc != PTY_OK) {
+        scan_close(&s);
+        return rc;
+    }
+    for (int k = 0; k < d->n_frames; k++) {
+        const size_t j = (size_t)frame_index(sub, k);
+        d->positions[2 * (size_t)k] = s.pos[2 * j];
+        d->positions[2 * (size_t)k + 1] = s.pos[2 * j + 1];
+    }
+    d->wavelength = s.wavelength;
+    d->distance = s.distance;
+    d->detector_pixel = s.pixel;
+    d->pixel_size = s.dx;
+    d->probe = s.probe;
+    d->probe_modes = s.modes;
+    s.probe = NULL; /* owned by d now */
+    rc = read_frames(s.file, o->path, s.frames, s.mask, sub, d);
+    scan_close(&s);
+    if (rc != PTY_OK) {
+        pty_dataset_destroy(d);
+        return rc;
+    }
     *out = d;
     return PTY_OK;
+}
 
-fail:
-    if (file >= 0) H5Fclose(file);
-    free(pos);
-    free(mask);
-    free(probe);
-    pty_dataset_destroy(d);
-    return rc;
+int pty_positions_read(const pty_read_options *o, double **positions, int *n, int *m)
+{
+    scan s;
+    *positions = NULL;
+    *n = *m = 0;
+    PTY_TRY(scan_open(o, &s));
+    *positions = s.pos;
+    *n = s.n;
+    *m = s.m;
+    s.pos = NULL; /* the caller's now */
+    scan_close(&s);
+    return PTY_OK;
 }

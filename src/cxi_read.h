@@ -43,10 +43,13 @@ typedef struct pty_read_options {
     double energy_ev, distance_m, pixel_m; /* overrides of the file's values when > 0 (energy in eV) */
     int transpose, flip_x, flip_y;         /* applied, in this order, to (row, col) after unit
                                               conversion: swap; negate col; negate row */
+    const int *frame_subset; /* NULL: all frames; else n_subset distinct frame indices, strictly
+                                increasing, to read only those (one MPI rank's share) */
+    int n_subset;
 } pty_read_options;
 
 /* Fill `o` with the CXI defaults above: no overrides, no transpose or flips,
- * metre positions found by searching the CXI translation paths. */
+ * metre positions found by searching the CXI translation paths, all frames. */
 void pty_read_options_default(pty_read_options *o);
 
 /* Read the scan described by `o` into a new dataset (free it with
@@ -54,17 +57,38 @@ void pty_read_options_default(pty_read_options *o);
  * Inf and negative pixels marked PTY_MASKED (one warning gives their count);
  * positions in object pixels (row, col).
  *
+ * With o->frame_subset the dataset holds only those frames and their
+ * positions, in that order (n_frames = n_subset), read through an HDF5
+ * hyperslab selection; everything else (counts, shapes, geometry, positions,
+ * mask, probe) is still validated against the whole file, with the same
+ * messages.  A subset that is empty, not strictly increasing or holds an index
+ * outside [0, N) is PTY_ERR_ARG naming the index and N.  The check that some
+ * frame has signal is made only when reading all frames: a rank's share may
+ * legitimately be dark, so a caller reading subsets checks the total itself
+ * (pty_dataset_total_intensity summed over ranks).
+ *
  * Metre positions become pixels through dx = lambda z / (M p), lambda = h c / E:
  * row = y / dx, col = x / dx.  Energy, distance and pixel size are then
  * required (from the file or the overrides); with pixel positions they are
  * optional and the dataset's geometry fields stay 0 where unknown.
  *
- * Errors (message names file and dataset): PTY_ERR_IO (cannot open),
- * PTY_ERR_HDF5 (not HDF5, missing dataset, wrong shape or type), PTY_ERR_DATA
+ * Errors (message names file and dataset): PTY_ERR_ARG (bad frame subset),
+ * PTY_ERR_IO (cannot open), PTY_ERR_HDF5 (not HDF5, missing dataset, wrong
+ * shape or type, frames that cannot be read or decompressed), PTY_ERR_DATA
  * (count mismatch, non-finite position, non-positive geometry, a frame with no
  * valid pixel, all frames zero), PTY_ERR_NOMEM.  On failure *out is NULL and
  * nothing is left open or allocated. */
 int pty_dataset_read(const pty_read_options *o, pty_dataset **out);
+
+/* Read only the probe positions of all N frames (N x 2, object pixels, (row,
+ * col), after unit conversion, transpose and flips, exactly as
+ * pty_dataset_read gives them for all frames) and the frame side m, e.g. to
+ * partition the scan among MPI ranks before each reads its frames.
+ * *positions is malloc'ed (free it with free).  Same validation and messages
+ * as pty_dataset_read, mask and probe included, except that frames are not
+ * read; o->frame_subset is ignored.  On failure *positions is NULL and *n =
+ * *m = 0. */
+int pty_positions_read(const pty_read_options *o, double **positions, int *n, int *m);
 
 #ifdef __cplusplus
 }

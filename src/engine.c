@@ -27,6 +27,7 @@ struct pty_plan {
     pty_rng rng;
     int *order;
     pty_cf *probe_host;       /* scratch for orthogonalisation */
+    pty_cf *object_host;      /* scratch for probe centring, allocated when first needed */
     double *errors;
     int n_done, errors_cap;
     int warned_rising;
@@ -49,6 +50,7 @@ void pty_recon_params_default(pty_recon_params *p)
     p->backend = PTY_BACKEND_AUTO;
     p->n_threads = 0;
     p->probe_diameter = 0.0;
+    p->center_probe = 1;
 }
 
 int pty_recon_params_check(const pty_recon_params *p)
@@ -114,7 +116,16 @@ static int initial_probe(const pty_dataset *d, const pty_recon_params *p, pty_rn
     return pty_modes_orthogonalize(probe, p->n_modes, npix, NULL);
 }
 
-int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **out)
+static int copy_geometry(const pty_geometry *from, pty_geometry *to)
+{
+    *to = *from;
+    to->window = malloc((size_t)from->n * 2 * sizeof *to->window);
+    PTY_CHECK(to->window, PTY_ERR_NOMEM, "cannot allocate %d window corners", from->n);
+    memcpy(to->window, from->window, (size_t)from->n * 2 * sizeof *to->window);
+    return PTY_OK;
+}
+
+int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid, pty_plan **out)
 {
     *out = NULL;
     PTY_TRY(pty_recon_params_check(p));
@@ -128,7 +139,12 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **
     plan->n_frames = d->n_frames;
     const size_t npix = (size_t)d->m * d->m;
     pty_rng_seed(&plan->rng, p->seed);
-    if ((rc = pty_geometry_create(d->positions, d->n_frames, d->m, p->pad, &plan->geom)) != PTY_OK) goto fail;
+    if (grid && grid->n != d->n_frames) {
+        rc = pty_error_set(PTY_ERR_ARG, "plan: grid has %d windows for %d frames", grid->n, d->n_frames);
+        goto fail;
+    }
+    rc = grid ? copy_geometry(grid, &plan->geom) : pty_geometry_create(d->positions, d->n_frames, d->m, p->pad, &plan->geom);
+    if (rc != PTY_OK) goto fail;
     const size_t nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
     object = malloc(nobj * sizeof *object);
     plan->probe_host = malloc(npix * p->n_modes * sizeof *plan->probe_host);
@@ -158,6 +174,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **
         .object = object,
         .probe = plan->probe_host,
         .n_threads = p->n_threads,
+        .device = p->device,
         .fft_flags = PTY_FFT_MEASURE,
     };
     if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
@@ -178,8 +195,70 @@ void pty_plan_destroy(pty_plan *plan)
     pty_geometry_free(&plan->geom);
     free(plan->order);
     free(plan->probe_host);
+    free(plan->object_host);
     free(plan->errors);
     free(plan);
+}
+
+/* Probe and object may drift together: P(x + s), O(r + s) give the same
+ * exit waves up to a shift inside the window, hence the same data.  Nothing
+ * in ePIE holds them in place, and two ranks that reconstruct neighbouring
+ * blocks drift differently (whole pixels, seen in tests), which leaves the
+ * stitcher to register shifts of several pixels over a narrow overlap.
+ * Rolling both back by whole pixels whenever the probe's centre of
+ * intensity is half a pixel or more off the window centre fixes the drift
+ * (as PtyPy's probe centring does) and costs nothing otherwise. */
+static int center_probe(pty_plan *plan)
+{
+    const int m = plan->m, K = plan->params.n_modes;
+    const size_t npix = (size_t)m * m;
+    double sum = 0.0, cr = 0.0, cc = 0.0;
+    for (int k = 0; k < K; k++)
+        for (int y = 0; y < m; y++)
+            for (int x = 0; x < m; x++) {
+                double v = pty_cabs2(plan->probe_host[k * npix + (size_t)y * m + x]);
+                sum += v;
+                cr += v * y;
+                cc += v * x;
+            }
+    if (!(sum > 0.0)) return PTY_OK;
+    int s[2] = {(int)lround(cr / sum - m / 2), (int)lround(cc / sum - m / 2)};
+    if (s[0] == 0 && s[1] == 0) return PTY_OK;
+    const int h = plan->geom.obj_h, w = plan->geom.obj_w;
+    if (!plan->object_host) {
+        plan->object_host = malloc((size_t)h * w * sizeof *plan->object_host);
+        PTY_CHECK(plan->object_host, PTY_ERR_NOMEM, "cannot allocate the %dx%d object", h, w);
+    }
+    pty_cf *tmp = malloc((npix > (size_t)h * w ? npix : (size_t)h * w) * sizeof *tmp);
+    PTY_CHECK(tmp, PTY_ERR_NOMEM, "cannot allocate probe-centring scratch");
+    /* the probe wraps inside its window (its tails are small there) */
+    for (int k = 0; k < K; k++) {
+        pty_cf *mode = plan->probe_host + k * npix;
+        for (int y = 0; y < m; y++)
+            for (int x = 0; x < m; x++)
+                tmp[(size_t)y * m + x] = mode[(size_t)((y + s[0] % m + m) % m) * m + (x + s[1] % m + m) % m];
+        memcpy(mode, tmp, npix * sizeof *mode);
+    }
+    int rc = plan->ops->set_probe(plan->impl, plan->probe_host);
+    /* the object does not wrap: what enters at the edge is unilluminated padding */
+    if (rc == PTY_OK) rc = plan->ops->get_object(plan->impl, plan->object_host);
+    if (rc == PTY_OK) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                int yy = y + s[0], xx = x + s[1];
+                tmp[(size_t)y * w + x] = yy >= 0 && yy < h && xx >= 0 && xx < w ? plan->object_host[(size_t)yy * w + xx]
+                                                                               : pty_cf_make(1.0f, 0.0f);
+            }
+        rc = plan->ops->set_object(plan->impl, tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+int pty_plan_center_probe(pty_plan *plan)
+{
+    PTY_TRY(plan->ops->get_probe(plan->impl, plan->probe_host));
+    return center_probe(plan);
 }
 
 /* Orthogonalise the modes and check the probe has not blown up. */
@@ -199,7 +278,7 @@ static int probe_housekeeping(pty_plan *plan, int iter, int orthogonalise)
         PTY_TRY(pty_modes_orthogonalize(plan->probe_host, p->n_modes, npix, NULL));
         PTY_TRY(plan->ops->set_probe(plan->impl, plan->probe_host));
     }
-    return PTY_OK;
+    return p->center_probe ? center_probe(plan) : PTY_OK;
 }
 
 int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void *user)
@@ -259,6 +338,10 @@ const char *pty_plan_backend_name(const pty_plan *plan) { return plan->ops->name
 int pty_plan_get_object(pty_plan *plan, pty_cf *out) { return plan->ops->get_object(plan->impl, out); }
 
 int pty_plan_get_probe(pty_plan *plan, pty_cf *out) { return plan->ops->get_probe(plan->impl, out); }
+
+int pty_plan_set_object(pty_plan *plan, const pty_cf *in) { return plan->ops->set_object(plan->impl, in); }
+
+int pty_plan_set_probe(pty_plan *plan, const pty_cf *in) { return plan->ops->set_probe(plan->impl, in); }
 
 const double *pty_plan_errors(const pty_plan *plan, int *n)
 {

@@ -33,6 +33,9 @@ typedef struct pty_recon_params {
     int n_threads;          /* CPU threads, 0 = all cores */
     double probe_diameter;  /* model probe diameter in pixels when the input has no probe
                                (0 = estimate from the data) */
+    int device;             /* CUDA device index (taken modulo the device count) */
+    int center_probe;       /* keep the probe's centre of intensity within half a pixel of the window
+                               centre, moving the object with it (removes the free drift of both) */
 } pty_recon_params;
 
 /* Defaults, chosen by measurement (see README "Defaults"). */
@@ -47,9 +50,11 @@ typedef struct pty_plan pty_plan;
 typedef int (*pty_progress_fn)(void *user, int iter, int n_iter, double error, double seconds);
 
 /* Build a plan for dataset d.  The dataset must outlive the plan only until
- * create returns (frames are copied to the backend).  Fails with a message
- * naming the problem; *out is NULL then. */
-int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, pty_plan **out);
+ * create returns (frames are copied to the backend).  `grid` (may be NULL)
+ * gives the object grid and windows to use, e.g. a rank's part of a global
+ * grid (pty_geometry_subset); NULL computes them from d's positions.  Fails
+ * with a message naming the problem; *out is NULL then. */
+int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid, pty_plan **out);
 
 /* Run n_iter more iterations.  Returns PTY_ERR_DIVERGED (with the iteration
  * named) if the error becomes non-finite or the probe power explodes. */
@@ -65,6 +70,17 @@ const char *pty_plan_backend_name(const pty_plan *plan);
  * power when orthogonalisation is on). */
 int pty_plan_get_object(pty_plan *plan, pty_cf *out);
 int pty_plan_get_probe(pty_plan *plan, pty_cf *out);
+
+/* Replace the object or the probe modes between executes (ranks sharing
+ * their overlaps and probes, DESIGN.md §3 synchronous mode). */
+int pty_plan_set_object(pty_plan *plan, const pty_cf *in);
+int pty_plan_set_probe(pty_plan *plan, const pty_cf *in);
+
+/* Roll probe and object back by whole pixels when the probe's centre of
+ * intensity is half a pixel or more off its window's centre (what
+ * center_probe does after each probe update).  Ranks sharing one probe call
+ * this after agreeing on it, so they all move their objects alike. */
+int pty_plan_center_probe(pty_plan *plan);
 
 /* Fourier error per completed iteration, sum (|Psi| - sqrt(I))^2 / sum I. */
 const double *pty_plan_errors(const pty_plan *plan, int *n);

@@ -47,6 +47,34 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
     return PTY_OK;
 }
 
+int pty_geometry_subset(const pty_geometry *global, const int *idx, int n, int m, int pad, pty_geometry *sub,
+                        int offset[2])
+{
+    sub->window = NULL;
+    sub->n = n;
+    PTY_CHECK(n >= 1, PTY_ERR_ARG, "geometry subset: no positions");
+    int lo[2] = {global->obj_h, global->obj_w}, hi[2] = {0, 0};
+    for (int j = 0; j < n; j++)
+        for (int a = 0; a < 2; a++) {
+            int w = global->window[2 * idx[j] + a];
+            if (w < lo[a]) lo[a] = w;
+            if (w + m > hi[a]) hi[a] = w + m;
+        }
+    const int size[2] = {global->obj_h, global->obj_w};
+    for (int a = 0; a < 2; a++) {
+        offset[a] = lo[a] - pad < 0 ? 0 : lo[a] - pad;
+        hi[a] = hi[a] + pad > size[a] ? size[a] : hi[a] + pad;
+        sub->origin[a] = global->origin[a] - offset[a];
+    }
+    sub->obj_h = hi[0] - offset[0];
+    sub->obj_w = hi[1] - offset[1];
+    sub->window = malloc((size_t)n * 2 * sizeof *sub->window);
+    PTY_CHECK(sub->window, PTY_ERR_NOMEM, "cannot allocate %d window corners", n);
+    for (int j = 0; j < n; j++)
+        for (int a = 0; a < 2; a++) sub->window[2 * j + a] = global->window[2 * idx[j] + a] - offset[a];
+    return PTY_OK;
+}
+
 void pty_geometry_free(pty_geometry *g)
 {
     if (!g) return;

@@ -30,6 +30,15 @@ typedef struct pty_geometry {
 int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geometry *g);
 void pty_geometry_free(pty_geometry *g);
 
+/* The part of a global grid that positions idx[0..n-1] need: the bounding
+ * box of their windows plus `pad`, clipped to the global object.  `sub`
+ * gets that box's size, its own origin and windows in its own pixels (the
+ * global windows minus the offset, so rounding is the same on every rank);
+ * offset[] is the box's top-left on the global grid.  Free with
+ * pty_geometry_free. */
+int pty_geometry_subset(const pty_geometry *global, const int *idx, int n, int m, int pad, pty_geometry *sub,
+                        int offset[2]);
+
 /* Top-left window corner, in object pixels, of the exact (unrounded) position. */
 void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2]);
 

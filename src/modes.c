@@ -129,6 +129,79 @@ int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *pow
     return PTY_OK;
 }
 
+int pty_modes_align(const pty_cf *ref, pty_cf *probe, int n_modes, size_t npix)
+{
+    const int K = n_modes;
+    zc *mem = calloc((size_t)K * K * 5, sizeof *mem);
+    pty_cf *out = malloc((size_t)K * npix * sizeof *out);
+    if (!mem || !out) {
+        free(mem);
+        free(out);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate probe-alignment scratch (%d modes)", K);
+    }
+    zc *m = mem, *a = m + K * K, *q = a + K * K, *t = q + K * K, *u = t + K * K;
+    for (int k = 0; k < K; k++)
+        for (int l = 0; l < K; l++) {
+            double re = 0, im = 0;
+            const pty_cf *x = ref + (size_t)k * npix, *y = probe + (size_t)l * npix;
+            for (size_t i = 0; i < npix; i++) {
+                re += (double)x[i].re * y[i].re + (double)x[i].im * y[i].im;
+                im += (double)x[i].im * y[i].re - (double)x[i].re * y[i].im;
+            }
+            m[k * K + l] = (zc){re, im};
+        }
+    /* A = M^H M = Q L Q^H; U = M Q L^{-1/2} Q^H */
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            zc s = {0, 0};
+            for (int k = 0; k < K; k++) s = zadd(s, zmul(zconj(m[k * K + i]), m[k * K + j]));
+            a[i * K + j] = s;
+        }
+    hermitian_jacobi(a, q, K);
+    double lmax = 0;
+    for (int i = 0; i < K; i++) lmax = fmax(lmax, a[i * K + i].re);
+    int rc = PTY_OK;
+    if (!(lmax > 0) || !isfinite(lmax)) {
+        rc = pty_error_set(PTY_ERR_DATA, "probe alignment: the probes share no power (or are not finite)");
+        goto done;
+    }
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            /* t = Q L^{-1/2} Q^H; a near-null direction gets no weight instead of blowing up */
+            zc s = {0, 0};
+            for (int k = 0; k < K; k++) {
+                double l = a[k * K + k].re;
+                double f = l > 1e-12 * lmax ? 1.0 / sqrt(l) : 0.0;
+                zc p = zmul(q[i * K + k], zconj(q[j * K + k]));
+                s = zadd(s, (zc){p.re * f, p.im * f});
+            }
+            t[i * K + j] = s;
+        }
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            zc s = {0, 0};
+            for (int k = 0; k < K; k++) s = zadd(s, zmul(m[i * K + k], t[k * K + j]));
+            u[i * K + j] = s;
+        }
+    for (int k = 0; k < K; k++) {
+        pty_cf *dst = out + (size_t)k * npix;
+        memset(dst, 0, npix * sizeof *dst);
+        for (int l = 0; l < K; l++) {
+            zc c = u[k * K + l];
+            const pty_cf *src = probe + (size_t)l * npix;
+            for (size_t i = 0; i < npix; i++) {
+                dst[i].re += (float)(c.re * src[i].re - c.im * src[i].im);
+                dst[i].im += (float)(c.re * src[i].im + c.im * src[i].re);
+            }
+        }
+    }
+    memcpy(probe, out, (size_t)K * npix * sizeof *out);
+done:
+    free(mem);
+    free(out);
+    return rc;
+}
+
 int pty_modes_seed(pty_cf *probe, int n_modes, int m, float fraction, pty_rng *rng)
 {
     const size_t npix = (size_t)m * m;

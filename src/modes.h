@@ -27,6 +27,13 @@ int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *pow
  * then all are orthogonalised.  m x m pixels per mode. */
 int pty_modes_seed(pty_cf *probe, int n_modes, int m, float fraction, pty_rng *rng);
 
+/* Rotate K modes onto a reference set: probe <- U probe with the unitary U
+ * (K x K) that minimises ||ref - U probe|| (orthogonal Procrustes: U is the
+ * polar factor of M_kl = sum_r ref_k conj(probe_l)).  Incoherent modes are
+ * only defined up to such a U (and each up to a phase), so two ranks' probes
+ * must be aligned before they can be averaged.  sum_k |P_k|^2 is unchanged. */
+int pty_modes_align(const pty_cf *ref, pty_cf *probe, int n_modes, size_t npix);
+
 /* Share of the total power in each mode (sums to 1). */
 void pty_modes_power_share(const pty_cf *probe, int n_modes, size_t npix, double *share);
 

@@ -29,6 +29,7 @@ static int write_parameters(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_attr_double(f, g, "seed", (double)p->seed));
     PTY_TRY(pty_h5_attr_double(f, g, "pad", p->pad));
     PTY_TRY(pty_h5_attr_double(f, g, "probe_diameter", p->probe_diameter));
+    PTY_TRY(pty_h5_attr_double(f, g, "center_probe", p->center_probe));
     PTY_TRY(pty_h5_attr_string(f, g, "backend", r->backend));
     PTY_TRY(pty_h5_attr_string(f, g, "input", r->input ? r->input : ""));
     PTY_TRY(pty_h5_attr_string(f, g, "command_line", r->command_line ? r->command_line : ""));
@@ -53,6 +54,7 @@ static int write_all(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_write_scalar(f, "/timings/setup_s", r->setup_s));
     PTY_TRY(pty_h5_write_scalar(f, "/timings/iterate_s", r->iterate_s));
     PTY_TRY(pty_h5_write_scalar(f, "/timings/seconds_per_iteration", ne ? r->iterate_s / (double)ne : 0.0));
+    if (r->dist) PTY_TRY(pty_result_write_mpi(f, r->dist, r->dist_options, r->n_ranks));
     return write_parameters(f, r);
 }
 

@@ -12,6 +12,9 @@
 #ifndef PTY_RESULT_WRITE_H
 #define PTY_RESULT_WRITE_H
 
+#include <hdf5.h>
+
+#include "distributed.h"
 #include "engine.h"
 
 #ifdef __cplusplus
@@ -35,7 +38,19 @@ typedef struct pty_result {
     const char *command_line;
     double read_s, setup_s, iterate_s;
     const pty_recon_params *params;
+    /* multi-rank run (may be NULL): written under /mpi, see pty_result_write_mpi */
+    const pty_dist_result *dist;
+    const pty_dist_options *dist_options;
+    int n_ranks;
 } pty_result;
+
+/* /mpi: mode, partition (rows, cols), row_cuts_px/col_cuts_px (interior
+ * cuts, in position pixels), overlap, per-rank arrays (rank_n_core,
+ * rank_n_positions, rank_box (P, 4: row, col, h, w on the object grid),
+ * rank_read_s, rank_setup_s, rank_compute_s, rank_comm_s, rank_merge_s,
+ * rank_bytes_sent), bytes_per_share, and /mpi/merges/{into, from, shift,
+ * phase, amplitude, ramp, error, accepted, overlap_px}. */
+int pty_result_write_mpi(hid_t file, const pty_dist_result *d, const pty_dist_options *o, int n_ranks);
 
 int pty_result_write_h5(const char *path, const pty_result *r);
 int pty_result_write_tiffs(const char *prefix, const pty_result *r);

@@ -11,9 +11,9 @@ function(pty_cli_test name script)
     set(T_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES
-    ENVIRONMENT "PTYCHO=$<TARGET_FILE:ptycho>;MAKE_BAD_INPUTS=$<TARGET_FILE:make_bad_inputs>;WORK=${work};SHARED_DATA=${PTY_SHARED_DATA}"
+    ENVIRONMENT "PTYCHO=$<TARGET_FILE:ptycho>;MAKE_BAD_INPUTS=$<TARGET_FILE:make_bad_inputs>;WORK=${work};SHARED_DATA=${PTY_SHARED_DATA};MPIRUN=${MPIEXEC_EXECUTABLE}"
     SKIP_RETURN_CODE 77 TIMEOUT ${T_TIMEOUT} LABELS "cli;${T_LABELS}")
-  if("slow" IN_LIST T_LABELS)
+  if("slow" IN_LIST T_LABELS OR "mpi" IN_LIST T_LABELS)
     # multi-threaded reconstructions must not share the cores with each other
     set_tests_properties(${name} PROPERTIES RUN_SERIAL TRUE)
   endif()
@@ -27,3 +27,11 @@ pty_cli_test(recon.sim_3modes recon_sim_3modes.sh TIMEOUT 1200 LABELS slow)
 pty_cli_test(recon.sim_poisson recon_sim_poisson.sh TIMEOUT 900 LABELS slow)
 pty_cli_test(recon.siemens_star recon_siemens.sh TIMEOUT 1800 LABELS slow)
 pty_cli_test(recon.smoke recon_smoke.sh)
+
+# Several ranks under mpirun (oversubscribed on small machines).  Labelled
+# "mpi": the sanitizer build skips them (Open MPI's own allocations are not ours).
+if(PTY_HAVE_MPI AND MPIEXEC_EXECUTABLE)
+  pty_cli_test(mpi.sim_1mode mpi_1mode.sh TIMEOUT 1200 LABELS "slow;mpi")
+  pty_cli_test(mpi.sim_3modes mpi_3modes.sh TIMEOUT 1800 LABELS "slow;mpi")
+  pty_cli_test(mpi.rank_failure mpi_failure.sh TIMEOUT 600 LABELS mpi)
+endif()

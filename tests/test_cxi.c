@@ -381,7 +381,273 @@ static void test_uint16_and_chunks(void)
         PTY_TEST("uint16: every frame centred and square-rooted across chunks", ok);
         PTY_TEST("uint16: last position", d->positions[2 * (NF - 1)] == NF - 1 && d->positions[2 * NF - 1] == -(NF - 1));
     }
+    /* a subset from a contiguous dataset, across the 64-frame read chunk */
+    int sub[NF], ns = 0;
+    for (int j = 0; j < NF; j++)
+        if (j != 3 && j != 10 && j != 40 && j != 65) sub[ns++] = j;
+    pty_dataset *part = NULL;
+    o.frame_subset = sub;
+    o.n_subset = ns;
+    rc = pty_dataset_read(&o, &part);
+    PTY_TEST("uint16: subset of 66 frames across read chunks", rc == PTY_OK && part && part->n_frames == ns);
+    if (rc == PTY_OK && d) {
+        const size_t mm = MM;
+        int ok = 1;
+        for (int k = 0; k < ns; k++)
+            ok &= memcmp(part->amplitudes + k * mm, d->amplitudes + (size_t)sub[k] * mm, mm * sizeof(float)) == 0 &&
+                  part->positions[2 * k] == sub[k] && part->positions[2 * k + 1] == -sub[k];
+        PTY_TEST("uint16: subset frames and positions match the whole read", ok);
+    }
+    pty_dataset_destroy(part);
     pty_dataset_destroy(d);
+}
+
+/* Expect pty_positions_read to fail likewise. */
+static void expect_positions_fail(const char *what, const pty_read_options *o, int code, const char *phrase)
+{
+    char descr[512];
+    double *pos = NULL;
+    int n = -1, m = -1;
+    pty_error_clear();
+    int rc = pty_positions_read(o, &pos, &n, &m);
+    const char *msg = pty_error_message();
+    snprintf(descr, sizeof descr, "%s: fails with %s", what, pty_strerror(code));
+    PTY_TEST(descr, rc == code && pos == NULL && n == 0 && m == 0);
+    snprintf(descr, sizeof descr, "%s: message has \"%s\"", what, phrase);
+    PTY_TEST(descr, strstr(msg, phrase) != NULL);
+    printf("        -> [%s] %s\n", pty_strerror(rc), msg);
+    free(pos);
+}
+
+/* Frame k of `sub` (amplitudes and positions) is frame want[k] of `all`, bit for bit. */
+static int same_frames(const pty_dataset *sub, const pty_dataset *all, const int *want, int n)
+{
+    if (!sub || !all || sub->n_frames != n || sub->m != all->m) return 0;
+    const size_t mm = (size_t)all->m * all->m;
+    for (int k = 0; k < n; k++) {
+        if (memcmp(sub->amplitudes + k * mm, all->amplitudes + (size_t)want[k] * mm, mm * sizeof(float)) != 0) return 0;
+        if (memcmp(sub->positions + 2 * k, all->positions + 2 * want[k], 2 * sizeof(double)) != 0) return 0;
+    }
+    return 1;
+}
+
+/* Reading a subset of the frames (one MPI rank's share) gives exactly those
+ * frames of the whole read; positions alone match too. */
+static void test_subset(void)
+{
+    enum { NF = 12 };
+    const char *p = tmp_path("subset.cxi");
+    static float fr[NF * MM];
+    double t[NF * 3], dx = test_dx(), want_pos[NF * 2];
+    make_frames(fr, NF);
+    for (int j = 0; j < NF; j++) {
+        fr[(size_t)j * MM + 3 * M + 5] = (float)(7 * j + 1); /* frames differ beyond the centre too */
+        want_pos[2 * j] = 1.5 * j;                           /* row */
+        want_pos[2 * j + 1] = -0.75 * j + (j % 3);           /* col */
+        t[3 * j] = want_pos[2 * j + 1] * dx;                 /* x */
+        t[3 * j + 1] = want_pos[2 * j] * dx;                 /* y */
+        t[3 * j + 2] = 0.0;
+    }
+    fr[2 * MM + 0] = NAN; /* frame 2 is in the subset below, frame 4 is not */
+    fr[4 * MM + 0] = NAN;
+    hid_t f;
+    hsize_t d3[2] = {NF, 3}, d11[2] = {NF - 1, 3};
+    pty_h5_create(p, &f);
+    pty_h5_write_frames(f, PTY_CXI_FRAMES, fr, NF, M);
+    pty_h5_write_double(f, SAMPLE_T, t, 2, d3);
+    pty_h5_write_double(f, "/short", t, 2, d11);
+    pty_h5_write_scalar(f, PTY_CXI_ENERGY, ENERGY_EV * 1.602176634e-19);
+    pty_h5_write_scalar(f, PTY_CXI_DISTANCE, DIST_M);
+    pty_h5_write_scalar(f, PTY_CXI_PIXEL, PIX_M);
+    H5Fclose(f);
+
+    pty_read_options o = opts_for(p);
+    o.flip_y = 1;
+    PTY_TEST("subset: defaults read all frames", o.frame_subset == NULL && o.n_subset == 0);
+    pty_dataset *all = NULL, *d = NULL;
+    printf("        (three warnings are expected, all first in frame 2: 2 bad pixels in 2 of 12 frames, "
+           "1 in 1 of 5, 2 in 2 of 12)\n");
+    fflush(stdout);
+    int rc = pty_dataset_read(&o, &all);
+    PTY_TEST("subset: whole file loads", rc == PTY_OK && all && all->n_frames == NF && all->n_masked == 2);
+    if (rc != PTY_OK) {
+        printf("        -> %s\n", pty_error_message());
+        return;
+    }
+    int ok = 1;
+    for (int j = 0; j < NF; j++)
+        ok &= fabs(all->positions[2 * j] + want_pos[2 * j]) < 1e-9 && fabs(all->positions[2 * j + 1] - want_pos[2 * j + 1]) < 1e-9;
+    PTY_TEST("subset: whole-file positions converted and flipped", ok);
+
+    static const int sub[] = {1, 2, 3, 7, 9}; /* three runs: 1-3, 7, 9 */
+    o.frame_subset = sub;
+    o.n_subset = 5;
+    rc = pty_dataset_read(&o, &d);
+    PTY_TEST("subset {1,2,3,7,9} loads 5 frames", rc == PTY_OK && d && d->n_frames == 5 && d->m == M);
+    PTY_TEST("subset: amplitudes and positions are those frames of the whole read, bit for bit",
+             same_frames(d, all, sub, 5));
+    PTY_TEST("subset: geometry as for the whole read",
+             d && d->wavelength == all->wavelength && d->distance == all->distance &&
+                 d->detector_pixel == all->detector_pixel && d->pixel_size == all->pixel_size);
+    PTY_TEST("subset: n_masked counts only the frames read", d && d->n_masked == 1);
+    pty_dataset_destroy(d);
+    d = NULL;
+
+    int every[NF], odd[NF / 2], last = NF - 1;
+    for (int j = 0; j < NF; j++) every[j] = j;
+    for (int j = 0; j < NF / 2; j++) odd[j] = 2 * j + 1;
+    o.frame_subset = every;
+    o.n_subset = NF;
+    rc = pty_dataset_read(&o, &d);
+    PTY_TEST("subset of every frame equals the whole read",
+             rc == PTY_OK && same_frames(d, all, every, NF) && d->n_masked == all->n_masked);
+    pty_dataset_destroy(d);
+    d = NULL;
+    o.frame_subset = odd;
+    o.n_subset = NF / 2;
+    rc = pty_dataset_read(&o, &d);
+    PTY_TEST("subset of odd frames (no two consecutive)", rc == PTY_OK && same_frames(d, all, odd, NF / 2));
+    pty_dataset_destroy(d);
+    d = NULL;
+    o.frame_subset = &last;
+    o.n_subset = 1;
+    rc = pty_dataset_read(&o, &d);
+    PTY_TEST("subset of the last frame alone", rc == PTY_OK && same_frames(d, all, &last, 1));
+    pty_dataset_destroy(d);
+    d = NULL;
+
+    double *pos = NULL;
+    int n = 0, m = 0;
+    o.frame_subset = sub; /* ignored */
+    o.n_subset = 5;
+    rc = pty_positions_read(&o, &pos, &n, &m);
+    PTY_TEST("pty_positions_read: all N positions and m",
+             rc == PTY_OK && pos && n == NF && m == M &&
+                 memcmp(pos, all->positions, (size_t)NF * 2 * sizeof *pos) == 0);
+    free(pos);
+
+    /* bad subsets */
+    static const int past_end[] = {1, 12}, negative[] = {-1, 3}, repeated[] = {1, 3, 3}, decreasing[] = {4, 2};
+    o.frame_subset = past_end;
+    o.n_subset = 2;
+    expect_fail("subset index = N", &o, PTY_ERR_ARG, "frame index 12 (subset entry 1) is out of range");
+    expect_fail("subset index = N: frame count", &o, PTY_ERR_ARG, "holds 12 frames (0 to 11)");
+    o.frame_subset = negative;
+    expect_fail("subset index -1", &o, PTY_ERR_ARG, "frame index -1 (subset entry 0) is out of range");
+    o.frame_subset = repeated;
+    o.n_subset = 3;
+    expect_fail("subset repeats an index", &o, PTY_ERR_ARG, "frame index 3 (subset entry 2) does not follow 3");
+    expect_fail("subset repeats an index: rule", &o, PTY_ERR_ARG, "must be strictly increasing ('" PTY_CXI_FRAMES "' holds 12 frames)");
+    o.frame_subset = decreasing;
+    o.n_subset = 2;
+    expect_fail("subset decreasing", &o, PTY_ERR_ARG, "frame index 2 (subset entry 1) does not follow 4");
+    o.n_subset = 0;
+    expect_fail("empty subset", &o, PTY_ERR_ARG, "the frame subset is empty (0 indices)");
+    o.frame_subset = NULL;
+    o.n_subset = 3;
+    expect_fail("subset count without indices", &o, PTY_ERR_ARG, "given without the indices");
+
+    /* the whole file is still validated, with the same messages */
+    o.frame_subset = sub;
+    o.n_subset = 5;
+    o.positions = "/short";
+    expect_fail("subset: positions count checked against the whole file", &o, PTY_ERR_DATA,
+                "holds 11 positions but there are 12 frames");
+    expect_positions_fail("positions only: count mismatch", &o, PTY_ERR_DATA, "holds 11 positions but there are 12 frames");
+    o.positions = NULL;
+    o.energy = "/nowhere";
+    expect_positions_fail("positions only: geometry still needed", &o, PTY_ERR_HDF5, "has no energy dataset '/nowhere'");
+    o = opts_for(tmp_path("missing.cxi"));
+    expect_positions_fail("positions only: missing file", &o, PTY_ERR_IO, "(No such file or directory)");
+    pty_dataset_destroy(all);
+}
+
+/* Frames whose last chunk is corrupt: a subset before it reads, the whole
+ * file fails naming the file, dataset and frame; a filter that is not
+ * available is named as such. */
+static void test_corrupt_chunk(void)
+{
+    enum { NF = 16 };
+    const char *p = tmp_path("corrupt.h5");
+    static float fr[NF * MM];
+    static double px[NF * 2];
+    make_frames(fr, NF);
+    for (int j = 0; j < NF; j++) {
+        px[2 * j] = j / 4;
+        px[2 * j + 1] = j % 4;
+    }
+    hid_t f;
+    hsize_t dp[2] = {NF, 2};
+    pty_h5_create(p, &f);
+    pty_h5_write_frames(f, "/frames", fr, NF, M);
+    pty_h5_write_double(f, "/px", px, 2, dp);
+    /* a stream that is not zlib: deflate fails on it */
+    static unsigned char junk[200];
+    memset(junk, 0xA5, sizeof junk);
+    hid_t ds = H5Dopen2(f, "/frames", H5P_DEFAULT);
+    hsize_t last[3] = {NF - 1, 0, 0};
+    herr_t e = H5Dwrite_chunk(ds, H5P_DEFAULT, 0, last, sizeof junk, junk);
+    H5Dclose(ds);
+    /* frames "compressed" with a filter this HDF5 does not have (32004, LZ4):
+       the optional flag lets the dataset be created without it; chunks not
+       written read as zeros without the filter */
+    hsize_t dims[3] = {NF, M, M}, chunk[3] = {1, M, M}, first[3] = {0, 0, 0}, second[3] = {1, 0, 0};
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, 3, chunk);
+    H5Pset_filter(dcpl, 32004, H5Z_FLAG_OPTIONAL, 0, NULL);
+    hid_t sp = H5Screate_simple(3, dims, NULL);
+    ds = H5Dcreate2(f, "/lz4", H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    e |= H5Dwrite_chunk(ds, H5P_DEFAULT, 0, first, sizeof junk, junk);
+    e |= H5Dwrite_chunk(ds, H5P_DEFAULT, 0, second, sizeof junk, junk);
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Pclose(dcpl);
+    H5Fclose(f);
+    PTY_TEST("corrupt fixture written", e >= 0);
+
+    pty_read_options o = opts_for(p);
+    o.frames = "/frames";
+    o.positions = "/px";
+    o.positions_px = 1;
+    pty_dataset *d = NULL;
+    int head[NF - 1];
+    for (int j = 0; j < NF - 1; j++) head[j] = j;
+    o.frame_subset = head;
+    o.n_subset = 8;
+    int rc = pty_dataset_read(&o, &d);
+    PTY_TEST("corrupt last chunk: the first 8 frames read", rc == PTY_OK && d && d->n_frames == 8 && frames_centred(d));
+    pty_dataset_destroy(d);
+    d = NULL;
+    o.n_subset = NF - 1;
+    rc = pty_dataset_read(&o, &d);
+    PTY_TEST("corrupt last chunk: every other frame reads", rc == PTY_OK && d && d->n_frames == NF - 1 && frames_centred(d));
+    pty_dataset_destroy(d);
+    d = NULL;
+    double *pos = NULL;
+    int n = 0, m = 0;
+    o.frame_subset = NULL;
+    o.n_subset = 0;
+    rc = pty_positions_read(&o, &pos, &n, &m);
+    PTY_TEST("corrupt last chunk: positions alone read", rc == PTY_OK && n == NF && m == M && pos[2 * (NF - 1)] == 3.0);
+    free(pos);
+
+    char expect[512];
+    snprintf(expect, sizeof expect, "'%s': cannot read frame 15 of '/frames' (corrupt or unreadable data)", p);
+    expect_fail("corrupt last chunk: whole read", &o, PTY_ERR_HDF5, expect);
+    static const int with_last[] = {3, 15};
+    o.frame_subset = with_last;
+    o.n_subset = 2;
+    expect_fail("corrupt last chunk: subset holding it", &o, PTY_ERR_HDF5, expect);
+
+    o = opts_for(p);
+    o.frames = "/lz4";
+    o.positions = "/px";
+    o.positions_px = 1;
+    o.frame_subset = head;
+    o.n_subset = 2;
+    snprintf(expect, sizeof expect, "'%s': cannot read '/lz4': it is compressed with HDF5 filter 32004 (LZ4), which is not available", p);
+    expect_fail("unavailable filter", &o, PTY_ERR_HDF5, expect);
+    expect_fail("unavailable filter: remedy", &o, PTY_ERR_HDF5, "set HDF5_PLUGIN_PATH");
 }
 
 /* A good file, then one change per case. */
@@ -537,8 +803,23 @@ static void test_errors(void)
     o.positions_px = 1;
     o.frames = "/nanframe";
     expect_fail("all-NaN frame", &o, PTY_ERR_DATA, "frame 2 of '/nanframe' has no valid pixel");
+    static const int two[] = {1, 2};
+    o.frame_subset = two;
+    o.n_subset = 2;
+    expect_fail("all-NaN frame in a subset: named by file index", &o, PTY_ERR_DATA,
+                "frame 2 of '/nanframe' has no valid pixel");
+    o.frame_subset = NULL;
+    o.n_subset = 0;
     o.frames = "/zeros";
     expect_fail("all-zero frames", &o, PTY_ERR_DATA, "every frame of '/zeros' is zero");
+    /* a rank's share may be dark: the all-zero check is the caller's then */
+    pty_dataset *dark = NULL;
+    o.frame_subset = two;
+    o.n_subset = 2;
+    PTY_TEST("all-zero frames read as a subset", pty_dataset_read(&o, &dark) == PTY_OK && dark && dark->n_frames == 2);
+    pty_dataset_destroy(dark);
+    o.frame_subset = NULL;
+    o.n_subset = 0;
     make_frames(fr, N);
     o.frames = PTY_CXI_FRAMES;
     f = edit(p);
@@ -563,6 +844,8 @@ int main(void)
     test_probe_and_mask();
     test_bad_pixels();
     test_uint16_and_chunks();
+    test_subset();
+    test_corrupt_chunk();
     test_errors();
     /* every reader path, failures included, must close what it opened */
     PTY_TEST("no HDF5 handles left open", H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL) == 0);

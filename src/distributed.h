@@ -1,0 +1,87 @@
+/* distributed.h - one reconstruction over all MPI ranks (DESIGN.md §3).
+ *
+ * The scan is partitioned into blocks (partition.h), one per rank; each
+ * rank reads only its own frames and holds only its part of the object.
+ *   asynchronous: ranks iterate independently, then their partial objects
+ *     are registered, phase-normalised and blended in a merge tree;
+ *   synchronous: every `share_every` iterations ranks average the strips
+ *     they share and their probes (sync_share.h), so they converge to one
+ *     object; the final blend uses the known offsets only.
+ * With one rank this is exactly the single-process reconstruction. */
+#ifndef PTY_DISTRIBUTED_H
+#define PTY_DISTRIBUTED_H
+
+#include "cxi_read.h"
+#include "engine.h"
+#include "merge_tree.h"
+#include "partition.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { PTY_MODE_ASYNC = 0, PTY_MODE_SYNC = 1 };
+
+/* What a run is about to do, once every rank is set up (for a progress header). */
+typedef struct pty_dist_info {
+    int n_frames, m, n_ranks;
+    int obj_h, obj_w;                /* the whole object grid */
+    int box_h, box_w;                /* rank 0's part of it */
+    double pixel_size, read_s, setup_s;
+    const char *backend;
+    const pty_recon_params *params;
+    const struct pty_partition *partition;
+} pty_dist_info;
+
+typedef struct pty_dist_options {
+    int mode;              /* PTY_MODE_* */
+    int rows, cols;        /* --partition; 0 x 0 = automatic */
+    double overlap;        /* halo, scan steps */
+    int share_every;       /* sync: iterations between exchanges */
+    pty_merge_options merge;
+    const char *partials;  /* when set, each rank also writes its partial result to <partials>_rank<R>.h5
+                              (input for `ptycho stitch`, and a way to inspect each block) */
+    void (*ready)(void *user, const pty_dist_info *info); /* may be NULL; called on every rank */
+    void *ready_user;
+} pty_dist_options;
+
+void pty_dist_options_default(pty_dist_options *o);
+
+/* Per-rank figures for the result file; all doubles so one gather moves them. */
+typedef struct pty_rank_stats {
+    double n_core, n_positions; /* positions owned, and used (core + halo) */
+    double box[4];              /* object box on the global grid: row, col, h, w */
+    double read_s, setup_s, compute_s, comm_s, merge_s;
+    double bytes_sent;
+} pty_rank_stats;
+
+typedef struct pty_dist_result {
+    pty_partial object;         /* rank 0: the merged object (offset on the global grid) */
+    double origin[2];           /* rank 0: grid (row, col) of position (0, 0) on `object` */
+    pty_cf *probe;              /* n_modes*m*m, rank 0's probe */
+    int m, n_modes;
+    double *errors;             /* Fourier error per iteration over all ranks' frames */
+    int n_errors;
+    double *positions;          /* all n_positions x 2 probe centres */
+    int n_positions;
+    double pixel_size;
+    pty_partition partition;
+    pty_rank_stats *stats;      /* rank 0: one per rank */
+    pty_merge_record *records;  /* rank 0: the merges, in schedule order */
+    int n_records;
+    double bytes_per_share;     /* sync: bytes rank 0 sends per share */
+    const char *backend;
+} pty_dist_result;
+
+/* Read (each rank its own frames), reconstruct for n_iter iterations and
+ * merge.  `progress` is called on every rank after each of its iterations
+ * with its own block's error.  Errors during reading and setup are agreed
+ * across ranks (pty_comm_agree); a later error is this rank's own. */
+int pty_dist_reconstruct(const pty_read_options *ro, const pty_recon_params *p, const pty_dist_options *o,
+                         int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out);
+void pty_dist_result_free(pty_dist_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_DISTRIBUTED_H */

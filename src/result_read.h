@@ -1,0 +1,39 @@
+/* result_read.h - what `ptycho compare` and `ptycho stitch` read back.
+ *
+ * A result file (written by ptycho recon or stitch) has /object,
+ * /object_position_origin, /probe and /positions_px; a simulated scan has
+ * the same under /entry_1/ground_truth.  Multi-rank results also carry the
+ * lines where blocks were joined (/mpi/row_cuts_px, /mpi/col_cuts_px). */
+#ifndef PTY_RESULT_READ_H
+#define PTY_RESULT_READ_H
+
+#include "pty_pixel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct pty_result_file {
+    pty_cf *object;
+    int h, w;
+    double origin[2];  /* object (row, col) of position (0, 0) */
+    pty_cf *probe;     /* n_modes x m x m */
+    int n_modes, m;
+    double *positions; /* n x 2 (row, col) px relative to the origin */
+    int n_positions;
+    double *cuts;      /* with `seams`: row cuts then column cuts, position pixels */
+    int n_row_cuts, n_col_cuts;
+} pty_result_file;
+
+/* Read `fname`.  truth = 1 prefers the ground-truth group of a simulated
+ * scan; truth = 0 prefers /object (a simulated scan stands in as a result
+ * when it has no /object).  seams = 1 also reads the cut lines and fails
+ * (PTY_ERR_ARG) when there are none.  Errors name the file and dataset;
+ * free with pty_result_file_free in any case. */
+int pty_result_read(const char *fname, int truth, int seams, pty_result_file *o);
+void pty_result_file_free(pty_result_file *o);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PTY_RESULT_READ_H */

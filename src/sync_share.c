@@ -1,0 +1,196 @@
+/* sync_share.c - strip exchange with overlapping ranks and probe averaging. */
+#include "sync_share.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+#include "illumination.h"
+#include "modes.h"
+#include "pty_error.h"
+
+#define TAG_STRIP 101
+
+struct pty_sync {
+    int me, n_ranks, m, n_modes;
+    int center;         /* centre the shared probe (the plans themselves must not) */
+    pty_box box;        /* mine */
+    int n_peers;
+    int *peer;          /* ranks whose boxes overlap mine, ascending */
+    pty_box *shared;    /* per peer: the overlap, in my box's pixels */
+    float **send, **recv; /* per peer: 3 floats a pixel (w re, w im, w) */
+    size_t *bytes;
+    pty_cf *object, *probe, *ref;
+    float *weight;
+    double *acc;        /* 3 doubles a pixel of my box: sum w re, sum w im, sum w */
+};
+
+static int intersect(const pty_box *a, const pty_box *b, pty_box *out)
+{
+    int r0 = a->off[0] > b->off[0] ? a->off[0] : b->off[0];
+    int c0 = a->off[1] > b->off[1] ? a->off[1] : b->off[1];
+    int r1 = a->off[0] + a->h < b->off[0] + b->h ? a->off[0] + a->h : b->off[0] + b->h;
+    int c1 = a->off[1] + a->w < b->off[1] + b->w ? a->off[1] + a->w : b->off[1] + b->w;
+    if (r1 <= r0 || c1 <= c0) return 0;
+    out->off[0] = r0 - a->off[0]; /* relative to a */
+    out->off[1] = c0 - a->off[1];
+    out->h = r1 - r0;
+    out->w = c1 - c0;
+    return 1;
+}
+
+void pty_sync_destroy(pty_sync *s)
+{
+    if (!s) return;
+    for (int i = 0; i < s->n_peers; i++) {
+        if (s->send) free(s->send[i]);
+        if (s->recv) free(s->recv[i]);
+    }
+    free(s->send);
+    free(s->recv);
+    free(s->bytes);
+    free(s->peer);
+    free(s->shared);
+    free(s->object);
+    free(s->probe);
+    free(s->ref);
+    free(s->weight);
+    free(s->acc);
+    free(s);
+}
+
+int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_modes, int center, pty_sync **out)
+{
+    *out = NULL;
+    pty_sync *s = calloc(1, sizeof *s);
+    PTY_CHECK(s, PTY_ERR_NOMEM, "cannot allocate the sync state");
+    s->me = me;
+    s->n_ranks = n_ranks;
+    s->m = m;
+    s->n_modes = n_modes;
+    s->center = center;
+    s->box = boxes[me];
+    const size_t nbox = (size_t)s->box.h * s->box.w, nprobe = (size_t)n_modes * m * m;
+    s->peer = malloc((size_t)n_ranks * sizeof *s->peer);
+    s->shared = malloc((size_t)n_ranks * sizeof *s->shared);
+    s->send = calloc((size_t)n_ranks, sizeof *s->send);
+    s->recv = calloc((size_t)n_ranks, sizeof *s->recv);
+    s->bytes = malloc((size_t)n_ranks * sizeof *s->bytes);
+    s->object = malloc(nbox * sizeof *s->object);
+    s->weight = malloc(nbox * sizeof *s->weight);
+    s->acc = malloc(nbox * 3 * sizeof *s->acc);
+    s->probe = malloc(nprobe * sizeof *s->probe);
+    s->ref = malloc(nprobe * sizeof *s->ref);
+    int ok = s->peer && s->shared && s->send && s->recv && s->bytes && s->object && s->weight && s->acc && s->probe &&
+             s->ref;
+    for (int r = 0; r < n_ranks && ok; r++) {
+        pty_box o;
+        if (r == me || !intersect(&s->box, &boxes[r], &o)) continue;
+        int i = s->n_peers++;
+        s->peer[i] = r;
+        s->shared[i] = o;
+        s->bytes[i] = (size_t)o.h * o.w * 3 * sizeof(float);
+        s->send[i] = malloc(s->bytes[i]);
+        s->recv[i] = malloc(s->bytes[i]);
+        ok = s->send[i] && s->recv[i];
+    }
+    if (!ok) {
+        pty_sync_destroy(s);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate the sync buffers for a %dx%d object box", s->box.h,
+                             s->box.w);
+    }
+    *out = s;
+    return PTY_OK;
+}
+
+double pty_sync_bytes_per_share(const pty_sync *s)
+{
+    double b = 0;
+    for (int i = 0; i < s->n_peers; i++) b += (double)s->bytes[i];
+    return b + (double)s->n_modes * s->m * s->m * sizeof(pty_cf);
+}
+
+/* Add rank r's weighted values over `o` (my pixels) to the accumulators. */
+static void accumulate(pty_sync *s, const pty_box *o, const float *vals)
+{
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++) {
+            const float *v = vals + 3 * ((size_t)y * o->w + x);
+            double *a = s->acc + 3 * ((size_t)(o->off[0] + y) * s->box.w + o->off[1] + x);
+            a[0] += v[0];
+            a[1] += v[1];
+            a[2] += v[2];
+        }
+}
+
+static void pack(const pty_sync *s, const pty_box *o, float *vals)
+{
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++) {
+            size_t i = (size_t)(o->off[0] + y) * s->box.w + o->off[1] + x;
+            float w = s->weight[i];
+            float *v = vals + 3 * ((size_t)y * o->w + x);
+            v[0] = w * s->object[i].re;
+            v[1] = w * s->object[i].im;
+            v[2] = w;
+        }
+}
+
+static int share_object(pty_sync *s, pty_plan *plan)
+{
+    const pty_geometry *g = pty_plan_geometry(plan);
+    const size_t nbox = (size_t)s->box.h * s->box.w;
+    PTY_TRY(pty_plan_get_object(plan, s->object));
+    PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, g->window, g->n, s->box.h, s->box.w, s->weight));
+    for (int i = 0; i < s->n_peers; i++) pack(s, &s->shared[i], s->send[i]);
+    PTY_TRY(pty_comm_exchange(s->n_peers, s->peer, (void *const *)s->send, s->bytes, (void *const *)s->recv, s->bytes,
+                              TAG_STRIP));
+    /* Sum in rank order, my own contribution in its place, so that every
+       holder of a pixel adds the same numbers in the same order. */
+    memset(s->acc, 0, nbox * 3 * sizeof *s->acc);
+    int mine_done = 0;
+    for (int i = 0; i <= s->n_peers; i++) {
+        if (!mine_done && (i == s->n_peers || s->peer[i] > s->me)) {
+            for (size_t p = 0; p < nbox; p++) {
+                float w = s->weight[p];
+                s->acc[3 * p] += (float)(w * s->object[p].re);
+                s->acc[3 * p + 1] += (float)(w * s->object[p].im);
+                s->acc[3 * p + 2] += w;
+            }
+            mine_done = 1;
+        }
+        if (i < s->n_peers) accumulate(s, &s->shared[i], s->recv[i]);
+    }
+    for (int i = 0; i < s->n_peers; i++) {
+        const pty_box *o = &s->shared[i];
+        for (int y = 0; y < o->h; y++)
+            for (int x = 0; x < o->w; x++) {
+                size_t p = (size_t)(o->off[0] + y) * s->box.w + o->off[1] + x;
+                const double *a = s->acc + 3 * p;
+                if (a[2] > 0) s->object[p] = pty_cf_make((float)(a[0] / a[2]), (float)(a[1] / a[2]));
+            }
+    }
+    return pty_plan_set_object(plan, s->object);
+}
+
+static int share_probe(pty_sync *s, pty_plan *plan)
+{
+    const size_t nprobe = (size_t)s->n_modes * s->m * s->m;
+    if (s->me == 0) memcpy(s->ref, s->probe, nprobe * sizeof *s->ref);
+    PTY_TRY(pty_comm_bcast(s->ref, nprobe * sizeof *s->ref, 0));
+    if (s->me != 0) PTY_TRY(pty_modes_align(s->ref, s->probe, s->n_modes, (size_t)s->m * s->m));
+    PTY_TRY(pty_comm_sum_floats((float *)s->probe, 2 * nprobe));
+    const float inv = 1.0f / (float)s->n_ranks;
+    for (size_t i = 0; i < nprobe; i++) s->probe[i] = pty_cf_make(s->probe[i].re * inv, s->probe[i].im * inv);
+    if (s->n_modes > 1) PTY_TRY(pty_modes_orthogonalize(s->probe, s->n_modes, (size_t)s->m * s->m, NULL));
+    PTY_TRY(pty_plan_set_probe(plan, s->probe));
+    /* every rank now holds the same probe, so every rank decides the same roll */
+    return s->center ? pty_plan_center_probe(plan) : PTY_OK;
+}
+
+int pty_sync_share(pty_sync *s, pty_plan *plan)
+{
+    PTY_TRY(pty_plan_get_probe(plan, s->probe));
+    PTY_TRY(share_object(s, plan));
+    return share_probe(s, plan);
+}
