@@ -17,7 +17,9 @@
 #include "compare.h"
 #include "h5util.h"
 #include "pty_error.h"
+#include "png_write.h"
 #include "pty_log.h"
+#include "tiff_io.h"
 #include "result_read.h"
 
 static void print_result(const pty_compare_result *r, int json)
@@ -46,15 +48,30 @@ static void print_result(const pty_compare_result *r, int json)
     }
 }
 
+static int write_map(const char *prefix, pty_compare_result *r)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.tif", prefix);
+    int rc = pty_tiff_write_float(path, r->error_map, 1, r->region[2], r->region[3], 0.0,
+                                  "ptycho compare: |g exp(ik.r) O - O_true| over the region");
+    snprintf(path, sizeof path, "%s.png", prefix);
+    if (rc == PTY_OK) rc = pty_png_write_gray(path, r->error_map, r->region[2], r->region[3], 0.0f, 0.0f);
+    free(r->error_map);
+    r->error_map = NULL;
+    return rc;
+}
+
 int pty_cmd_compare(int argc, char **argv)
 {
     static const char *synopsis = "RESULT.h5 TRUTH.h5 [--upsample N] [--json]";
     int upsample = 20, json = 0;
     double band = 0.0;
+    const char *map = NULL;
     const pty_option opts[] = {
         {"upsample", PTY_OPT_INT, &upsample, 1, 1000,
          "sub-pixel registration up-sampling factor, points per pixel (default 20)"},
         {"json", PTY_OPT_FLAG, &json, 0, -1, "print one JSON object instead of key/value lines"},
+        {"error-map", PTY_OPT_STRING, &map, 1, 0, "write |g e^{ik.r} O - O_true| over the region as FILE.tif (float) and FILE.png"},
         {"seam-band", PTY_OPT_DOUBLE, &band, 0.5, 1e4,
          "also give the NRMSE within this many pixels of the lines where a multi-rank result was joined, and away from them"},
     };
@@ -73,10 +90,11 @@ int pty_cmd_compare(int argc, char **argv)
     if (rc == PTY_OK) {
         double width = pty_probe_width(truth.probe, truth.n_modes, truth.m);
         if (width <= 0.0) pty_warn("'%s': the probe has no power; the region is the probe-centre bounding box", files[1]);
-        pty_compare_seams seams = {rec.cuts, rec.cuts + rec.n_row_cuts, rec.n_row_cuts, rec.n_col_cuts, band};
+        pty_compare_seams seams = {rec.cuts, rec.cuts + rec.n_row_cuts, rec.n_row_cuts, rec.n_col_cuts, band, map != NULL};
         rc = pty_compare_objects_seams(rec.object, rec.h, rec.w, rec.origin, truth.object, truth.h, truth.w,
                                        truth.origin, rec.positions, rec.n_positions, width, upsample,
-                                       band > 0 ? &seams : NULL, &res);
+                                       band > 0 || map ? &seams : NULL, &res);
+        if (rc == PTY_OK && map) rc = write_map(map, &res);
         if (rc != PTY_OK) pty_error_context("comparing '%s' with '%s'", files[0], files[1]);
     }
     if (rc == PTY_OK) print_result(&res, json);

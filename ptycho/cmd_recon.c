@@ -63,16 +63,9 @@ static void print_setup(void *user, const pty_dist_info *i)
 static void report_merges(const pty_dist_result *d)
 {
     for (int i = 0; i < d->n_records; i++) {
-        const pty_merge_record *r = &d->records[i];
-        const pty_merge_report *m = &r->report;
-        if (m->overlap_px == 0) {
-            pty_info("  merge %2d <- %2d: no overlap, blended by position", r->into, r->from);
-            continue;
-        }
-        pty_info("  merge %2d <- %2d: shift (%+.3f, %+.3f) px, phase %+.4f rad, amplitude %.4f, error %.3f%s, "
-                 "overlap %ld px",
-                 r->into, r->from, m->shift[0], m->shift[1], m->phase, m->amplitude, m->reg_error,
-                 m->accepted ? "" : " (refused: known offset used)", m->overlap_px);
+        char line[256];
+        pty_merge_describe(&d->records[i].report, line, sizeof line);
+        pty_info("  merge block %d <- %d: %s", d->records[i].into, d->records[i].from, line);
     }
 }
 
@@ -284,7 +277,7 @@ int pty_cmd_recon(int argc, char **argv)
                dr.errors[n_err - 1]);
         printf("  mode power shares:");
         for (int k = 0; k < p.n_modes; k++) printf(" %.3f", share[k]);
-        printf("\n  wrote %s%s\n", path, no_tiff ? "" : " and TIFFs (_object_phase, _object_magnitude, _probe_modes)");
+        printf("\n  wrote %s%s\n", path, no_tiff ? "" : " and images (_object_phase.tif/.png, _object_magnitude.tif, _probe_modes.tif)");
     }
 done:
     free(cmdline);

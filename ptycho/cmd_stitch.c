@@ -95,10 +95,9 @@ static int stitch_files(const char **names, int n, const char *output, const pty
     }
     if ((rc = pty_merge_tree_local(parts, n, mo, &records, &n_records)) != PTY_OK) goto done;
     for (int i = 0; i < n_records; i++) {
-        const pty_merge_report *m = &records[i].report;
-        pty_info("merge %s <- %s: shift (%+.3f, %+.3f) px, phase %+.4f rad, amplitude %.4f, error %.3f%s, overlap %ld px",
-                 names[records[i].into], names[records[i].from], m->shift[0], m->shift[1], m->phase, m->amplitude,
-                 m->reg_error, m->accepted ? "" : " (refused: known offset used)", m->overlap_px);
+        char line[256];
+        pty_merge_describe(&records[i].report, line, sizeof line);
+        pty_info("merge %s <- %s: %s", names[records[i].into], names[records[i].from], line);
     }
     pty_modes_power_share(f[0].probe, f[0].n_modes, (size_t)f[0].m * f[0].m, share);
     pty_recon_params p;

@@ -2,7 +2,7 @@
 # install-deps.sh - install what ptycho needs to build and test on Debian/Ubuntu.
 # Runs apt-get only for packages that are missing; needs root (or sudo).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libhdf5-dev libtiff-dev libfftw3-dev libopenmpi-dev openmpi-bin)
+pkgs=(build-essential cmake pkg-config libhdf5-dev libtiff-dev zlib1g-dev libfftw3-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

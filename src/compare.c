@@ -400,8 +400,8 @@ static int seam_errors(cmp_ctx *x, const double d[2], const double truth_origin[
         for (int l = 0; l < x->w; l++) {
             double row = x->r0 + i - truth_origin[0], col = x->c0 + l - truth_origin[1];
             int seam = 0;
-            for (int c = 0; c < s->n_row_cuts && !seam; c++) seam = fabs(row - s->row_cuts[c]) <= s->band;
-            for (int c = 0; c < s->n_col_cuts && !seam; c++) seam = fabs(col - s->col_cuts[c]) <= s->band;
+            for (int c = 0; c < s->n_row_cuts && !seam && s->band > 0; c++) seam = fabs(row - s->row_cuts[c]) <= s->band;
+            for (int c = 0; c < s->n_col_cuts && !seam && s->band > 0; c++) seam = fabs(col - s->col_cuts[c]) <= s->band;
             size_t q = (size_t)i * x->w + l;
             pty_cf m = x->model[q], t = x->truth[q];
             double dr = g[0] * m.re - g[1] * m.im - t.re, di = g[0] * m.im + g[1] * m.re - t.im;
@@ -409,10 +409,20 @@ static int seam_errors(cmp_ctx *x, const double d[2], const double truth_origin[
             ref[seam] += pty_cabs2(t);
             count[seam]++;
         }
-    r->nrmse_away = ref[0] > 0 ? sqrt(err[0] / ref[0]) : 0.0;
-    r->nrmse_seam = ref[1] > 0 ? sqrt(err[1] / ref[1]) : 0.0;
-    r->away_px = count[0];
-    r->seam_px = count[1];
+    if (s->want_map) {
+        r->error_map = malloc(sizeof(float) * (size_t)x->h * x->w);
+        PTY_CHECK(r->error_map, PTY_ERR_NOMEM, "compare: cannot allocate the error map");
+        for (size_t q = 0; q < (size_t)x->h * x->w; q++) {
+            pty_cf m = x->model[q], t = x->truth[q];
+            r->error_map[q] = (float)hypot(g[0] * m.re - g[1] * m.im - t.re, g[0] * m.im + g[1] * m.re - t.im);
+        }
+    }
+    if (s->band > 0) {
+        r->nrmse_away = ref[0] > 0 ? sqrt(err[0] / ref[0]) : 0.0;
+        r->nrmse_seam = ref[1] > 0 ? sqrt(err[1] / ref[1]) : 0.0;
+        r->away_px = count[0];
+        r->seam_px = count[1];
+    }
     return PTY_OK;
 }
 

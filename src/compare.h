@@ -24,6 +24,8 @@ typedef struct pty_compare_result {
        in the rest of the region, each normalised by its own ||O_true|| */
     double nrmse_seam, nrmse_away;
     long seam_px, away_px;
+    float *error_map;   /* with want_map: |g e^{ik.r} O_rec - O_true| over the region (region[2] x
+                           region[3]), malloc'ed, the caller frees; else NULL */
 } pty_compare_result;
 
 /* Lines where partial objects were joined (DESIGN.md §3): a pixel is in a
@@ -32,7 +34,8 @@ typedef struct pty_compare_result {
 typedef struct pty_compare_seams {
     const double *row_cuts, *col_cuts;
     int n_row_cuts, n_col_cuts;
-    double band;
+    double band;        /* 0: no seams */
+    int want_map;       /* also return the error map */
 } pty_compare_seams;
 
 /* Probe width in pixels: the diameter of the smallest circle centred at

@@ -110,11 +110,11 @@ static int run_chunk(pty_plan *plan, int done, int n, pty_progress_fn progress, 
 }
 
 static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *boxes, int m, int n_modes, int center,
-                   int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out)
+                   const float *feather, int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out)
 {
     if (o->mode == PTY_MODE_ASYNC || pty_comm_size() == 1) return run_chunk(plan, 0, n_iter, progress, user);
     pty_sync *sync = NULL;
-    PTY_TRY(pty_sync_create(boxes, pty_comm_size(), pty_comm_rank(), m, n_modes, center, &sync));
+    PTY_TRY(pty_sync_create(boxes, pty_comm_size(), pty_comm_rank(), m, n_modes, center, feather, &sync));
     out->bytes_per_share = pty_sync_bytes_per_share(sync);
     int rc = PTY_OK;
     for (int done = 0; done < n_iter && rc == PTY_OK;) {
@@ -171,6 +171,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     pty_plan *plan = NULL;
     pty_box *boxes = NULL;
     pty_partial mine = {0};
+    float *feather = NULL;
     int n = 0, m = 0, offset[2] = {0, 0};
     double t0 = pty_now_s();
 
@@ -234,8 +235,21 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
 
     /* 4. iterate; from here on an error is this rank's alone */
     double comm_before = pty_comm_seconds();
-    if ((rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, n_iter, progress, user, out)) != PTY_OK)
-        goto done;
+    if (P > 1) {
+        const pty_geometry *g = pty_plan_geometry(plan);
+        feather = malloc((size_t)g->obj_h * g->obj_w * sizeof *feather);
+        if (!feather) {
+            rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the %dx%d weights", g->obj_h, g->obj_w);
+            goto done;
+        }
+        for (size_t i = 0; i < (size_t)g->obj_h * g->obj_w; i++) feather[i] = 1.0f;
+        const int br = me / part->cols, bc = me % part->cols;
+        const double lo[2] = {part->row_cuts[br], part->col_cuts[bc]};
+        const double hi[2] = {part->row_cuts[br + 1], part->col_cuts[bc + 1]};
+        pty_feather_block(feather, g->obj_h, g->obj_w, g->origin, lo, hi, part->halo);
+    }
+    rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, feather, n_iter, progress, user, out);
+    if (rc != PTY_OK) goto done;
     if ((rc = global_errors(plan, pty_dataset_total_intensity(d), out)) != PTY_OK) goto done;
     pty_plan_timings(plan, &setup_s, &st.compute_s);
     st.comm_s = pty_comm_seconds() - comm_before;
@@ -247,6 +261,8 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     if ((rc = pty_plan_get_probe(plan, out->probe)) != PTY_OK) goto done;
     rc = pty_illumination(out->probe, p.n_modes, m, g->window, g->n, g->obj_h, g->obj_w, mine.weight);
     if (rc != PTY_OK) goto done;
+    if (feather)
+        for (size_t i = 0; i < (size_t)g->obj_h * g->obj_w; i++) mine.weight[i] *= feather[i];
     if (o->partials && (rc = write_partial(o->partials, plan, d, &p, &mine, global.origin)) != PTY_OK) goto done;
     double t_merge = pty_now_s(), comm_merge = pty_comm_seconds();
     pty_merge_options mo = o->merge;
@@ -283,6 +299,7 @@ done:
     pty_geometry_free(&sub);
     pty_geometry_free(&global);
     free(boxes);
+    free(feather);
     if (rc != PTY_OK) pty_dist_result_free(out);
     return rc;
 }

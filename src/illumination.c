@@ -1,6 +1,7 @@
 /* illumination.c - summed probe intensity over a set of windows. */
 #include "illumination.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,4 +29,21 @@ int pty_illumination(const pty_cf *probe, int n_modes, int m, const int *window,
     }
     free(intensity);
     return PTY_OK;
+}
+
+/* Distance of coordinate v outside [lo, hi), 0 inside. */
+static double outside(double v, double lo, double hi) { return v < lo ? lo - v : v >= hi ? v - hi : 0.0; }
+
+void pty_feather_block(float *weight, int h, int w, const double origin[2], const double core_lo[2],
+                       const double core_hi[2], double width)
+{
+    const double floor_w = 1e-3, pi = 3.14159265358979323846;
+    for (int y = 0; y < h; y++) {
+        double dy = outside(y - origin[0], core_lo[0], core_hi[0]);
+        for (int x = 0; x < w; x++) {
+            double d = fmax(dy, outside(x - origin[1], core_lo[1], core_hi[1]));
+            double f = d <= 0.0 ? 1.0 : d >= width ? floor_w : fmax(floor_w, 0.5 * (1.0 + cos(pi * d / width)));
+            weight[(size_t)y * w + x] *= (float)f;
+        }
+    }
 }

@@ -18,6 +18,17 @@ extern "C" {
  * Errors: PTY_ERR_NOMEM. */
 int pty_illumination(const pty_cf *probe, int n_modes, int m, const int *window, int n, int h, int w, float *out);
 
+/* Multiply a block's weights (h x w, its grid's origin `origin`) by how far
+ * the block can be trusted: 1 up to its core box (position coordinates
+ * [core_lo, core_hi), may be infinite), then a raised cosine to 1e-3 at
+ * `width` pixels beyond it.  Illumination alone would give a block's halo
+ * pixels, seen by the same frames as its neighbour's core, as much weight
+ * as the neighbour's, although the block knows them worse (they lie at its
+ * free edge); feathering hands each pixel to the block that owns it and
+ * blends only near the cut. */
+void pty_feather_block(float *weight, int h, int w, const double origin[2], const double core_lo[2],
+                       const double core_hi[2], double width);
+
 #ifdef __cplusplus
 }
 #endif

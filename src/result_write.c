@@ -8,6 +8,7 @@
 
 #include "h5util.h"
 #include "pty_error.h"
+#include "png_write.h"
 #include "tiff_io.h"
 
 static int write_parameters(hid_t f, const pty_result *r)
@@ -86,6 +87,8 @@ int pty_result_write_tiffs(const char *prefix, const pty_result *r)
     for (size_t i = 0; i < nobj; i++) buf[i] = atan2f(r->object[i].im, r->object[i].re);
     snprintf(path, sizeof path, "%s_object_phase.tif", prefix);
     if ((rc = pty_tiff_write_float(path, buf, 1, r->obj_h, r->obj_w, r->pixel_size, desc)) != PTY_OK) goto done;
+    snprintf(path, sizeof path, "%s_object_phase.png", prefix);
+    if ((rc = pty_png_write_gray(path, buf, r->obj_h, r->obj_w, 0.0f, 0.0f)) != PTY_OK) goto done;
     snprintf(desc, sizeof desc, "ptycho %s: object magnitude", PTY_VERSION);
     for (size_t i = 0; i < nobj; i++) buf[i] = sqrtf(pty_cabs2(r->object[i]));
     snprintf(path, sizeof path, "%s_object_magnitude.tif", prefix);

@@ -7,7 +7,8 @@
  *   /error (iterations,) f64      Fourier error per iteration
  *   /pixel_size f64 (m, 0 = unknown), /parameters (attributes), /timings/...
  * TIFFs (float32, Fiji/tifffile): <prefix>_object_phase.tif,
- *   <prefix>_object_magnitude.tif, <prefix>_probe_modes.tif (|P_k|, a page a mode).
+ *   <prefix>_object_magnitude.tif, <prefix>_probe_modes.tif (|P_k|, a page a mode);
+ *   PNG quick-look (8-bit, 0.5-99.5 percentile range): <prefix>_object_phase.png.
  * Every file is written under a temporary name and renamed when complete. */
 #ifndef PTY_RESULT_WRITE_H
 #define PTY_RESULT_WRITE_H

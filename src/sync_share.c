@@ -22,6 +22,7 @@ struct pty_sync {
     size_t *bytes;
     pty_cf *object, *probe, *ref;
     float *weight;
+    float *feather;     /* my box: trust in my own pixels, or NULL */
     double *acc;        /* 3 doubles a pixel of my box: sum w re, sum w im, sum w */
 };
 
@@ -55,11 +56,13 @@ void pty_sync_destroy(pty_sync *s)
     free(s->probe);
     free(s->ref);
     free(s->weight);
+    free(s->feather);
     free(s->acc);
     free(s);
 }
 
-int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_modes, int center, pty_sync **out)
+int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_modes, int center, const float *feather,
+                    pty_sync **out)
 {
     *out = NULL;
     pty_sync *s = calloc(1, sizeof *s);
@@ -81,7 +84,11 @@ int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_mode
     s->acc = malloc(nbox * 3 * sizeof *s->acc);
     s->probe = malloc(nprobe * sizeof *s->probe);
     s->ref = malloc(nprobe * sizeof *s->ref);
-    int ok = s->peer && s->shared && s->send && s->recv && s->bytes && s->object && s->weight && s->acc && s->probe &&
+    if (feather) {
+        s->feather = malloc(nbox * sizeof *s->feather);
+        if (s->feather) memcpy(s->feather, feather, nbox * sizeof *s->feather);
+    }
+    int ok = (!feather || s->feather) && s->peer && s->shared && s->send && s->recv && s->bytes && s->object && s->weight && s->acc && s->probe &&
              s->ref;
     for (int r = 0; r < n_ranks && ok; r++) {
         pty_box o;
@@ -142,6 +149,8 @@ static int share_object(pty_sync *s, pty_plan *plan)
     const size_t nbox = (size_t)s->box.h * s->box.w;
     PTY_TRY(pty_plan_get_object(plan, s->object));
     PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, g->window, g->n, s->box.h, s->box.w, s->weight));
+    if (s->feather)
+        for (size_t p = 0; p < nbox; p++) s->weight[p] *= s->feather[p];
     for (int i = 0; i < s->n_peers; i++) pack(s, &s->shared[i], s->send[i]);
     PTY_TRY(pty_comm_exchange(s->n_peers, s->peer, (void *const *)s->send, s->bytes, (void *const *)s->recv, s->bytes,
                               TAG_STRIP));

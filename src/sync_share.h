@@ -28,8 +28,11 @@ typedef struct pty_sync pty_sync;
 /* Prepare the exchange for rank `me` given every rank's box; allocates all
  * buffers now so sharing never allocates.  center = 1 centres the shared
  * probe after each share (pty_plan_center_probe); the plans must then be
- * made with center_probe off, or ranks would roll their objects apart. */
-int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_modes, int center, pty_sync **out);
+ * made with center_probe off, or ranks would roll their objects apart.
+ * feather (my box, may be NULL) multiplies the illumination weights
+ * (pty_feather_block). */
+int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_modes, int center, const float *feather,
+                    pty_sync **out);
 void pty_sync_destroy(pty_sync *s);
 
 /* Collective: share overlaps and the probe of `plan` (whose object is this

@@ -1,7 +1,9 @@
 /* merge_tree.c - the pairwise merge schedule, over MPI or in memory. */
 #include "merge_tree.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +12,19 @@
 
 #define TAG_HEADER 201
 #define TAG_BODY 202
+
+void pty_merge_describe(const pty_merge_report *m, char *buf, size_t size)
+{
+    if (m->overlap_px == 0)
+        snprintf(buf, size, "no common well-lit pixels: blended at the known offset");
+    else if (isnan(m->reg_error))
+        snprintf(buf, size, "blended at the known offset (overlap %ld px)", m->overlap_px);
+    else
+        snprintf(buf, size, "shift (%+.3f, %+.3f) px, phase %+.4f rad, amplitude %.4f, ramp (%+.2e, %+.2e) rad/px, "
+                 "error %.3f%s, overlap %ld px",
+                 m->shift[0], m->shift[1], m->phase, m->amplitude, m->ramp[0], m->ramp[1], m->reg_error,
+                 m->accepted ? "" : " (refused: known offset used)", m->overlap_px);
+}
 
 typedef struct record_list {
     pty_merge_record *r;

@@ -8,6 +8,8 @@
 #ifndef PTY_MERGE_TREE_H
 #define PTY_MERGE_TREE_H
 
+#include <stddef.h>
+
 #include "merge.h"
 
 #ifdef __cplusplus
@@ -20,6 +22,9 @@ typedef struct pty_merge_record {
     int into, from;
     pty_merge_report report;
 } pty_merge_record;
+
+/* One line about a merge: what registration found and what was applied. */
+void pty_merge_describe(const pty_merge_report *r, char *buf, size_t size);
 
 /* Collective over all ranks: each passes its partial; on return rank 0's
  * *mine holds the merge of all of them and *records (malloc'ed, may be
