@@ -59,6 +59,28 @@ static void print_setup(void *user, const pty_dist_info *i)
     fflush(stdout);
 }
 
+/* Where the ranks' time went: the numbers behind a scaling estimate. */
+static void print_rank_summary(const pty_dist_result *d, int n, int mode)
+{
+    double cmax = 0, csum = 0, xmax = 0, xsum = 0, mmax = 0, bmax = 0, pmax = 0, psum = 0;
+    for (int r = 0; r < n; r++) {
+        const pty_rank_stats *s = &d->stats[r];
+        cmax = s->compute_s > cmax ? s->compute_s : cmax;
+        xmax = s->comm_s > xmax ? s->comm_s : xmax;
+        mmax = s->merge_s > mmax ? s->merge_s : mmax;
+        bmax = s->bytes_sent > bmax ? s->bytes_sent : bmax;
+        pmax = s->n_positions > pmax ? s->n_positions : pmax;
+        csum += s->compute_s;
+        xsum += s->comm_s;
+        psum += s->n_positions;
+    }
+    printf("  ranks: compute %.2f s max, %.2f mean; communication %.2f s max, %.2f mean; merge %.2f s; "
+           "%.2f MB sent max\n", cmax, csum / n, xmax, xsum / n, mmax, bmax / 1e6);
+    printf("  positions per rank (own + halo): %.0f max, %.0f mean, %.2f x the scan\n", pmax, psum / n,
+           psum / d->n_positions);
+    if (mode == PTY_MODE_SYNC) printf("  sync: %.1f kB sent per share by rank 0\n", d->bytes_per_share / 1e3);
+}
+
 /* What each pairwise merge found (DESIGN.md §3: report every registration). */
 static void report_merges(const pty_dist_result *d)
 {
@@ -275,6 +297,7 @@ int pty_cmd_recon(int argc, char **argv)
         printf("done: %d iterations in %.2f s (%.2f ms/it, %.0f frame-updates/s), final error %.4e\n", n_err,
                res.iterate_s, 1e3 * res.iterate_s / n_err, (double)dr.n_positions * n_err / res.iterate_s,
                dr.errors[n_err - 1]);
+        if (n_ranks > 1) print_rank_summary(&dr, n_ranks, dopt.mode);
         printf("  mode power shares:");
         for (int k = 0; k < p.n_modes; k++) printf(" %.3f", share[k]);
         printf("\n  wrote %s%s\n", path, no_tiff ? "" : " and images (_object_phase.tif/.png, _object_magnitude.tif, _probe_modes.tif)");

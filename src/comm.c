@@ -147,15 +147,24 @@ int pty_comm_fail(int rc)
     return 1;
 }
 
+#ifdef PTY_HAVE_MPI
+/* In-place sum over all ranks of n elements of `size` bytes, in pieces MPI's int counts hold. */
+static int sum_in_place(void *buf, size_t n, size_t size, MPI_Datatype type)
+{
+    const size_t piece = PIECE_BYTES / size;
+    for (size_t i = 0; i < n; i += piece) {
+        int c = (int)(n - i < piece ? n - i : piece);
+        MPI_TRY("MPI_Allreduce", MPI_Allreduce(MPI_IN_PLACE, (char *)buf + i * size, c, type, MPI_SUM, MPI_COMM_WORLD));
+        comm.bytes_sent += (double)c * size;
+    }
+    return PTY_OK;
+}
+#endif
+
 int pty_comm_sum_doubles(double *buf, size_t n)
 {
 #ifdef PTY_HAVE_MPI
-    if (comm.active && comm.size > 1)
-        for (size_t i = 0; i < n; i += PIECE_BYTES / sizeof *buf) {
-            int c = (int)(n - i < PIECE_BYTES / sizeof *buf ? n - i : PIECE_BYTES / sizeof *buf);
-            MPI_TRY("MPI_Allreduce", MPI_Allreduce(MPI_IN_PLACE, buf + i, c, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD));
-            comm.bytes_sent += (double)c * sizeof *buf;
-        }
+    if (comm.active && comm.size > 1) return sum_in_place(buf, n, sizeof *buf, MPI_DOUBLE);
 #else
     (void)buf;
     (void)n;
@@ -166,12 +175,7 @@ int pty_comm_sum_doubles(double *buf, size_t n)
 int pty_comm_sum_floats(float *buf, size_t n)
 {
 #ifdef PTY_HAVE_MPI
-    if (comm.active && comm.size > 1)
-        for (size_t i = 0; i < n; i += PIECE_BYTES / sizeof *buf) {
-            int c = (int)(n - i < PIECE_BYTES / sizeof *buf ? n - i : PIECE_BYTES / sizeof *buf);
-            MPI_TRY("MPI_Allreduce", MPI_Allreduce(MPI_IN_PLACE, buf + i, c, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
-            comm.bytes_sent += (double)c * sizeof *buf;
-        }
+    if (comm.active && comm.size > 1) return sum_in_place(buf, n, sizeof *buf, MPI_FLOAT);
 #else
     (void)buf;
     (void)n;

@@ -13,6 +13,7 @@
 
 #include <fftw3.h>
 
+#include "numeric.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "register.h"
@@ -80,16 +81,6 @@ typedef struct cmp_ctx {
     double *phase_r, *phase_c; /* window phase factors, (cos, sin) pairs */
 } cmp_ctx;
 
-/* Index q reflected into [0, n) (half-sample symmetric), for windows that
- * overhang the reconstruction by a pixel or so. */
-static int reflect(int q, int n)
-{
-    int period = 2 * n;
-    q %= period;
-    if (q < 0) q += period;
-    return q < n ? q : period - 1 - q;
-}
-
 /* 1 when the region, moved by u, lies on the reconstruction (to the nearest pixel). */
 static int region_fits(const cmp_ctx *x, const double u[2])
 {
@@ -117,9 +108,9 @@ static int build_model(cmp_ctx *x, const double u[2], const double k[2])
         x->phase_c[2 * l + 1] = sin(a);
     }
     for (int j = 0; j < x->hh; j++) {
-        int qr = reflect(x->r0 + iu[0] - CMP_MARGIN + j, x->rh);
+        int qr = (int)pty_reflect(x->r0 + iu[0] - CMP_MARGIN + j, x->rh);
         for (int l = 0; l < x->ww; l++) {
-            int qc = reflect(x->c0 + iu[1] - CMP_MARGIN + l, x->rw);
+            int qc = (int)pty_reflect(x->c0 + iu[1] - CMP_MARGIN + l, x->rw);
             pty_cf v = x->rec[(size_t)qr * x->rw + qc];
             double cr = x->phase_r[2 * j] * x->phase_c[2 * l] - x->phase_r[2 * j + 1] * x->phase_c[2 * l + 1];
             double ci = x->phase_r[2 * j] * x->phase_c[2 * l + 1] + x->phase_r[2 * j + 1] * x->phase_c[2 * l];
@@ -157,29 +148,9 @@ static int estimate_ramp(cmp_ctx *x, int upsample, double dk[2])
             sum_re += re;
             sum_im += im;
         }
-    /* weighted sums for phi ≈ a + b0 (i - mi) + b1 (l - ml) */
-    double sw = 0, si = 0, sl = 0, sii = 0, sll = 0, sil = 0, sp = 0, sip = 0, slp = 0;
-    for (int i = 0; i < x->h; i++)
-        for (int l = 0; l < x->w; l++) {
-            pty_cf p = x->prod[(size_t)i * x->w + l];
-            double wt = hypot(p.re, p.im);
-            if (!(wt > 0.0)) continue;
-            double phi = atan2(p.im * sum_re - p.re * sum_im, p.re * sum_re + p.im * sum_im);
-            sw += wt, si += wt * i, sl += wt * l, sp += wt * phi;
-            sii += wt * i * i, sll += wt * l * l, sil += wt * i * l, sip += wt * i * phi, slp += wt * l * phi;
-        }
     dk[0] = k1[0];
     dk[1] = k1[1];
-    if (sw > 0.0) {
-        double mi = si / sw, ml = sl / sw, mp = sp / sw;
-        double cii = sii / sw - mi * mi, cll = sll / sw - ml * ml, cil = sil / sw - mi * ml;
-        double cip = sip / sw - mi * mp, clp = slp / sw - ml * mp;
-        double det = cii * cll - cil * cil;
-        if (det > 1e-12 * (cii * cll + 1e-300)) {
-            dk[0] += (cip * cll - clp * cil) / det;
-            dk[1] += (clp * cii - cip * cil) / det;
-        }
-    }
+    pty_phase_plane_add(x->prod, x->h, x->w, sum_re, sum_im, dk);
     return PTY_OK;
 }
 
@@ -255,41 +226,6 @@ static int model_gradient(cmp_ctx *x, const double u[2], const double k[2])
     return PTY_OK;
 }
 
-/* Solve the n x n system a x = b (Jacobi-scaled, lightly damped so a direction
- * the data do not determine, e.g. a shift along a featureless axis, gets 0). */
-static void solve_damped(double a[6][6], double b[6], int n, double x[6])
-{
-    double s[6];
-    for (int i = 0; i < n; i++) s[i] = a[i][i] > 0.0 ? 1.0 / sqrt(a[i][i]) : 0.0;
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) a[i][j] *= s[i] * s[j];
-        a[i][i] += 1e-9;
-        b[i] *= s[i];
-    }
-    for (int c = 0; c < n; c++) {
-        int p = c;
-        for (int r = c + 1; r < n; r++)
-            if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
-        for (int j = 0; j < n; j++) {
-            double t = a[c][j];
-            a[c][j] = a[p][j], a[p][j] = t;
-        }
-        double t = b[c];
-        b[c] = b[p], b[p] = t;
-        for (int r = c + 1; r < n; r++) {
-            double f = a[r][c] / a[c][c];
-            for (int j = c; j < n; j++) a[r][j] -= f * a[c][j];
-            b[r] -= f * b[c];
-        }
-    }
-    for (int r = n - 1; r >= 0; r--) {
-        double v = b[r];
-        for (int j = r + 1; j < n; j++) v -= a[r][j] * x[j];
-        x[r] = v / a[r][r];
-    }
-    for (int i = 0; i < n; i++) x[i] *= s[i];
-}
-
 /* One Gauss-Newton step for min ||T - g M(u, k)|| in (g, u, k):
  * T - g M ≈ dg M + g (dM/du) du + g i (r - rc) M dk.  Needs x->model at
  * (u, k), copied to x->prod, and the gradients in x->d_r, x->d_c. */
@@ -316,7 +252,7 @@ static void gauss_newton_step(const cmp_ctx *x, const double g[2], double du[2],
         }
     for (int j = 0; j < 6; j++)
         for (int q = 0; q < j; q++) a[j][q] = a[q][j];
-    solve_damped(a, b, 6, step);
+    pty_solve_damped(a, b, 6, step);
     du[0] = step[2], du[1] = step[3], dk[0] = step[4], dk[1] = step[5];
 }
 

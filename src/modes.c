@@ -18,6 +18,28 @@ static zc zmul(zc a, zc b) { return (zc){a.re * b.re - a.im * b.im, a.re * b.im 
 static zc zconj(zc a) { return (zc){a.re, -a.im}; }
 static zc zadd(zc a, zc b) { return (zc){a.re + b.re, a.im + b.im}; }
 
+/* out_k = sum_l c(k, l) P_l for k < K: a K x K linear mix of the modes.
+ * c(k, l) is read as coef[k * cs + l * ls] (conjugated with `conj`), so the
+ * same loop applies V^H (eigenvector columns) and U (row-major). */
+static void mix_modes(const zc *coef, int K, int cs, int ls, int conj, const int *perm, const pty_cf *probe,
+                      pty_cf *out, size_t npix)
+{
+    for (int k = 0; k < K; k++) {
+        const int kk = perm ? perm[k] : k;
+        pty_cf *dst = out + (size_t)k * npix;
+        memset(dst, 0, npix * sizeof *dst);
+        for (int l = 0; l < K; l++) {
+            zc c = coef[kk * cs + l * ls];
+            if (conj) c = zconj(c);
+            const pty_cf *src = probe + (size_t)l * npix;
+            for (size_t i = 0; i < npix; i++) {
+                dst[i].re += (float)(c.re * src[i].re - c.im * src[i].im);
+                dst[i].im += (float)(c.re * src[i].im + c.im * src[i].re);
+            }
+        }
+    }
+}
+
 /* Diagonalise Hermitian h (n x n, row-major) in place; v receives the
  * eigenvectors as columns, h's diagonal the eigenvalues. */
 static void hermitian_jacobi(zc *h, zc *v, int n)
@@ -78,7 +100,7 @@ int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *pow
     }
     zc *g = calloc((size_t)K * K * 2, sizeof *g);
     pty_cf *out = malloc((size_t)K * npix * sizeof *out);
-    int *order = malloc((size_t)K * sizeof *order);
+    int *order = calloc((size_t)K, sizeof *order);
     if (!g || !out || !order) {
         free(g);
         free(out);
@@ -107,21 +129,10 @@ int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *pow
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    /* new mode k = sum_l conj(V_l,k) P_l: the rows of V^H M */
-    for (int k = 0; k < K; k++) {
-        int col = order[k];
-        pty_cf *dst = out + (size_t)k * npix;
-        memset(dst, 0, npix * sizeof *dst);
-        for (int l = 0; l < K; l++) {
-            zc c = zconj(v[l * K + col]);
-            const pty_cf *src = probe + (size_t)l * npix;
-            for (size_t i = 0; i < npix; i++) {
-                dst[i].re += (float)(c.re * src[i].re - c.im * src[i].im);
-                dst[i].im += (float)(c.re * src[i].im + c.im * src[i].re);
-            }
-        }
-        if (power) power[k] = g[col * K + col].re;
-    }
+    /* new mode k = sum_l conj(V_l,order[k]) P_l: the rows of V^H M, strongest first */
+    mix_modes(v, K, 1, K, 1, order, probe, out, npix);
+    if (power)
+        for (int k = 0; k < K; k++) power[k] = g[order[k] * K + order[k]].re;
     memcpy(probe, out, (size_t)K * npix * sizeof *out);
     free(g);
     free(out);
@@ -183,18 +194,7 @@ int pty_modes_align(const pty_cf *ref, pty_cf *probe, int n_modes, size_t npix)
             for (int k = 0; k < K; k++) s = zadd(s, zmul(m[i * K + k], t[k * K + j]));
             u[i * K + j] = s;
         }
-    for (int k = 0; k < K; k++) {
-        pty_cf *dst = out + (size_t)k * npix;
-        memset(dst, 0, npix * sizeof *dst);
-        for (int l = 0; l < K; l++) {
-            zc c = u[k * K + l];
-            const pty_cf *src = probe + (size_t)l * npix;
-            for (size_t i = 0; i < npix; i++) {
-                dst[i].re += (float)(c.re * src[i].re - c.im * src[i].im);
-                dst[i].im += (float)(c.re * src[i].im + c.im * src[i].re);
-            }
-        }
-    }
+    mix_modes(u, K, K, 1, 0, NULL, probe, out, npix);
     memcpy(probe, out, (size_t)K * npix * sizeof *out);
 done:
     free(mem);

@@ -21,6 +21,7 @@
 
 #include <fftw3.h>
 
+#include "numeric.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "register.h"
@@ -122,16 +123,6 @@ static int smooth_size(int n)
     return n;
 }
 
-/* Index q reflected into [0, n), half-sample symmetric, so a window reaching
- * past the source continues it without a jump. */
-static long long reflect(long long q, long long n)
-{
-    long long period = 2 * n;
-    q %= period;
-    if (q < 0) q += period;
-    return q < n ? q : period - 1 - q;
-}
-
 /* dst (h x w) = src (sh x sw) sampled at (r0 + i + s0, c0 + j + s1), i.e.
  * src's content moved by -s, with src reflected beyond its edges.  The
  * fractional part is a Fourier shift of the window (plus a margin) mirrored
@@ -145,8 +136,8 @@ static int resample(const pty_cf *src, int sh, int sw, long long r0, long long c
     if (fu[0] == 0.0 && fu[1] == 0.0) {
         /* integer shift: a copy, exact */
         for (int i = 0; i < h; i++) {
-            long long q = reflect(r0 + iu[0] + i, sh);
-            for (int j = 0; j < w; j++) dst[(size_t)i * w + j] = src[q * sw + reflect(c0 + iu[1] + j, sw)];
+            long long q = pty_reflect(r0 + iu[0] + i, sh);
+            for (int j = 0; j < w; j++) dst[(size_t)i * w + j] = src[q * sw + pty_reflect(c0 + iu[1] + j, sw)];
         }
         return PTY_OK;
     }
@@ -155,9 +146,9 @@ static int resample(const pty_cf *src, int sh, int sw, long long r0, long long c
     pty_cf *buf = (pty_cf *)fftwf_alloc_complex((size_t)H * W);
     if (!buf) return pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate a %d x %d resampling window", H, W);
     for (int j = 0; j < hh; j++) {
-        long long q = reflect(r0 + iu[0] - MERGE_MARGIN + j, sh);
+        long long q = pty_reflect(r0 + iu[0] - MERGE_MARGIN + j, sh);
         for (int l = 0; l < ww; l++) {
-            pty_cf z = src[q * sw + reflect(c0 + iu[1] - MERGE_MARGIN + l, sw)];
+            pty_cf z = src[q * sw + pty_reflect(c0 + iu[1] - MERGE_MARGIN + l, sw)];
             buf[(size_t)j * W + l] = z;
             buf[(size_t)j * W + (W - 1 - l)] = z;
             buf[(size_t)(H - 1 - j) * W + l] = z;
@@ -274,28 +265,9 @@ static int estimate_ramp(merge_ctx *x, int upsample, double dk[2], int *ok)
             sum_im += im;
         }
     /* phases relative to the mean, so the plane fit sees no wrap once the peak is removed */
-    double sw = 0, si = 0, sj = 0, sii = 0, sjj = 0, sij = 0, sp = 0, sip = 0, sjp = 0;
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            pty_cf p = x->tmp[(size_t)i * w + j];
-            double wt = hypot(p.re, p.im);
-            if (!(wt > 0.0)) continue;
-            double phi = atan2(p.im * sum_re - p.re * sum_im, p.re * sum_re + p.im * sum_im);
-            sw += wt, si += wt * i, sj += wt * j, sp += wt * phi;
-            sii += wt * i * i, sjj += wt * j * j, sij += wt * i * j, sip += wt * i * phi, sjp += wt * j * phi;
-        }
     dk[0] = k1[0];
     dk[1] = k1[1];
-    if (sw > 0.0) {
-        double mi = si / sw, mj = sj / sw, mp = sp / sw;
-        double cii = sii / sw - mi * mi, cjj = sjj / sw - mj * mj, cij = sij / sw - mi * mj;
-        double cip = sip / sw - mi * mp, cjp = sjp / sw - mj * mp;
-        double det = cii * cjj - cij * cij;
-        if (det > 1e-12 * (cii * cjj + 1e-300)) {
-            dk[0] += (cip * cjj - cjp * cij) / det;
-            dk[1] += (cjp * cii - cip * cij) / det;
-        }
-    }
+    pty_phase_plane_add(x->tmp, h, w, sum_re, sum_im, dk);
     *ok = 1;
     return PTY_OK;
 }
@@ -353,42 +325,6 @@ static double misfit(const merge_ctx *x, const pty_cf *bb, double g[2])
     return e > 0.0 ? e : 0.0;
 }
 
-/* Solve the n x n system a x = b (Jacobi-scaled, lightly damped so that a
- * direction the data do not determine, e.g. a shift along featureless
- * stripes, gets 0). */
-static void solve_damped(double a[6][6], double b[6], int n, double sol[6])
-{
-    double sc[6];
-    for (int i = 0; i < n; i++) sc[i] = a[i][i] > 0.0 ? 1.0 / sqrt(a[i][i]) : 0.0;
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) a[i][j] *= sc[i] * sc[j];
-        a[i][i] += 1e-9;
-        b[i] *= sc[i];
-    }
-    for (int c = 0; c < n; c++) {
-        int p = c;
-        for (int r = c + 1; r < n; r++)
-            if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
-        for (int j = 0; j < n; j++) {
-            double t = a[c][j];
-            a[c][j] = a[p][j], a[p][j] = t;
-        }
-        double t = b[c];
-        b[c] = b[p], b[p] = t;
-        for (int r = c + 1; r < n; r++) {
-            double f = a[r][c] / a[c][c];
-            for (int j = c; j < n; j++) a[r][j] -= f * a[c][j];
-            b[r] -= f * b[c];
-        }
-    }
-    for (int r = n - 1; r >= 0; r--) {
-        double v = b[r];
-        for (int j = r + 1; j < n; j++) v -= a[r][j] * sol[j];
-        sol[r] = v / a[r][r];
-    }
-    for (int i = 0; i < n; i++) sol[i] *= sc[i];
-}
-
 /* One Gauss-Newton step for min sum mask |A - g exp(i k.(r-c)) B(r + s)|^2 in
  * (g, s, k), s and k only where asked: A - g bc ≈ dg bc + g (d bc/ds) ds +
  * i (r - c).dk g bc.  bc must be at (s, k); d bc/ds comes from central
@@ -438,7 +374,7 @@ static int gauss_newton_step(merge_ctx *x, const double s[2], const double k[2],
         }
     for (int u = 0; u < np; u++)
         for (int v = 0; v < u; v++) a[u][v] = a[v][u];
-    solve_damped(a, b, np, step);
+    pty_solve_damped(a, b, np, step);
     ds[0] = ds[1] = dk[0] = dk[1] = 0.0;
     for (int u = 0; u < np; u++) {
         if (idx[u] == 2 || idx[u] == 3) ds[idx[u] - 2] = step[u];
@@ -664,7 +600,7 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
     if (s[0] != 0.0 || s[1] != 0.0) {
         if ((rc = resample(b->object, b->h, b->w, 0, 0, b->h, b->w, s, bobj)) != PTY_OK) goto done;
         /* the weight says where B's content is reliable, so it moves with the content */
-        wtmp = malloc(sizeof *wtmp * 2 * nb);
+        wtmp = calloc(2 * nb, sizeof *wtmp);
         if (!wtmp) {
             rc = pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate two %d x %d copies of B's weight", b->h, b->w);
             goto done;
