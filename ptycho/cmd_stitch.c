@@ -7,7 +7,9 @@
  * sits at each part's /object_position_origin, so part i lands at offset
  * origin_global - origin_i.  A fractional offset (blocks whose positions
  * were not on one pixel grid) is applied as a sub-pixel shift first.
- * Illumination weights come from each part's probe and positions. */
+ * Blending weights are a part's /weight (partials of a multi-rank run,
+ * feathered toward the block's own pixels), else its illumination from its
+ * probe and positions. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +52,9 @@ static int place_part(const pty_result_file *f, const char *name, const double o
                                    f->w);
             window[2 * j + a] = (int)w;
         }
-    if (rc == PTY_OK)
+    if (rc == PTY_OK && f->weight) /* a partial of a multi-rank run: its own (feathered) weight */
+        memcpy(out->weight, f->weight, n * sizeof *out->weight);
+    else if (rc == PTY_OK)
         rc = pty_illumination(f->probe, f->n_modes, f->m, window, f->n_positions, f->h, f->w, out->weight);
     free(window);
     if (rc == PTY_OK && (frac[0] != 0.0 || frac[1] != 0.0))

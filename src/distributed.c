@@ -147,7 +147,7 @@ static int write_partial(const char *prefix, pty_plan *plan, const pty_dataset *
             .probe = probe, .n_modes = p->n_modes, .m = d->m, .mode_share = share,
             .errors = errors, .n_errors = n_err, .positions = d->positions, .n_positions = d->n_frames,
             .pixel_size = d->pixel_size, .backend = pty_plan_backend_name(plan), .input = "", .command_line = "",
-            .setup_s = setup_s, .iterate_s = iterate_s, .params = p,
+            .setup_s = setup_s, .iterate_s = iterate_s, .params = p, .weight = mine->weight,
         };
         char path[4096];
         snprintf(path, sizeof path, "%s_rank%d.h5", prefix, pty_comm_rank());

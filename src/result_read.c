@@ -19,6 +19,7 @@ void pty_result_file_free(pty_result_file *o)
     free(o->probe);
     free(o->positions);
     free(o->cuts);
+    free(o->weight);
     memset(o, 0, sizeof *o);
 }
 
@@ -109,6 +110,11 @@ int pty_result_read(const char *fname, int truth, int seams, pty_result_file *o)
                            "scan)", fname);
     if (rc == PTY_OK) rc = read_datasets(f, fname, prefix, 1, o);
     if (rc == PTY_OK && seams) rc = read_cuts(f, fname, o);
+    if (rc == PTY_OK && !truth && pty_h5_exists(f, "/weight")) {
+        o->weight = malloc(sizeof(float) * (size_t)o->h * o->w);
+        rc = alloc_or_fail(o->weight, fname, "/weight");
+        if (rc == PTY_OK) rc = pty_h5_read_float(f, fname, "/weight", o->weight, (size_t)o->h * o->w);
+    }
     H5Fclose(f);
     return rc;
 }

@@ -21,6 +21,7 @@ typedef struct pty_result_file {
     int n_modes, m;
     double *positions; /* n x 2 (row, col) px relative to the origin */
     int n_positions;
+    float *weight;     /* h x w blending weight of a partial result; NULL when the file has none */
     double *cuts;      /* with `seams`: row cuts then column cuts, position pixels */
     int n_row_cuts, n_col_cuts;
 } pty_result_file;

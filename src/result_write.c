@@ -51,6 +51,7 @@ static int write_all(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_write_double(f, "/positions_px", r->positions, 2, pos_dims));
     if (ne > 0) PTY_TRY(pty_h5_write_double(f, "/error", r->errors, 1, &ne));
     PTY_TRY(pty_h5_write_scalar(f, "/pixel_size", r->pixel_size));
+    if (r->weight) PTY_TRY(pty_h5_write_float(f, "/weight", r->weight, 2, obj_dims));
     PTY_TRY(pty_h5_write_scalar(f, "/timings/read_s", r->read_s));
     PTY_TRY(pty_h5_write_scalar(f, "/timings/setup_s", r->setup_s));
     PTY_TRY(pty_h5_write_scalar(f, "/timings/iterate_s", r->iterate_s));

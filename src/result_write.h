@@ -6,6 +6,7 @@
  *   /positions_px (N, 2) f64      probe centres (row, col) relative to the origin
  *   /error (iterations,) f64      Fourier error per iteration
  *   /pixel_size f64 (m, 0 = unknown), /parameters (attributes), /timings/...
+ *   /weight (H, W) f32, partial results only: the block's blending weight
  * TIFFs (float32, Fiji/tifffile): <prefix>_object_phase.tif,
  *   <prefix>_object_magnitude.tif, <prefix>_probe_modes.tif (|P_k|, a page a mode);
  *   PNG quick-look (8-bit, 0.5-99.5 percentile range): <prefix>_object_phase.png.
@@ -39,6 +40,7 @@ typedef struct pty_result {
     const char *command_line;
     double read_s, setup_s, iterate_s;
     const pty_recon_params *params;
+    const float *weight;     /* obj_h*obj_w blending weight of a partial result (may be NULL) */
     /* multi-rank run (may be NULL): written under /mpi, see pty_result_write_mpi */
     const pty_dist_result *dist;
     const pty_dist_options *dist_options;
