@@ -10,10 +10,16 @@
 #include "pty_error.h"
 
 #define TAG_STRIP 101
+/* The weights follow the probe, which changes little from one share to the
+ * next; summing it over every window costs n m^2 (130 M adds for 2,000
+ * positions of 256^2), more than an iteration's share of a GPU's compute, so
+ * they are refreshed every few shares only. */
+#define WEIGHT_REFRESH 10
 
 struct pty_sync {
     int me, n_ranks, m, n_modes;
     int center;         /* centre the shared probe (the plans themselves must not) */
+    int n_shares;       /* shares done; weights are refreshed every WEIGHT_REFRESH */
     pty_box box;        /* mine */
     int n_peers;
     int *peer;          /* ranks whose boxes overlap mine, ascending */
@@ -148,9 +154,11 @@ static int share_object(pty_sync *s, pty_plan *plan)
     const pty_geometry *g = pty_plan_geometry(plan);
     const size_t nbox = (size_t)s->box.h * s->box.w;
     PTY_TRY(pty_plan_get_object(plan, s->object));
-    PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, g->window, g->n, s->box.h, s->box.w, s->weight));
-    if (s->feather)
-        for (size_t p = 0; p < nbox; p++) s->weight[p] *= s->feather[p];
+    if (s->n_shares++ % WEIGHT_REFRESH == 0) {
+        PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, g->window, g->n, s->box.h, s->box.w, s->weight));
+        if (s->feather)
+            for (size_t p = 0; p < nbox; p++) s->weight[p] *= s->feather[p];
+    }
     for (int i = 0; i < s->n_peers; i++) pack(s, &s->shared[i], s->send[i]);
     PTY_TRY(pty_comm_exchange(s->n_peers, s->peer, (void *const *)s->send, s->bytes, (void *const *)s->recv, s->bytes,
                               TAG_STRIP));
