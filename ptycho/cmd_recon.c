@@ -78,7 +78,12 @@ static void print_rank_summary(const pty_dist_result *d, int n, int mode)
            "%.2f MB sent max\n", cmax, csum / n, xmax, xsum / n, mmax, bmax / 1e6);
     printf("  positions per rank (own + halo): %.0f max, %.0f mean, %.2f x the scan\n", pmax, psum / n,
            psum / d->n_positions);
-    if (mode == PTY_MODE_SYNC) printf("  sync: %.1f kB sent per share by rank 0\n", d->bytes_per_share / 1e3);
+    if (mode == PTY_MODE_SYNC) {
+        double smax = 0;
+        for (int r = 0; r < n; r++) smax = d->stats[r].share_s > smax ? d->stats[r].share_s : smax;
+        printf("  sync: %.1f kB sent per share by rank 0; %.2f ms per share (slowest rank, waiting included)\n",
+               d->bytes_per_share / 1e3, 1e3 * smax / d->n_shares);
+    }
 }
 
 /* What each pairwise merge found (DESIGN.md §3: report every registration). */

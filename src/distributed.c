@@ -110,7 +110,8 @@ static int run_chunk(pty_plan *plan, int done, int n, pty_progress_fn progress, 
 }
 
 static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *boxes, int m, int n_modes, int center,
-                   const float *feather, int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out)
+                   const float *feather, int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out,
+                   double *share_s)
 {
     if (o->mode == PTY_MODE_ASYNC || pty_comm_size() == 1) return run_chunk(plan, 0, n_iter, progress, user);
     pty_sync *sync = NULL;
@@ -120,7 +121,10 @@ static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *box
     for (int done = 0; done < n_iter && rc == PTY_OK;) {
         int k = n_iter - done < o->share_every ? n_iter - done : o->share_every;
         rc = run_chunk(plan, done, k, progress, user);
+        double t0 = pty_now_s();
         if (rc == PTY_OK) rc = pty_sync_share(sync, plan);
+        *share_s += pty_now_s() - t0;
+        out->n_shares++;
         done += k;
     }
     pty_sync_destroy(sync);
@@ -248,7 +252,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
         const double hi[2] = {part->row_cuts[br + 1], part->col_cuts[bc + 1]};
         pty_feather_block(feather, g->obj_h, g->obj_w, g->origin, lo, hi, part->halo);
     }
-    rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, feather, n_iter, progress, user, out);
+    rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, feather, n_iter, progress, user, out, &st.share_s);
     if (rc != PTY_OK) goto done;
     if ((rc = global_errors(plan, pty_dataset_total_intensity(d), out)) != PTY_OK) goto done;
     pty_plan_timings(plan, &setup_s, &st.compute_s);

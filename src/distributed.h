@@ -52,6 +52,7 @@ typedef struct pty_rank_stats {
     double n_core, n_positions; /* positions owned, and used (core + halo) */
     double box[4];              /* object box on the global grid: row, col, h, w */
     double read_s, setup_s, compute_s, comm_s, merge_s;
+    double share_s;             /* sync: whole exchanges (copies, packing, MPI, averaging, probe) */
     double bytes_sent;
 } pty_rank_stats;
 
@@ -70,6 +71,7 @@ typedef struct pty_dist_result {
     pty_merge_record *records;  /* rank 0: the merges, in schedule order */
     int n_records;
     double bytes_per_share;     /* sync: bytes rank 0 sends per share */
+    int n_shares;               /* sync: exchanges done */
     const char *backend;
 } pty_dist_result;
 

@@ -18,13 +18,25 @@ int pty_illumination(const pty_cf *probe, int n_modes, int m, const int *window,
         for (int k = 0; k < n_modes; k++) s += pty_cabs2(probe[k * npix + i]);
         intensity[i] = s;
     }
+    /* A focused probe fills a fraction of its window: add only the box where
+       its intensity exceeds 1e-6 of the peak (a weight needs no more), which
+       is ~16x less work for a probe a quarter of the window wide. */
+    float peak = 0.0f;
+    for (size_t i = 0; i < npix; i++) peak = intensity[i] > peak ? intensity[i] : peak;
+    int lo[2] = {m, m}, hi[2] = {-1, -1};
+    for (int y = 0; y < m; y++)
+        for (int x = 0; x < m; x++)
+            if (intensity[(size_t)y * m + x] > 1e-6f * peak) {
+                lo[0] = y < lo[0] ? y : lo[0], hi[0] = y > hi[0] ? y : hi[0];
+                lo[1] = x < lo[1] ? x : lo[1], hi[1] = x > hi[1] ? x : hi[1];
+            }
     memset(out, 0, (size_t)h * w * sizeof *out);
-    for (int j = 0; j < n; j++) {
+    for (int j = 0; j < n && hi[0] >= 0; j++) {
         const int r0 = window[2 * j], c0 = window[2 * j + 1];
-        for (int y = 0; y < m; y++) {
+        for (int y = lo[0]; y <= hi[0]; y++) {
             float *row = out + (size_t)(r0 + y) * w + c0;
             const float *src = intensity + (size_t)y * m;
-            for (int x = 0; x < m; x++) row[x] += src[x];
+            for (int x = lo[1]; x <= hi[1]; x++) row[x] += src[x];
         }
     }
     free(intensity);

@@ -73,6 +73,7 @@ static int write_all(hid_t f, const pty_dist_result *d, const pty_dist_options *
     PTY_TRY(write_rank_column(f, "/mpi/rank_compute_s", s, P, offsetof(pty_rank_stats, compute_s), buf));
     PTY_TRY(write_rank_column(f, "/mpi/rank_comm_s", s, P, offsetof(pty_rank_stats, comm_s), buf));
     PTY_TRY(write_rank_column(f, "/mpi/rank_merge_s", s, P, offsetof(pty_rank_stats, merge_s), buf));
+    PTY_TRY(write_rank_column(f, "/mpi/rank_share_s", s, P, offsetof(pty_rank_stats, share_s), buf));
     PTY_TRY(write_rank_column(f, "/mpi/rank_bytes_sent", s, P, offsetof(pty_rank_stats, bytes_sent), buf));
     for (int i = 0; i < P; i++)
         for (int a = 0; a < 4; a++) buf[4 * i + a] = s[i].box[a];

@@ -50,7 +50,7 @@ typedef struct pty_result {
 /* /mpi: mode, partition (rows, cols), row_cuts_px/col_cuts_px (interior
  * cuts, in position pixels), overlap, per-rank arrays (rank_n_core,
  * rank_n_positions, rank_box (P, 4: row, col, h, w on the object grid),
- * rank_read_s, rank_setup_s, rank_compute_s, rank_comm_s, rank_merge_s,
+ * rank_read_s, rank_setup_s, rank_compute_s, rank_comm_s, rank_merge_s, rank_share_s,
  * rank_bytes_sent), bytes_per_share, and /mpi/merges/{into, from, shift,
  * phase, amplitude, ramp, error, accepted, overlap_px}. */
 int pty_result_write_mpi(hid_t file, const pty_dist_result *d, const pty_dist_options *o, int n_ranks);

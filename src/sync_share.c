@@ -29,7 +29,6 @@ struct pty_sync {
     pty_cf *object, *probe, *ref;
     float *weight;
     float *feather;     /* my box: trust in my own pixels, or NULL */
-    double *acc;        /* 3 doubles a pixel of my box: sum w re, sum w im, sum w */
 };
 
 static int intersect(const pty_box *a, const pty_box *b, pty_box *out)
@@ -63,7 +62,6 @@ void pty_sync_destroy(pty_sync *s)
     free(s->ref);
     free(s->weight);
     free(s->feather);
-    free(s->acc);
     free(s);
 }
 
@@ -87,14 +85,13 @@ int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_mode
     s->bytes = malloc((size_t)n_ranks * sizeof *s->bytes);
     s->object = malloc(nbox * sizeof *s->object);
     s->weight = malloc(nbox * sizeof *s->weight);
-    s->acc = malloc(nbox * 3 * sizeof *s->acc);
     s->probe = malloc(nprobe * sizeof *s->probe);
     s->ref = malloc(nprobe * sizeof *s->ref);
     if (feather) {
         s->feather = malloc(nbox * sizeof *s->feather);
         if (s->feather) memcpy(s->feather, feather, nbox * sizeof *s->feather);
     }
-    int ok = (!feather || s->feather) && s->peer && s->shared && s->send && s->recv && s->bytes && s->object && s->weight && s->acc && s->probe &&
+    int ok = (!feather || s->feather) && s->peer && s->shared && s->send && s->recv && s->bytes && s->object && s->weight && s->probe &&
              s->ref;
     for (int r = 0; r < n_ranks && ok; r++) {
         pty_box o;
@@ -123,17 +120,37 @@ double pty_sync_bytes_per_share(const pty_sync *s)
     return b + (double)s->n_modes * s->m * s->m * sizeof(pty_cf);
 }
 
-/* Add rank r's weighted values over `o` (my pixels) to the accumulators. */
-static void accumulate(pty_sync *s, const pty_box *o, const float *vals)
+static int in_box(const pty_box *o, int y, int x)
 {
-    for (int y = 0; y < o->h; y++)
-        for (int x = 0; x < o->w; x++) {
-            const float *v = vals + 3 * ((size_t)y * o->w + x);
-            double *a = s->acc + 3 * ((size_t)(o->off[0] + y) * s->box.w + o->off[1] + x);
+    return y >= o->off[0] && y < o->off[0] + o->h && x >= o->off[1] && x < o->off[1] + o->w;
+}
+
+/* Pixel (y, x) of my box (inside at least one shared strip) becomes the
+ * weighted average over all its holders.  Contributions are added in rank
+ * order, mine in its place and in the same float products as pack() sends,
+ * so every holder computes the same value. */
+static void average_pixel(pty_sync *s, int y, int x)
+{
+    const size_t p = (size_t)y * s->box.w + x;
+    double a[3] = {0, 0, 0};
+    int mine_done = 0;
+    for (int j = 0; j <= s->n_peers; j++) {
+        if (!mine_done && (j == s->n_peers || s->peer[j] > s->me)) {
+            float w = s->weight[p];
+            a[0] += (float)(w * s->object[p].re);
+            a[1] += (float)(w * s->object[p].im);
+            a[2] += w;
+            mine_done = 1;
+        }
+        if (j < s->n_peers && in_box(&s->shared[j], y, x)) {
+            const pty_box *o = &s->shared[j];
+            const float *v = s->recv[j] + 3 * ((size_t)(y - o->off[0]) * o->w + (x - o->off[1]));
             a[0] += v[0];
             a[1] += v[1];
             a[2] += v[2];
         }
+    }
+    if (a[2] > 0) s->object[p] = pty_cf_make((float)(a[0] / a[2]), (float)(a[1] / a[2]));
 }
 
 static void pack(const pty_sync *s, const pty_box *o, float *vals)
@@ -162,29 +179,14 @@ static int share_object(pty_sync *s, pty_plan *plan)
     for (int i = 0; i < s->n_peers; i++) pack(s, &s->shared[i], s->send[i]);
     PTY_TRY(pty_comm_exchange(s->n_peers, s->peer, (void *const *)s->send, s->bytes, (void *const *)s->recv, s->bytes,
                               TAG_STRIP));
-    /* Sum in rank order, my own contribution in its place, so that every
-       holder of a pixel adds the same numbers in the same order. */
-    memset(s->acc, 0, nbox * 3 * sizeof *s->acc);
-    int mine_done = 0;
-    for (int i = 0; i <= s->n_peers; i++) {
-        if (!mine_done && (i == s->n_peers || s->peer[i] > s->me)) {
-            for (size_t p = 0; p < nbox; p++) {
-                float w = s->weight[p];
-                s->acc[3 * p] += (float)(w * s->object[p].re);
-                s->acc[3 * p + 1] += (float)(w * s->object[p].im);
-                s->acc[3 * p + 2] += w;
-            }
-            mine_done = 1;
-        }
-        if (i < s->n_peers) accumulate(s, &s->shared[i], s->recv[i]);
-    }
+    /* only the strips change; a pixel in several strips (a corner) once */
     for (int i = 0; i < s->n_peers; i++) {
         const pty_box *o = &s->shared[i];
-        for (int y = 0; y < o->h; y++)
-            for (int x = 0; x < o->w; x++) {
-                size_t p = (size_t)(o->off[0] + y) * s->box.w + o->off[1] + x;
-                const double *a = s->acc + 3 * p;
-                if (a[2] > 0) s->object[p] = pty_cf_make((float)(a[0] / a[2]), (float)(a[1] / a[2]));
+        for (int y = o->off[0]; y < o->off[0] + o->h; y++)
+            for (int x = o->off[1]; x < o->off[1] + o->w; x++) {
+                int seen = 0;
+                for (int j = 0; j < i && !seen; j++) seen = in_box(&s->shared[j], y, x);
+                if (!seen) average_pixel(s, y, x);
             }
     }
     return pty_plan_set_object(plan, s->object);

@@ -38,6 +38,9 @@ static const double pi = 3.14159265358979323846;
 #define MERGE_TRUST 0.5
 /* Tukey taper at the overlap rectangle's edges, at most this many px per side. */
 #define MERGE_TAPER 16
+/* Largest side of the overlap window the registration and fit use. */
+#define MERGE_FIT_MAX 256
+
 /* Real pixels around a resampled window: ringing from the mirror's kinks decays within a few. */
 #define MERGE_MARGIN 16
 /* Registration rounds before Gauss-Newton: each leaves up to half the shift. */
@@ -534,6 +537,11 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
     int overlap = oh > 0 && ow > 0;
     x.oh = overlap ? (int)oh : 0;
     x.ow = overlap ? (int)ow : 0;
+    /* Shift, ramp and factor are global, so a central window of the overlap
+       determines them; fitting a whole 1000-pixel seam cost seconds a merge
+       (several FFTs of twice the window per Gauss-Newton step). */
+    if (x.oh > MERGE_FIT_MAX) x.R0 += (x.oh - MERGE_FIT_MAX) / 2, x.oh = MERGE_FIT_MAX;
+    if (x.ow > MERGE_FIT_MAX) x.C0 += (x.ow - MERGE_FIT_MAX) / 2, x.ow = MERGE_FIT_MAX;
     x.centre[0] = (double)x.R0 + (x.oh - 1) / 2.0;
     x.centre[1] = (double)x.C0 + (x.ow - 1) / 2.0;
 
