@@ -138,19 +138,7 @@ static int estimate_ramp(cmp_ctx *x, int upsample, double dk[2])
     for (size_t i = 0; i < n; i++) x->prod[i] = pty_cmul_conj(x->model[i], x->truth[i]);
     double k1[2];
     PTY_TRY(pty_find_ramp(x->prod, x->h, x->w, upsample, k1, NULL));
-    double sum_re = 0.0, sum_im = 0.0;
-    for (int i = 0; i < x->h; i++)
-        for (int l = 0; l < x->w; l++) {
-            pty_cf *p = x->prod + (size_t)i * x->w + l;
-            double a = -(k1[0] * i + k1[1] * l), c = cos(a), s = sin(a);
-            double re = p->re * c - p->im * s, im = p->re * s + p->im * c;
-            *p = pty_cf_make((float)re, (float)im);
-            sum_re += re;
-            sum_im += im;
-        }
-    dk[0] = k1[0];
-    dk[1] = k1[1];
-    pty_phase_plane_add(x->prod, x->h, x->w, sum_re, sum_im, dk);
+    pty_refine_ramp(x->prod, x->h, x->w, k1, dk);
     return PTY_OK;
 }
 

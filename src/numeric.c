@@ -58,3 +58,21 @@ void pty_phase_plane_add(const pty_cf *p, int h, int w, double ref_re, double re
         slope[1] += (cjp * cii - cip * cij) / det;
     }
 }
+
+void pty_refine_ramp(pty_cf *p, int h, int w, const double k1[2], double k[2])
+{
+    double sum_re = 0.0, sum_im = 0.0;
+    for (int i = 0; i < h; i++)
+        for (int j = 0; j < w; j++) {
+            pty_cf *v = p + (size_t)i * w + j;
+            double a = -(k1[0] * i + k1[1] * j), c = cos(a), s = sin(a);
+            double re = v->re * c - v->im * s, im = v->re * s + v->im * c;
+            *v = pty_cf_make((float)re, (float)im);
+            sum_re += re;
+            sum_im += im;
+        }
+    /* phases relative to the mean, so the plane fit sees no wrap */
+    k[0] = k1[0];
+    k[1] = k1[1];
+    pty_phase_plane_add(p, h, w, sum_re, sum_im, k);
+}

@@ -25,6 +25,11 @@ static inline long long pty_reflect(long long q, long long n)
  * overwritten. */
 void pty_solve_damped(double a[6][6], double b[6], int n, double x[6]);
 
+/* Refine a ramp k1 (rad/px, from a DFT peak) of p (h x w): remove it from p
+ * in place, then k = k1 + the plane fitted to what is left, whose phase no
+ * longer wraps. */
+void pty_refine_ramp(pty_cf *p, int h, int w, const double k1[2], double k[2]);
+
 /* Add to slope[] the |p|-weighted least-squares plane through the phase of
  * p (h x w) relative to (ref_re, ref_im): phi(i, j) ≈ a + slope0 i + slope1 j,
  * phi = arg(p conj(ref)).  Used after a ramp's DFT peak has been removed,

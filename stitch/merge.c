@@ -257,20 +257,7 @@ static int estimate_ramp(merge_ctx *x, int upsample, double dk[2], int *ok)
         return PTY_OK;
     }
     PTY_TRY(rc);
-    double sum_re = 0.0, sum_im = 0.0;
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            pty_cf *p = x->tmp + (size_t)i * w + j;
-            double a = -(k1[0] * i + k1[1] * j), c = cos(a), s = sin(a);
-            double re = p->re * c - p->im * s, im = p->re * s + p->im * c;
-            *p = pty_cf_make((float)re, (float)im);
-            sum_re += re;
-            sum_im += im;
-        }
-    /* phases relative to the mean, so the plane fit sees no wrap once the peak is removed */
-    dk[0] = k1[0];
-    dk[1] = k1[1];
-    pty_phase_plane_add(x->tmp, h, w, sum_re, sum_im, dk);
+    pty_refine_ramp(x->tmp, h, w, k1, dk);
     *ok = 1;
     return PTY_OK;
 }

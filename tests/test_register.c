@@ -14,29 +14,12 @@
 #include "compare.h"
 #include "pty_error.h"
 #include "pty_test.h"
+#include "test_images.h"
 #include "register.h"
 #include "rng.h"
 
 static const double pi = 3.14159265358979323846;
 
-/* Multiply the spectrum by exp(-f^2 / (2 sigma^2)), f in cycles per pixel. */
-static void lowpass(pty_cf *img, int h, int w, double sigma)
-{
-    fftwf_complex *z = (fftwf_complex *)img;
-    fftwf_plan fwd = fftwf_plan_dft_2d(h, w, z, z, FFTW_FORWARD, FFTW_ESTIMATE);
-    fftwf_plan inv = fftwf_plan_dft_2d(h, w, z, z, FFTW_BACKWARD, FFTW_ESTIMATE);
-    fftwf_execute(fwd);
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            double fr = (double)(i < (h + 1) / 2 ? i : i - h) / h, fc = (double)(j < (w + 1) / 2 ? j : j - w) / w;
-            float g = (float)(exp(-(fr * fr + fc * fc) / (2 * sigma * sigma)) / ((double)h * w));
-            img[(size_t)i * w + j].re *= g;
-            img[(size_t)i * w + j].im *= g;
-        }
-    fftwf_execute(inv);
-    fftwf_destroy_plan(fwd);
-    fftwf_destroy_plan(inv);
-}
 
 /* Amplitude 0.7..1.3 with a brighter disk, phase +-1.5 rad with a 1 rad step. */
 static pty_cf *make_object(int h, int w, uint64_t seed)
