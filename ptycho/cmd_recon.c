@@ -201,7 +201,8 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"overlap", PTY_OPT_DOUBLE, &dopt->overlap, 0, 1000, "halo of each block, in scan steps (default 4)"},
         {"share-every", PTY_OPT_INT, &dopt->share_every, 1, 1000000, "sync: iterations between exchanges of overlaps and probe (default 1)"},
         {"stitch-upsample", PTY_OPT_INT, &dopt->merge.upsample, 1, 1000, "async: registration up-sampling kappa (default 20)"},
-        {"stitch-max-error", PTY_OPT_DOUBLE, &dopt->merge.max_error, 0, 1, "async: refuse a registration above this error and use the known offset"},
+        {"stitch-max-error", PTY_OPT_DOUBLE, &dopt->merge.max_error, 0, 1, "async: refuse a registration above this error and use the known offset (default 0.5)"},
+        {"stitch-max-shift", PTY_OPT_DOUBLE, &dopt->merge.max_shift, 0, 1e4, "async: refuse a registration shifting more than this many pixels (default 8)"},
         {"write-partials", PTY_OPT_STRING, &dopt->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"},
         {"stitch-no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "async: remove only a constant phase between blocks, not a linear ramp"},
     };
