@@ -159,6 +159,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_recon_params *const pp = &job->p;
     pty_dist_options *const dopt = &job->dopt;
     const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mode = "async", *partition = NULL;
+    const char *order = "sequential";
     job->output = "ptycho_recon";
     job->iterations = 100;
     double rpie = -1.0;
@@ -192,6 +193,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"seed", PTY_OPT_U64, &pp->seed, 0, 1.8e19, "random seed for position order and mode seeding (default 1)"},
         {"pad", PTY_OPT_INT, &pp->pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
+        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once, CPU threads) (default sequential)"},
         {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
         {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
         {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},
@@ -233,6 +235,8 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
 
     PTY_TRY(parse_choice("mode", mode, mode_names, 2, &dopt->mode));
+    static const char *const orders[] = {"sequential", "batched"};
+    PTY_TRY(parse_choice("order", order, orders, 2, &pp->order));
     if (partition) {
         char extra;
         PTY_CHECK(sscanf(partition, "%dx%d%c", &dopt->rows, &dopt->cols, &extra) == 2 && dopt->rows >= 1 &&

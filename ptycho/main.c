@@ -19,6 +19,7 @@ static const command commands[] = {
     {"simulate", pty_cmd_simulate, "write a simulated scan (CXI) with its ground truth"},
     {"recon", pty_cmd_recon, "reconstruct object and probe modes with ePIE"},
     {"stitch", pty_cmd_stitch, "register, phase-normalise and blend partial results of separate runs"},
+    {"bench", pty_cmd_bench, "time reconstruction iterations on a simulated scan held in memory"},
     {"compare", pty_cmd_compare, "NRMSE of a reconstruction against a ground truth"},
 };
 

@@ -42,6 +42,13 @@ typedef struct pty_pass_params {
     float beta;       /* probe step; 0 = probe fixed */
     float rpie;       /* rPIE regularisation a in [0,1]; < 0 = plain ePIE */
     int obj_norm;     /* PTY_OBJNORM_* */
+    /* Sets (may be NULL: every position its own set, the sequential order):
+       positions order[set_end[s-1] .. set_end[s]) form set s, n_sets sets in
+       all, and no two windows of a set overlap.  A backend may process a set
+       at once: object updates are then exactly those of the sequential
+       order, and the set's probe steps are summed (DESIGN.md §3). */
+    const int *set_end;
+    int n_sets;
 } pty_pass_params;
 
 typedef struct pty_backend_ops {
@@ -69,6 +76,9 @@ extern const pty_backend_ops pty_backend_cpu;
 extern const pty_backend_ops pty_backend_cuda;
 /* Number of usable CUDA devices; 0 (never an error) when there is no driver or GPU. */
 int pty_cuda_device_count(void);
+/* Measured device-to-device copy bandwidth (bytes read + written per second)
+ * and the device's memory size, for `ptycho bench`. */
+int pty_cuda_copy_bandwidth(int device, double *bytes_per_s, double *total_bytes);
 #endif
 
 #ifdef __cplusplus

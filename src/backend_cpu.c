@@ -23,13 +23,24 @@
 
 typedef struct cpu_impl {
     int m, n_frames, n_modes, obj_h, obj_w, n_threads;
+    int n_workers;               /* threads over the positions of a set (batched order) */
     size_t npix;                 /* m*m */
     float *amplitudes;           /* n_frames*npix */
     int *window;                 /* n_frames*2 */
     pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
-    pty_cf *psi, *far;           /* exit waves, far field / delta: n_modes*npix each */
-    fftwf_plan forward, inverse; /* K transforms psi -> far, far -> far */
+    pty_cf *psi, *far;           /* exit waves, far field / delta: n_modes*npix per worker */
+    pty_cf *probe_acc;           /* batched: each worker's summed probe steps, n_modes*npix */
+    fftwf_plan forward, inverse; /* K transforms psi -> far, far -> far, n_threads each */
+    fftwf_plan forward1, inverse1; /* the same on one thread, for the workers */
 } cpu_impl;
+
+/* Where one position's work happens: a worker's buffers and plans, the
+ * threads its pixel loops may use, and where its probe steps go. */
+typedef struct cpu_slot {
+    pty_cf *psi, *far, *probe_out;
+    fftwf_plan forward, inverse;
+    int threads;
+} cpu_slot;
 
 static void cpu_destroy(void *p)
 {
@@ -37,8 +48,11 @@ static void cpu_destroy(void *p)
     if (!c) return;
     if (c->forward) fftwf_destroy_plan(c->forward);
     if (c->inverse) fftwf_destroy_plan(c->inverse);
+    if (c->forward1) fftwf_destroy_plan(c->forward1);
+    if (c->inverse1) fftwf_destroy_plan(c->inverse1);
     fftwf_free(c->psi);
     fftwf_free(c->far);
+    fftwf_free(c->probe_acc);
     fftwf_free(c->object);
     fftwf_free(c->probe);
     free(c->amplitudes);
@@ -58,6 +72,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->obj_w = s->obj_w;
     c->npix = (size_t)s->m * s->m;
     c->n_threads = s->n_threads > 0 ? s->n_threads : omp_get_max_threads();
+    c->n_workers = c->n_threads;
     if (c->npix * c->n_modes < PTY_CPU_PARALLEL_PIXELS) c->n_threads = 1;
     const size_t nobj = (size_t)s->obj_h * s->obj_w, nprobe = c->npix * s->n_modes;
     const size_t nframes = (size_t)s->n_frames * c->npix;
@@ -65,10 +80,11 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->window = malloc((size_t)s->n_frames * 2 * sizeof *c->window);
     c->object = (pty_cf *)fftwf_alloc_complex(nobj);
     c->probe = (pty_cf *)fftwf_alloc_complex(nprobe);
-    c->psi = (pty_cf *)fftwf_alloc_complex(nprobe);
-    c->far = (pty_cf *)fftwf_alloc_complex(nprobe);
-    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far) {
-        double gib = (nframes * 4.0 + nobj * 8.0 + 3.0 * nprobe * 8.0) / (1 << 30);
+    c->psi = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+    c->far = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+    c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_acc) {
+        double gib = (nframes * 4.0 + nobj * 8.0 + (1.0 + 3.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }
@@ -82,7 +98,14 @@ static int cpu_create(const pty_backend_setup *s, void **out)
                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
-    if (!c->forward || !c->inverse) {
+    /* the workers' plans run inside a parallel region: one thread each, and
+       executed on each worker's own (equally aligned) buffers */
+    fftwf_plan_with_nthreads(1);
+    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->psi, NULL, 1, (int)c->npix,
+                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
+    c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
+                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
+    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1) {
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan %d transforms of %dx%d", s->n_modes, s->m, s->m);
     }
@@ -103,17 +126,22 @@ static float object_max_power(const cpu_impl *c)
     return mx;
 }
 
-/* One position: exit waves, projection, back-propagation, joint update. */
-static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max)
+/* One position: exit waves, projection, back-propagation, joint update.
+ * The object is updated in place; the probe steps go to slot->probe_out
+ * (the probe itself in sequential order, a worker's accumulator in a set). */
+static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot)
 {
-    const int m = c->m, K = c->n_modes, nt = c->n_threads;
+    const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t npix = c->npix;
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * npix;
     const int stride = c->obj_w;
-    float patch_max = 0.0f, probe_max = 0.0f;
+    pty_cf *psi = slot->psi, *far = slot->far;
+    float patch_max = 0.0f, pmax = 0.0f;
 
-#pragma omp parallel for reduction(max : patch_max, probe_max) num_threads(nt) if (nt > 1)
+    /* the probe's maximum power max_r sum_k |P_k|^2 (the object-step
+       normaliser) is taken in the same sweep as the exit waves */
+#pragma omp parallel for reduction(max : patch_max, pmax) num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++) {
         for (int col = 0; col < m; col++) {
             size_t i = (size_t)r * m + col;
@@ -121,30 +149,31 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
             float pp = 0.0f;
             for (int k = 0; k < K; k++) {
                 pty_cf pk = c->probe[k * npix + i];
-                c->psi[k * npix + i] = pty_cmul(pk, o);
+                psi[k * npix + i] = pty_cmul(pk, o);
                 pp += pty_cabs2(pk);
             }
             patch_max = fmaxf(patch_max, pty_cabs2(o));
-            probe_max = fmaxf(probe_max, pp);
+            pmax = fmaxf(pmax, pp);
         }
     }
+    const float probe_max = pmax;
 
-    fftwf_execute_dft(c->forward, (fftwf_complex *)c->psi, (fftwf_complex *)c->far);
+    fftwf_execute_dft(slot->forward, (fftwf_complex *)psi, (fftwf_complex *)far);
 
     double err = 0.0;
 #pragma omp parallel for reduction(+ : err) num_threads(nt) if (nt > 1)
     for (size_t i = 0; i < npix; i++) {
         float model = 0.0f;
-        for (int k = 0; k < K; k++) model += pty_cabs2(c->far[k * npix + i]);
+        for (int k = 0; k < K; k++) model += pty_cabs2(far[k * npix + i]);
         err += pty_fourier_error_term(amp[i], model);
         float f = pty_modulus_factor(amp[i], model);
         for (int k = 0; k < K; k++) {
-            c->far[k * npix + i].re *= f;
-            c->far[k * npix + i].im *= f;
+            far[k * npix + i].re *= f;
+            far[k * npix + i].im *= f;
         }
     }
 
-    fftwf_execute_dft(c->inverse, (fftwf_complex *)c->far, (fftwf_complex *)c->far);
+    fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
 
     const float inv_n = 1.0f / (float)npix;
     const float obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? global_obj_max : patch_max;
@@ -154,9 +183,43 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     for (int r = 0; r < m; r++) {
         for (int col = 0; col < m; col++) {
             size_t i = (size_t)r * m + col;
-            for (int k = 0; k < K; k++) c->far[k * npix + i] = pty_exit_delta(c->far[k * npix + i], c->psi[k * npix + i], inv_n);
-            pty_update_pixel(&obj[(size_t)r * stride + col], &c->probe[i], &c->far[i], npix, K, p->alpha, p->rpie,
-                             probe_max, probe_step);
+            for (int k = 0; k < K; k++) far[k * npix + i] = pty_exit_delta(far[k * npix + i], psi[k * npix + i], inv_n);
+            pty_cf o_old = pty_update_object_pixel(&obj[(size_t)r * stride + col], &c->probe[i], &far[i], npix, K,
+                                                   p->alpha, p->rpie, probe_max);
+            if (probe_step != 0.0f) pty_probe_increment(&slot->probe_out[i], o_old, &far[i], npix, K, probe_step);
+        }
+    }
+    return err;
+}
+
+/* Sets of positions whose windows do not overlap, each spread over the
+ * workers: a worker updates its positions' windows of the object and sums
+ * their probe steps; after the set the sums are added to the probe, in
+ * worker order, so the result does not depend on who ran what.  One
+ * parallel region serves the whole pass (a region per set cost as much as
+ * the work of a small set). */
+static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max)
+{
+    const size_t nprobe = c->npix * c->n_modes;
+    const int workers = c->n_workers, update_probe = p->beta > 0.0f;
+    double err = 0.0;
+#pragma omp parallel num_threads(workers) reduction(+ : err)
+    {
+        const int t = omp_get_thread_num();
+        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, c->probe_acc + t * nprobe, c->forward1,
+                         c->inverse1, 1};
+        for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
+            if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+#pragma omp for schedule(dynamic, 1)
+            for (int i = start; i < p->set_end[s]; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
+            if (update_probe) {
+#pragma omp for
+                for (size_t i = 0; i < nprobe; i++)
+                    for (int w = 0; w < workers; w++) {
+                        c->probe[i].re += c->probe_acc[w * nprobe + i].re;
+                        c->probe[i].im += c->probe_acc[w * nprobe + i].im;
+                    }
+            }
         }
     }
     return err;
@@ -167,7 +230,12 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     cpu_impl *c = impl;
     float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c) : 0.0f;
     double err = 0.0;
-    for (int t = 0; t < n; t++) err += cpu_position(c, order[t], p, global_obj_max);
+    if (p->set_end && c->n_workers > 1) {
+        err = cpu_sets(c, order, p, global_obj_max);
+    } else {
+        cpu_slot slot = {c->psi, c->far, c->probe, c->forward, c->inverse, c->n_threads};
+        for (int t = 0; t < n; t++) err += cpu_position(c, order[t], p, global_obj_max, &slot);
+    }
     *err_num = err;
     return PTY_OK;
 }

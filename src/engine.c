@@ -12,6 +12,7 @@
 #include "pty_error.h"
 #include "pty_log.h"
 #include "rng.h"
+#include "sets.h"
 
 /* A probe whose power grows past this multiple of its start has blown up. */
 #define PTY_DIVERGED_POWER_RATIO 100.0
@@ -26,6 +27,8 @@ struct pty_plan {
     double probe_power_start;
     pty_rng rng;
     int *order;
+    pty_sets sets;            /* batched order: the sets, built once */
+    int *set_end, *set_scratch;
     pty_cf *probe_host;       /* scratch for orthogonalisation */
     pty_cf *object_host;      /* scratch for probe centring, allocated when first needed */
     double *errors;
@@ -63,6 +66,8 @@ int pty_recon_params_check(const pty_recon_params *p)
     PTY_CHECK(p->mode_power > 0.0f && p->mode_power < 1.0f, PTY_ERR_ARG, "--mode-power must be in (0, 1) (got %g)",
               p->mode_power);
     PTY_CHECK(p->ortho_every >= 0, PTY_ERR_ARG, "--ortho-every must be >= 0 (got %d)", p->ortho_every);
+    PTY_CHECK(p->order == PTY_ORDER_SEQUENTIAL || p->order == PTY_ORDER_BATCHED, PTY_ERR_ARG,
+              "--order must be sequential or batched");
     PTY_CHECK(p->pad >= 0 && p->pad <= 4096, PTY_ERR_ARG, "--pad must be in [0, 4096] (got %d)", p->pad);
     return PTY_OK;
 }
@@ -162,6 +167,17 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
     }
+    if (p->order == PTY_ORDER_BATCHED) {
+        rc = pty_sets_build(plan->geom.window, d->n_frames, d->m, plan->geom.obj_h, plan->geom.obj_w, &plan->rng,
+                            &plan->sets);
+        if (rc != PTY_OK) goto fail;
+        plan->set_end = malloc((size_t)plan->sets.n_sets * sizeof *plan->set_end);
+        plan->set_scratch = malloc((size_t)plan->sets.n_sets * sizeof *plan->set_scratch);
+        if (!plan->set_end || !plan->set_scratch) {
+            rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d sets", plan->sets.n_sets);
+            goto fail;
+        }
+    }
     if ((rc = choose_backend(p->backend, &plan->ops)) != PTY_OK) goto fail;
     pty_backend_setup s = {
         .m = d->m,
@@ -194,6 +210,9 @@ void pty_plan_destroy(pty_plan *plan)
     if (plan->ops && plan->impl) plan->ops->destroy(plan->impl);
     pty_geometry_free(&plan->geom);
     free(plan->order);
+    pty_sets_free(&plan->sets);
+    free(plan->set_end);
+    free(plan->set_scratch);
     free(plan->probe_host);
     free(plan->object_host);
     free(plan->errors);
@@ -293,13 +312,18 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
     for (int t = 0; t < n_iter; t++) {
         const int iter = plan->n_done;
         double t0 = pty_now_s();
-        pty_rng_permutation(&plan->rng, plan->order, plan->n_frames);
+        if (plan->set_end)
+            pty_sets_shuffle(&plan->sets, &plan->rng, plan->order, plan->set_end, plan->set_scratch);
+        else
+            pty_rng_permutation(&plan->rng, plan->order, plan->n_frames);
         int update_probe = iter >= p->probe_start && p->beta > 0.0f;
         pty_pass_params pp = {
             .alpha = p->alpha,
             .beta = update_probe ? p->beta : 0.0f,
             .rpie = p->rpie,
             .obj_norm = p->obj_norm,
+            .set_end = plan->set_end,
+            .n_sets = plan->set_end ? plan->sets.n_sets : 0,
         };
         double err_num = 0.0;
         PTY_TRY(plan->ops->pass(plan->impl, plan->order, plan->n_frames, &pp, &err_num));

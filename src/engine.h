@@ -17,6 +17,9 @@ extern "C" {
 #endif
 
 enum { PTY_BACKEND_AUTO = 0, PTY_BACKEND_CPU = 1, PTY_BACKEND_CUDA = 2 };
+/* Position order within a pass: one at a time in random order, or sets of
+ * positions with non-overlapping windows at once (sets.h). */
+enum { PTY_ORDER_SEQUENTIAL = 0, PTY_ORDER_BATCHED = 1 };
 
 typedef struct pty_recon_params {
     int n_modes;            /* K incoherent probe modes (>= 1) */
@@ -34,6 +37,7 @@ typedef struct pty_recon_params {
     double probe_diameter;  /* model probe diameter in pixels when the input has no probe
                                (0 = estimate from the data) */
     int device;             /* CUDA device index (taken modulo the device count) */
+    int order;              /* PTY_ORDER_* */
     int center_probe;       /* keep the probe's centre of intensity within half a pixel of the window
                                centre, moving the object with it (removes the free drift of both) */
 } pty_recon_params;

@@ -100,17 +100,14 @@ static inline PTY_HD float pty_object_step(float alpha, float rpie, float probe_
     return alpha / ((1.0f - rpie) * probe_power + rpie * probe_power_max);
 }
 
-/* Joint ePIE update of one object pixel and the K probe pixels under it
- * (Maiden & Rodenburg 2009, eqs. 6-7; mixed states: Thibault & Menzel 2013):
- *   O   += obj_step   * sum_k conj(P_k) Delta_k
- *   P_k += probe_step * conj(O_old) Delta_k     (probe_step = beta / max|O|^2)
- * All reads happen before the writes, so the probe sees the object before
- * this step's update and the object sees the probe before it.  `probe` and
- * `delta` hold mode k at offset k*stride.  probe_step = 0 skips the probe. */
-static inline PTY_HD void pty_update_pixel(pty_cf *PTY_RESTRICT obj, pty_cf *PTY_RESTRICT probe,
-                                           const pty_cf *PTY_RESTRICT delta, size_t stride, int n_modes,
-                                           float alpha, float rpie, float probe_power_max,
-                                           float probe_step)
+/* Object half of the joint ePIE update (Maiden & Rodenburg 2009, eq. 6;
+ * mixed states: Thibault & Menzel 2013):
+ *   O += obj_step * sum_k conj(P_k) Delta_k
+ * with the probe as it was before this step.  Returns the old object value,
+ * which the probe half needs.  `probe` and `delta` hold mode k at k*stride. */
+static inline PTY_HD pty_cf pty_update_object_pixel(pty_cf *PTY_RESTRICT obj, const pty_cf *PTY_RESTRICT probe,
+                                                    const pty_cf *PTY_RESTRICT delta, size_t stride, int n_modes,
+                                                    float alpha, float rpie, float probe_power_max)
 {
     pty_cf o_old = *obj;
     float pp = 0.0f;
@@ -123,17 +120,38 @@ static inline PTY_HD void pty_update_pixel(pty_cf *PTY_RESTRICT obj, pty_cf *PTY
         num_im += c.im;
         pp += pty_cabs2(p);
     }
-    if (probe_step != 0.0f) {
-        for (int k = 0; k < n_modes; k++) {
-            pty_cf d = delta[(size_t)k * stride];
-            pty_cf c = pty_cmul_conj(o_old, d);
-            probe[(size_t)k * stride].re += probe_step * c.re;
-            probe[(size_t)k * stride].im += probe_step * c.im;
-        }
-    }
     float s = pty_object_step(alpha, rpie, pp, probe_power_max);
     obj->re = o_old.re + s * num_re;
     obj->im = o_old.im + s * num_im;
+    return o_old;
+}
+
+/* Probe half (eq. 7): out_k += probe_step * conj(O_old) Delta_k, where
+ * probe_step = beta / max|O|^2.  `out` is the probe itself (sequential
+ * order) or a set's accumulator (batched order: positions whose windows do
+ * not overlap update the object at once and sum their probe steps). */
+static inline PTY_HD void pty_probe_increment(pty_cf *PTY_RESTRICT out, pty_cf o_old,
+                                              const pty_cf *PTY_RESTRICT delta, size_t stride, int n_modes,
+                                              float probe_step)
+{
+    for (int k = 0; k < n_modes; k++) {
+        pty_cf d = delta[(size_t)k * stride];
+        pty_cf c = pty_cmul_conj(o_old, d);
+        out[(size_t)k * stride].re += probe_step * c.re;
+        out[(size_t)k * stride].im += probe_step * c.im;
+    }
+}
+
+/* Both halves in place, sequential order: the object sees the probe before
+ * this step and the probe sees the object before it.  probe_step = 0 skips
+ * the probe. */
+static inline PTY_HD void pty_update_pixel(pty_cf *PTY_RESTRICT obj, pty_cf *PTY_RESTRICT probe,
+                                           const pty_cf *PTY_RESTRICT delta, size_t stride, int n_modes,
+                                           float alpha, float rpie, float probe_power_max,
+                                           float probe_step)
+{
+    pty_cf o_old = pty_update_object_pixel(obj, probe, delta, stride, n_modes, alpha, rpie, probe_power_max);
+    if (probe_step != 0.0f) pty_probe_increment(probe, o_old, delta, stride, n_modes, probe_step);
 }
 
 #ifdef __cplusplus

@@ -209,9 +209,9 @@ int main(void)
      * zero (probe tails, where relative error is meaningless). */
     const double rtol = 1e-3, atol_frac = 1e-4, err_rtol = 1e-3;
     const pty_pass_params passes[3] = {
-        {1.0f, 0.5f, -1.0f, PTY_OBJNORM_PATCH},
-        {1.0f, 0.5f, -1.0f, PTY_OBJNORM_PATCH},
-        {1.0f, 0.5f, 0.5f, PTY_OBJNORM_GLOBAL},
+        {.alpha = 1.0f, .beta = 0.5f, .rpie = -1.0f, .obj_norm = PTY_OBJNORM_PATCH},
+        {.alpha = 1.0f, .beta = 0.5f, .rpie = -1.0f, .obj_norm = PTY_OBJNORM_PATCH},
+        {.alpha = 1.0f, .beta = 0.5f, .rpie = 0.5f, .obj_norm = PTY_OBJNORM_GLOBAL},
     };
     for (int it = 0; it < 3; it++) {
         double e_c = -1.0, e_g = -1.0;

@@ -12,5 +12,11 @@ if grep -q "^iter    12/12 | err" log.txt; then pass "progress line"; else fail 
 if grep -q "^done: 12 iterations" log.txt; then pass "summary line"; else fail "no summary"; fi
 "$PTYCHO" compare r.h5 r.h5 | tee self.txt
 check "result compares to itself" "x < 1e-4" "$(value_of nrmse self.txt)"
+# the batched order on two threads (sets of non-overlapping windows) runs and writes a result
+"$PTYCHO" recon s.cxi --output rb --modes 2 --iterations 12 --probe-start 2 --threads 2 --order batched --quiet --no-tiff \
+  && [ -s rb.h5 ] && pass "batched order on 2 threads" || fail "batched order failed"
+for f in r_object_phase.png; do
+  if [ -s "$f" ]; then pass "wrote $f"; else fail "missing $f"; fi
+done
 ls *.tmp 2>/dev/null && fail "temporary files left" || pass "no temporary files left"
 finish

@@ -1,0 +1,169 @@
+/* cmd_bench.c - `ptycho bench`: how fast does one reconstruction run here?
+ *
+ * Simulates a scan in memory (default the seed case: 175 x 120 positions
+ * of 256 x 256 frames), runs a few iterations on the chosen backend and
+ * prints one table: median seconds per iteration, frame-updates per second
+ * (positions x iterations / s), simulation and setup time apart from the
+ * iterations, peak host memory and, on a GPU, the iteration's modelled
+ * memory traffic against the device's measured copy bandwidth
+ * (DESIGN.md §4).  --json prints the same as one JSON object. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "commands.h"
+#include "engine.h"
+#include "pty_error.h"
+#include "pty_log.h"
+#include "sim_dataset.h"
+#include "simulate.h"
+
+typedef struct bench_times {
+    double *s;
+    int n;
+} bench_times;
+
+static int record(void *user, int iter, int n_iter, double error, double seconds)
+{
+    bench_times *t = user;
+    (void)iter;
+    (void)n_iter;
+    (void)error;
+    t->s[t->n++] = seconds;
+    return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Bytes one ePIE iteration must move through device memory, per position:
+ * read the amplitudes (4 B/px), read and write the object patch (16), and
+ * for each mode write the exit wave, pass it through a forward and an
+ * inverse FFT (read + write each) and read it back for the update (48). */
+static double bytes_per_iteration(int n, int m, int modes)
+{
+    return (double)n * m * m * (4.0 + 16.0 + 48.0 * modes);
+}
+
+static double peak_host_bytes(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+    return (double)ru.ru_maxrss * 1024.0; /* Linux: KiB */
+}
+
+int pty_cmd_bench(int argc, char **argv)
+{
+    static const char *synopsis = "[--rows N --cols N --frame M --modes K --iterations N --backend B] [--json]";
+    pty_sim_params sp;
+    pty_sim_defaults(&sp);
+    sp.rows = 175;
+    sp.cols = 120;
+    sp.m = 256;
+    sp.step = 0.0;
+    pty_recon_params p;
+    pty_recon_params_default(&p);
+    int iterations = 5, json = 0;
+    const char *backend = "auto", *order = "sequential";
+    const pty_option opts[] = {
+        {"rows", PTY_OPT_INT, &sp.rows, 1, 100000, "raster rows (default 175, the seed case)"},
+        {"cols", PTY_OPT_INT, &sp.cols, 1, 100000, "raster columns (default 120)"},
+        {"frame", PTY_OPT_INT, &sp.m, 16, 4096, "frame size, pixels (default 256)"},
+        {"step", PTY_OPT_DOUBLE, &sp.step, 0, 1e5, "raster step, pixels (default 0.3 x the probe diameter 3m/8: 70% overlap)"},
+        {"modes", PTY_OPT_INT, &p.n_modes, 1, 64, "probe modes reconstructed (and simulated) (default 1)"},
+        {"iterations", PTY_OPT_INT, &iterations, 1, 100000, "timed iterations (default 5)"},
+        {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto)"},
+        {"threads", PTY_OPT_INT, &p.n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
+        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential|batched (default sequential)"},
+        {"json", PTY_OPT_FLAG, &json, 1, 0, "print one JSON object instead of the table"},
+    };
+    const char *extra[1];
+    int n_extra = 0;
+    PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]), extra, 0,
+                           &n_extra));
+    static const char *const names[] = {"auto", "cpu", "cuda"};
+    p.backend = -1;
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(backend, names[i]) == 0) p.backend = i;
+    PTY_CHECK(p.backend >= 0, PTY_ERR_ARG, "ptycho bench: --backend must be auto|cpu|cuda, got '%s'", backend);
+    PTY_CHECK(strcasecmp(order, "sequential") == 0 || strcasecmp(order, "batched") == 0, PTY_ERR_ARG,
+              "ptycho bench: --order must be sequential|batched, got '%s'", order);
+    p.order = strcasecmp(order, "batched") == 0 ? PTY_ORDER_BATCHED : PTY_ORDER_SEQUENTIAL;
+    sp.modes = p.n_modes;
+    if (sp.step <= 0.0) sp.step = round(0.3 * 3.0 * sp.m / 8.0);
+    PTY_TRY(pty_sim_validate(&sp));
+
+    /* the frames live twice while the dataset is made: refuse what cannot fit */
+    const int n = sp.rows * sp.cols;
+    const double frame_bytes = (double)n * sp.m * sp.m * sizeof(float);
+    const double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    PTY_CHECK(ram <= 0 || 2.2 * frame_bytes < ram, PTY_ERR_NOMEM,
+              "ptycho bench: %d frames of %dx%d need about %.1f GiB of host memory, this machine has %.1f GiB; "
+              "use smaller --rows/--cols/--frame",
+              n, sp.m, sp.m, 2.2 * frame_bytes / (1 << 30), ram / (1 << 30));
+
+    double t0 = pty_now_s();
+    pty_simulation sim;
+    memset(&sim, 0, sizeof sim);
+    pty_dataset *d = NULL;
+    pty_plan *plan = NULL;
+    bench_times t = {malloc((size_t)iterations * sizeof(double)), 0};
+    int rc = t.s ? pty_sim_run(&sp, &sim) : pty_error_set(PTY_ERR_NOMEM, "cannot allocate timings");
+    if (rc == PTY_OK) rc = pty_dataset_from_simulation(&sim, &d);
+    pty_sim_free(&sim);
+    double sim_s = pty_now_s() - t0;
+    if (rc == PTY_OK) rc = pty_plan_create(d, &p, NULL, &plan);
+    if (rc == PTY_OK) rc = pty_plan_execute(plan, iterations, record, &t);
+    if (rc != PTY_OK) goto done;
+
+    double setup_s, iterate_s;
+    pty_plan_timings(plan, &setup_s, &iterate_s);
+    qsort(t.s, (size_t)t.n, sizeof *t.s, cmp_double);
+    const double median = t.n % 2 ? t.s[t.n / 2] : 0.5 * (t.s[t.n / 2 - 1] + t.s[t.n / 2]);
+    const double fups = n / median, bytes = bytes_per_iteration(n, sp.m, p.n_modes);
+    const char *used = pty_plan_backend_name(plan);
+    double bandwidth = 0.0, device_bytes = 0.0;
+#ifdef PTY_HAVE_CUDA
+    if (strcmp(used, "cuda") == 0) rc = pty_cuda_copy_bandwidth(p.device, &bandwidth, &device_bytes);
+    if (rc != PTY_OK) goto done;
+#endif
+    const double floor_s = bandwidth > 0 ? bytes / bandwidth : 0.0;
+    if (json) {
+        printf("{\"positions\": %d, \"rows\": %d, \"cols\": %d, \"frame\": %d, \"modes\": %d, \"backend\": \"%s\", "
+               "\"iterations\": %d, \"median_s_per_iteration\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, "
+               "\"frame_updates_per_s\": %.6g, \"simulate_s\": %.4g, \"setup_s\": %.4g, \"peak_host_bytes\": %.6g, "
+               "\"bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"device_bytes\": %.6g, "
+               "\"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g}\n",
+               n, sp.rows, sp.cols, sp.m, p.n_modes, used, t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s, setup_s,
+               peak_host_bytes(), bytes, bandwidth, device_bytes, floor_s, floor_s > 0 ? 100.0 * floor_s / median : 0.0);
+    } else {
+        printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
+               sp.rows, sp.cols, sp.m, sp.m, sp.step, p.n_modes, p.n_modes > 1 ? "s" : "", used, order);
+        printf("  %-34s %10.4f s   (min %.4f, max %.4f, %d iterations)\n", "time per iteration, median", median,
+               t.s[0], t.s[t.n - 1], t.n);
+        printf("  %-34s %10.0f\n", "frame-updates per second", fups);
+        printf("  %-34s %10.2f s   (not part of a reconstruction)\n", "simulation in memory", sim_s);
+        printf("  %-34s %10.2f s   (plan, FFT plans, probe, upload)\n", "setup", setup_s);
+        printf("  %-34s %10.2f GiB\n", "peak host memory", peak_host_bytes() / (1 << 30));
+        printf("  %-34s %10.2f GB    (model: (20 + 48 K) bytes a pixel a position)\n",
+               "memory traffic per iteration", bytes / 1e9);
+        if (bandwidth > 0)
+            printf("  %-34s %10.1f GB/s  -> floor %.4f s = %.0f%% of the measured time\n",
+                   "device copy bandwidth (measured)", bandwidth / 1e9, floor_s, 100.0 * floor_s / median);
+        else
+            printf("  %-34s %10s\n", "bandwidth floor", "GPU only");
+    }
+done:
+    free(t.s);
+    pty_plan_destroy(plan);
+    pty_dataset_destroy(d);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/* sets.c - greedy colouring of probe windows by overlap.
+ *
+ * Each set keeps a grid of m x m cells: two windows whose corners share a
+ * cell overlap, so a cell holds at most one member, and a new window can
+ * only collide with members in the 3 x 3 cells around its own. */
+#include "sets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pty_error.h"
+
+void pty_sets_free(pty_sets *s)
+{
+    if (!s) return;
+    free(s->members);
+    free(s->end);
+    memset(s, 0, sizeof *s);
+}
+
+static int collides(const int *cells, int gh, int gw, const int *window, int m, int j)
+{
+    const int r = window[2 * j] / m, c = window[2 * j + 1] / m;
+    for (int dr = -1; dr <= 1; dr++)
+        for (int dc = -1; dc <= 1; dc++) {
+            int rr = r + dr, cc = c + dc;
+            if (rr < 0 || cc < 0 || rr >= gh || cc >= gw) continue;
+            int o = cells[rr * gw + cc];
+            if (o < 0) continue;
+            if (abs(window[2 * o] - window[2 * j]) < m && abs(window[2 * o + 1] - window[2 * j + 1]) < m) return 1;
+        }
+    return 0;
+}
+
+int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, pty_rng *rng, pty_sets *out)
+{
+    memset(out, 0, sizeof *out);
+    const int gh = obj_h / m + 1, gw = obj_w / m + 1;
+    const size_t ncell = (size_t)gh * gw;
+    int *visit = malloc((size_t)n * sizeof *visit), *set_of = malloc((size_t)n * sizeof *set_of);
+    int *cells = NULL, *count = NULL, cap = 0, n_sets = 0, rc = PTY_OK;
+    out->members = malloc((size_t)n * sizeof *out->members);
+    if (!visit || !set_of || !out->members) {
+        rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate sets for %d positions", n);
+        goto done;
+    }
+    pty_rng_permutation(rng, visit, n);
+    for (int t = 0; t < n && rc == PTY_OK; t++) {
+        const int j = visit[t];
+        int s = 0;
+        while (s < n_sets && collides(cells + (size_t)s * ncell, gh, gw, window, m, j)) s++;
+        if (s == n_sets) {
+            if (n_sets == cap) {
+                int ncap = cap ? 2 * cap : 16;
+                int *nc = realloc(cells, (size_t)ncap * ncell * sizeof *nc);
+                int *nn = nc ? realloc(count, (size_t)ncap * sizeof *nn) : NULL;
+                if (!nc || !nn) {
+                    if (nc) cells = nc;
+                    rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d sets of windows", ncap);
+                    break;
+                }
+                cells = nc;
+                count = nn;
+                cap = ncap;
+            }
+            for (size_t i = 0; i < ncell; i++) cells[(size_t)n_sets * ncell + i] = -1;
+            count[n_sets++] = 0;
+        }
+        cells[(size_t)s * ncell + (size_t)(window[2 * j] / m) * gw + window[2 * j + 1] / m] = j;
+        set_of[j] = s;
+        count[s]++;
+    }
+    if (rc == PTY_OK) {
+        out->end = malloc((size_t)n_sets * sizeof *out->end);
+        if (!out->end) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d sets", n_sets);
+    }
+    if (rc == PTY_OK) {
+        for (int s = 0, acc = 0; s < n_sets; s++) out->end[s] = acc += count[s];
+        for (int s = n_sets - 1; s >= 0; s--) count[s] = s ? out->end[s - 1] : 0; /* fill cursors */
+        for (int t = 0; t < n; t++) out->members[count[set_of[visit[t]]]++] = visit[t];
+        out->n = n;
+        out->n_sets = n_sets;
+    }
+done:
+    free(visit);
+    free(set_of);
+    free(cells);
+    free(count);
+    if (rc != PTY_OK) pty_sets_free(out);
+    return rc;
+}
+
+void pty_sets_shuffle(const pty_sets *s, pty_rng *rng, int *order, int *set_end, int *scratch)
+{
+    pty_rng_permutation(rng, scratch, s->n_sets);
+    int k = 0;
+    for (int i = 0; i < s->n_sets; i++) {
+        int set = scratch[i], b = set ? s->end[set - 1] : 0;
+        memcpy(order + k, s->members + b, (size_t)(s->end[set] - b) * sizeof *order);
+        k += s->end[set] - b;
+        set_end[i] = k;
+    }
+}
