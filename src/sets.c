@@ -47,8 +47,11 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, pty_rn
     pty_rng_permutation(rng, visit, n);
     for (int t = 0; t < n && rc == PTY_OK; t++) {
         const int j = visit[t];
-        int s = 0;
-        while (s < n_sets && collides(cells + (size_t)s * ncell, gh, gw, window, m, j)) s++;
+        /* the smallest set this window fits in: even sets keep the workers
+           of a batched pass equally busy (first fit leaves many sets of 1) */
+        int s = n_sets;
+        for (int q = 0; q < n_sets; q++)
+            if ((s == n_sets || count[q] < count[s]) && !collides(cells + (size_t)q * ncell, gh, gw, window, m, j)) s = q;
         if (s == n_sets) {
             if (n_sets == cap) {
                 int ncap = cap ? 2 * cap : 16;
