@@ -208,16 +208,20 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int t = omp_get_thread_num();
         cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, c->probe_acc + t * nprobe, c->forward1,
                          c->inverse1, 1};
+        /* accumulators start at zero and are cleared as they are added in */
+        if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+#pragma omp barrier
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
-            if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
 #pragma omp for schedule(dynamic, 1)
             for (int i = start; i < p->set_end[s]; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
             if (update_probe) {
 #pragma omp for
                 for (size_t i = 0; i < nprobe; i++)
                     for (int w = 0; w < workers; w++) {
-                        c->probe[i].re += c->probe_acc[w * nprobe + i].re;
-                        c->probe[i].im += c->probe_acc[w * nprobe + i].im;
+                        pty_cf *a = &c->probe_acc[w * nprobe + i];
+                        c->probe[i].re += a->re;
+                        c->probe[i].im += a->im;
+                        *a = pty_cf_make(0.0f, 0.0f);
                     }
             }
         }
