@@ -107,47 +107,21 @@ int pty_h5_is_complex(hid_t file, const char *path)
 }
 
 /* Read `expect` elements of `path` as memory type `mtype`, checking the class. */
-static int read_numeric(hid_t file, const char *fname, const char *path, hid_t mtype, void *out, size_t expect,
-                        hsize_t first, hsize_t count)
+static int read_numeric(hid_t file, const char *fname, const char *path, hid_t mtype, void *out, size_t expect)
 {
     hid_t d;
     PTY_TRY(open_dataset(file, fname, path, &d));
     int rc = PTY_OK;
-    hid_t t = H5Dget_type(d), fs = H5Dget_space(d), ms = H5I_INVALID_HID;
+    hid_t t = H5Dget_type(d), fs = H5Dget_space(d);
     H5T_class_t cls = H5Tget_class(t);
     hssize_t npoints = H5Sget_simple_extent_npoints(fs);
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT) {
+    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
         rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' is not numeric (HDF5 type class %d)", fname, path, (int)cls);
-        goto done;
-    }
-    if (count > 0) {
-        hsize_t dims[3], start[3] = {first, 0, 0}, cnt[3];
-        if (H5Sget_simple_extent_ndims(fs) != 3) {
-            rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' must be 3-D to read frames", fname, path);
-            goto done;
-        }
-        H5Sget_simple_extent_dims(fs, dims, NULL);
-        cnt[0] = count;
-        cnt[1] = dims[1];
-        cnt[2] = dims[2];
-        if (first + count > dims[0] || (size_t)(count * dims[1] * dims[2]) != expect) {
-            rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s': frames %llu..%llu out of range", fname, path,
-                               (unsigned long long)first, (unsigned long long)(first + count));
-            goto done;
-        }
-        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, cnt, NULL);
-        ms = H5Screate_simple(3, cnt, NULL);
-    } else if ((size_t)npoints != expect) {
+    else if ((size_t)npoints != expect)
         rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' has %lld elements, expected %zu", fname, path,
                            (long long)npoints, expect);
-        goto done;
-    } else {
-        ms = H5S_ALL;
-    }
-    if (H5Dread(d, mtype, ms, count > 0 ? fs : H5S_ALL, H5P_DEFAULT, out) < 0)
+    else if (H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
         rc = pty_error_set(PTY_ERR_HDF5, "'%s': cannot read dataset '%s' (corrupt file or unavailable filter?)", fname, path);
-done:
-    if (ms != H5S_ALL && ms >= 0) H5Sclose(ms);
     H5Sclose(fs);
     H5Tclose(t);
     H5Dclose(d);
@@ -156,22 +130,12 @@ done:
 
 int pty_h5_read_float(hid_t file, const char *fname, const char *path, float *out, size_t expect)
 {
-    return read_numeric(file, fname, path, H5T_NATIVE_FLOAT, out, expect, 0, 0);
+    return read_numeric(file, fname, path, H5T_NATIVE_FLOAT, out, expect);
 }
 
 int pty_h5_read_double(hid_t file, const char *fname, const char *path, double *out, size_t expect)
 {
-    return read_numeric(file, fname, path, H5T_NATIVE_DOUBLE, out, expect, 0, 0);
-}
-
-int pty_h5_read_float_frames(hid_t file, const char *fname, const char *path, hsize_t first, hsize_t count,
-                             float *out)
-{
-    int rank = 0;
-    hsize_t dims[4];
-    PTY_TRY(pty_h5_shape(file, fname, path, &rank, dims));
-    PTY_CHECK(rank == 3, PTY_ERR_HDF5, "'%s': dataset '%s' must be 3-D to read frames", fname, path);
-    return read_numeric(file, fname, path, H5T_NATIVE_FLOAT, out, (size_t)(count * dims[1] * dims[2]), first, count);
+    return read_numeric(file, fname, path, H5T_NATIVE_DOUBLE, out, expect);
 }
 
 int pty_h5_read_complex(hid_t file, const char *fname, const char *path, pty_cf *out, size_t expect)
@@ -199,7 +163,7 @@ int pty_h5_read_complex(hid_t file, const char *fname, const char *path, pty_cf 
 
 int pty_h5_read_scalar(hid_t file, const char *fname, const char *path, double *out)
 {
-    int rc = read_numeric(file, fname, path, H5T_NATIVE_DOUBLE, out, 1, 0, 0);
+    int rc = read_numeric(file, fname, path, H5T_NATIVE_DOUBLE, out, 1);
     if (rc != PTY_OK && pty_h5_exists(file, path))
         return pty_error_set(rc, "'%s': dataset '%s' must hold a single number", fname, path);
     return rc;

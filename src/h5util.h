@@ -40,10 +40,6 @@ int pty_h5_is_complex(hid_t file, const char *path);
 int pty_h5_read_float(hid_t file, const char *fname, const char *path, float *out, size_t expect);
 int pty_h5_read_double(hid_t file, const char *fname, const char *path, double *out, size_t expect);
 
-/* Read frames [first, first+count) of a rank-3 numeric dataset as float. */
-int pty_h5_read_float_frames(hid_t file, const char *fname, const char *path, hsize_t first, hsize_t count,
-                             float *out);
-
 /* Read a complex (r, i compound) dataset of `expect` elements. */
 int pty_h5_read_complex(hid_t file, const char *fname, const char *path, pty_cf *out, size_t expect);
 
