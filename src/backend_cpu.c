@@ -1,8 +1,9 @@
-/* backend_cpu.c - the reference backend: sequential ePIE on the CPU with
- * FFTW plans made once.  Each position runs the same per-pixel functions
- * (pty_pixel.h) the CUDA kernels run; OpenMP spreads a position's pixel
- * loops and the batch of K mode FFTs over cores once a position carries
- * enough work to pay for the fork (see PTY_CPU_PARALLEL_PIXELS). */
+/* backend_cpu.c - the reference backend: ePIE on the CPU with FFTW plans
+ * made once.  Each position runs the same per-pixel functions (pty_pixel.h)
+ * the CUDA kernels run.  In sequential order OpenMP spreads a position's
+ * pixel loops and its K mode FFTs over cores once a position carries enough
+ * work to pay for the fork (see PTY_CPU_PARALLEL_PIXELS); in batched order
+ * the threads take whole positions of a set (cpu_sets). */
 #include <fftw3.h>
 #include <math.h>
 #include <omp.h>
@@ -12,13 +13,13 @@
 #include "backend.h"
 #include "pty_error.h"
 
-/* Below this many pixels x modes per position, one thread.  A parallel
- * region per position costs little on idle cores (64x64, 1 mode: 20.5 ms/it
- * on two threads vs 22.6 on one) but OpenMP's spinning workers collapse when
- * the machine is oversubscribed: two such runs side by side on 2 cores went
- * from 5 s to over 3 minutes.  Small frames stay serial until the batched
- * engine (threads over sets of positions) lands; from 128x128 threads pay
- * (199 vs 156 ms/it). */
+/* Sequential order: below this many pixels x modes per position, one
+ * thread.  A parallel region per position costs little on idle cores (64x64,
+ * 1 mode: 20.5 ms/it on two threads vs 22.6 on one) but OpenMP's spinning
+ * workers collapse when the machine is oversubscribed: two such runs side by
+ * side on 2 cores went from 5 s to over 3 minutes.  From 128x128 threads pay
+ * (199 vs 156 ms/it).  The batched order spreads whole positions over the
+ * threads instead (cpu_sets), whatever the frame size. */
 #define PTY_CPU_PARALLEL_PIXELS 16384
 
 typedef struct cpu_impl {

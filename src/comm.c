@@ -74,7 +74,6 @@ void pty_comm_finalize(void)
 int pty_comm_rank(void) { return comm.rank; }
 int pty_comm_size(void) { return comm.size; }
 int pty_comm_local_rank(void) { return comm.local_rank; }
-int pty_comm_error_is_shared(void) { return comm.shared_error; }
 double pty_comm_seconds(void) { return comm.seconds; }
 double pty_comm_bytes_sent(void) { return comm.bytes_sent; }
 

@@ -33,9 +33,8 @@ int pty_comm_local_rank(void);
 /* Collective: every rank passes its status; returns PTY_OK when all are OK,
  * else the status of the lowest failing rank, whose message (prefixed
  * "rank R: " when P > 1 and not every rank failed) becomes every rank's
- * message.  After a failure, pty_comm_error_is_shared() is true. */
+ * message, which pty_comm_fail then prints once (rank 0). */
 int pty_comm_agree(int rc);
-int pty_comm_error_is_shared(void);
 
 /* Report the recorded error and end the program: rank 0 alone prints a
  * shared error; a local error is printed by its rank, which then aborts all

@@ -133,31 +133,26 @@ static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *box
 
 /* This rank's block as a result file of its own, on its own box. */
 static int write_partial(const char *prefix, pty_plan *plan, const pty_dataset *d, const pty_recon_params *p,
-                         const pty_partial *mine, const double global_origin[2])
+                         const pty_cf *probe, const pty_partial *mine, const double global_origin[2])
 {
-    const size_t npix = (size_t)d->m * d->m;
-    pty_cf *probe = malloc(npix * p->n_modes * sizeof *probe);
     double *share = malloc((size_t)p->n_modes * sizeof *share);
-    int rc = probe && share ? pty_plan_get_probe(plan, probe) : pty_error_set(PTY_ERR_NOMEM, "cannot allocate the probe");
-    if (rc == PTY_OK) {
-        pty_modes_power_share(probe, p->n_modes, npix, share);
-        int n_err;
-        const double *errors = pty_plan_errors(plan, &n_err);
-        double setup_s, iterate_s;
-        pty_plan_timings(plan, &setup_s, &iterate_s);
-        pty_result r = {
-            .object = mine->object, .obj_h = mine->h, .obj_w = mine->w,
-            .origin = {global_origin[0] - mine->offset[0], global_origin[1] - mine->offset[1]},
-            .probe = probe, .n_modes = p->n_modes, .m = d->m, .mode_share = share,
-            .errors = errors, .n_errors = n_err, .positions = d->positions, .n_positions = d->n_frames,
-            .pixel_size = d->pixel_size, .backend = pty_plan_backend_name(plan), .input = "", .command_line = "",
-            .setup_s = setup_s, .iterate_s = iterate_s, .params = p, .weight = mine->weight,
-        };
-        char path[4096];
-        snprintf(path, sizeof path, "%s_rank%d.h5", prefix, pty_comm_rank());
-        rc = pty_result_write_h5(path, &r);
-    }
-    free(probe);
+    PTY_CHECK(share, PTY_ERR_NOMEM, "cannot allocate %d mode shares", p->n_modes);
+    pty_modes_power_share(probe, p->n_modes, (size_t)d->m * d->m, share);
+    int n_err;
+    const double *errors = pty_plan_errors(plan, &n_err);
+    double setup_s, iterate_s;
+    pty_plan_timings(plan, &setup_s, &iterate_s);
+    pty_result r = {
+        .object = mine->object, .obj_h = mine->h, .obj_w = mine->w,
+        .origin = {global_origin[0] - mine->offset[0], global_origin[1] - mine->offset[1]},
+        .probe = probe, .n_modes = p->n_modes, .m = d->m, .mode_share = share,
+        .errors = errors, .n_errors = n_err, .positions = d->positions, .n_positions = d->n_frames,
+        .pixel_size = d->pixel_size, .backend = pty_plan_backend_name(plan), .input = "", .command_line = "",
+        .setup_s = setup_s, .iterate_s = iterate_s, .params = p, .weight = mine->weight,
+    };
+    char path[4096];
+    snprintf(path, sizeof path, "%s_rank%d.h5", prefix, pty_comm_rank());
+    int rc = pty_result_write_h5(path, &r);
     free(share);
     return rc;
 }
@@ -254,7 +249,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     }
     rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, feather, n_iter, progress, user, out, &st.share_s);
     if (rc != PTY_OK) goto done;
-    if ((rc = global_errors(plan, pty_dataset_total_intensity(d), out)) != PTY_OK) goto done;
+    if ((rc = global_errors(plan, pty_plan_total_intensity(plan), out)) != PTY_OK) goto done;
     pty_plan_timings(plan, &setup_s, &st.compute_s);
     st.comm_s = pty_comm_seconds() - comm_before;
 
@@ -267,7 +262,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     if (rc != PTY_OK) goto done;
     if (feather)
         for (size_t i = 0; i < (size_t)g->obj_h * g->obj_w; i++) mine.weight[i] *= feather[i];
-    if (o->partials && (rc = write_partial(o->partials, plan, d, &p, &mine, global.origin)) != PTY_OK) goto done;
+    if (o->partials && (rc = write_partial(o->partials, plan, d, &p, out->probe, &mine, global.origin)) != PTY_OK) goto done;
     double t_merge = pty_now_s(), comm_merge = pty_comm_seconds();
     pty_merge_options mo = o->merge;
     if (o->mode == PTY_MODE_SYNC) mo.register_shift = mo.normalise = mo.fit_ramp = 0;

@@ -373,6 +373,8 @@ const double *pty_plan_errors(const pty_plan *plan, int *n)
     return plan->errors;
 }
 
+double pty_plan_total_intensity(const pty_plan *plan) { return plan->total_intensity; }
+
 void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s)
 {
     *setup_s = plan->setup_s;

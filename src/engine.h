@@ -89,6 +89,10 @@ int pty_plan_center_probe(pty_plan *plan);
 /* Fourier error per completed iteration, sum (|Psi| - sqrt(I))^2 / sum I. */
 const double *pty_plan_errors(const pty_plan *plan, int *n);
 
+/* Measured intensity summed over the plan's frames at unmasked pixels: the
+ * denominator of the Fourier error (taken once, at create). */
+double pty_plan_total_intensity(const pty_plan *plan);
+
 /* Seconds spent in create (setup) and in execute (iterations). */
 void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s);
 

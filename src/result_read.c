@@ -54,9 +54,9 @@ static int read_cuts(hid_t f, const char *fname, pty_result_file *o)
     return PTY_OK;
 }
 
-/* Read object and origin from `prefix` (and, with `full`, probe and
- * positions).  Shapes are checked so the message names the dataset. */
-static int read_datasets(hid_t f, const char *fname, const char *prefix, int full, pty_result_file *o)
+/* Read object, origin, probe and positions from `prefix`.  Shapes are
+ * checked so the message names the dataset. */
+static int read_datasets(hid_t f, const char *fname, const char *prefix, pty_result_file *o)
 {
     char path[256];
     int rank;
@@ -71,7 +71,6 @@ static int read_datasets(hid_t f, const char *fname, const char *prefix, int ful
     PTY_TRY(pty_h5_read_complex(f, fname, path, o->object, (size_t)o->h * o->w));
     snprintf(path, sizeof path, "%s/object_position_origin", prefix);
     PTY_TRY(pty_h5_read_double(f, fname, path, o->origin, 2));
-    if (!full) return PTY_OK;
 
     snprintf(path, sizeof path, "%s/probe", prefix);
     PTY_TRY(pty_h5_shape(f, fname, path, &rank, dims));
@@ -108,7 +107,7 @@ int pty_result_read(const char *fname, int truth, int seams, pty_result_file *o)
         rc = pty_error_set(PTY_ERR_HDF5,
                            "'%s' has neither '/object' (a ptycho result) nor '" TRUTH_GROUP "/object' (a simulated "
                            "scan)", fname);
-    if (rc == PTY_OK) rc = read_datasets(f, fname, prefix, 1, o);
+    if (rc == PTY_OK) rc = read_datasets(f, fname, prefix, o);
     if (rc == PTY_OK && seams) rc = read_cuts(f, fname, o);
     if (rc == PTY_OK && !truth && pty_h5_exists(f, "/weight")) {
         o->weight = malloc(sizeof(float) * (size_t)o->h * o->w);

@@ -24,6 +24,8 @@ struct pty_sync {
     int n_peers;
     int *peer;          /* ranks whose boxes overlap mine, ascending */
     pty_box *shared;    /* per peer: the overlap, in my box's pixels */
+    int *near, *near_end; /* strip i meets strips near[near_end[i-1] .. near_end[i]) (itself included),
+                             ascending: the only strips a pixel of strip i can also lie in */
     float **send, **recv; /* per peer: 3 floats a pixel (w re, w im, w) */
     size_t *bytes;
     pty_cf *object, *probe, *ref;
@@ -57,6 +59,8 @@ void pty_sync_destroy(pty_sync *s)
     free(s->bytes);
     free(s->peer);
     free(s->shared);
+    free(s->near);
+    free(s->near_end);
     free(s->object);
     free(s->probe);
     free(s->ref);
@@ -104,6 +108,18 @@ int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_mode
         s->recv[i] = malloc(s->bytes[i]);
         ok = s->send[i] && s->recv[i];
     }
+    if (ok) {
+        s->near = malloc((size_t)s->n_peers * (s->n_peers + 1) * sizeof *s->near);
+        s->near_end = malloc((size_t)(s->n_peers + 1) * sizeof *s->near_end);
+        ok = s->near && s->near_end;
+    }
+    for (int i = 0, k = 0; i < s->n_peers && ok; i++) {
+        for (int j = 0; j < s->n_peers; j++) {
+            pty_box o;
+            if (j == i || intersect(&s->shared[i], &s->shared[j], &o)) s->near[k++] = j;
+        }
+        s->near_end[i] = k;
+    }
     if (!ok) {
         pty_sync_destroy(s);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate the sync buffers for a %dx%d object box", s->box.h,
@@ -125,16 +141,19 @@ static int in_box(const pty_box *o, int y, int x)
     return y >= o->off[0] && y < o->off[0] + o->h && x >= o->off[1] && x < o->off[1] + o->w;
 }
 
-/* Pixel (y, x) of my box (inside at least one shared strip) becomes the
- * weighted average over all its holders.  Contributions are added in rank
- * order, mine in its place and in the same float products as pack() sends,
- * so every holder computes the same value. */
-static void average_pixel(pty_sync *s, int y, int x)
+/* Pixel (y, x) of my box, inside strip i, becomes the weighted average over
+ * all its holders: me and the peers whose strips contain it, which are among
+ * strip i's near list.  Contributions are added in rank order, mine in its
+ * place and in the same float products as pack() sends, so every holder
+ * computes the same value. */
+static void average_pixel(pty_sync *s, int i, int y, int x)
 {
     const size_t p = (size_t)y * s->box.w + x;
+    const int b = i ? s->near_end[i - 1] : 0, e = s->near_end[i];
     double a[3] = {0, 0, 0};
     int mine_done = 0;
-    for (int j = 0; j <= s->n_peers; j++) {
+    for (int q = b; q <= e; q++) {
+        const int j = q < e ? s->near[q] : s->n_peers;
         if (!mine_done && (j == s->n_peers || s->peer[j] > s->me)) {
             float w = s->weight[p];
             a[0] += (float)(w * s->object[p].re);
@@ -179,14 +198,16 @@ static int share_object(pty_sync *s, pty_plan *plan)
     for (int i = 0; i < s->n_peers; i++) pack(s, &s->shared[i], s->send[i]);
     PTY_TRY(pty_comm_exchange(s->n_peers, s->peer, (void *const *)s->send, s->bytes, (void *const *)s->recv, s->bytes,
                               TAG_STRIP));
-    /* only the strips change; a pixel in several strips (a corner) once */
+    /* only the strips change; a pixel in several strips once, with the
+       first strip (in peer order) that holds it */
     for (int i = 0; i < s->n_peers; i++) {
         const pty_box *o = &s->shared[i];
+        const int b = i ? s->near_end[i - 1] : 0, e = s->near_end[i];
         for (int y = o->off[0]; y < o->off[0] + o->h; y++)
             for (int x = o->off[1]; x < o->off[1] + o->w; x++) {
                 int seen = 0;
-                for (int j = 0; j < i && !seen; j++) seen = in_box(&s->shared[j], y, x);
-                if (!seen) average_pixel(s, y, x);
+                for (int q = b; q < e && s->near[q] < i && !seen; q++) seen = in_box(&s->shared[s->near[q]], y, x);
+                if (!seen) average_pixel(s, i, y, x);
             }
     }
     return pty_plan_set_object(plan, s->object);
