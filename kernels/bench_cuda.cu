@@ -1,13 +1,32 @@
-/* bench_cuda.cu - the device's measured copy bandwidth, the floor that
+/* bench_cuda.cu - the device's measured copy bandwidths, the floors that
  * `ptycho bench` compares an iteration's memory traffic with (DESIGN.md §4).
  *
- * A device-to-device cudaMemcpy reads and writes every byte once, so the
- * bandwidth counts 2 x bytes per copy; the best of several timed copies of
- * 512 MiB (after one warm-up) is reported. */
+ * A device-to-device cudaMemcpy reads and writes every byte once, so its
+ * bandwidth counts 2 x bytes per copy; a pinned host-to-device copy (what
+ * streamed frames take) counts the bytes once.  The best of several timed
+ * copies of 512 MiB (after one warm-up) is reported. */
+#include <string.h>
+
 #include "backend.h"
 #include "cuda_check.h"
 
-extern "C" int pty_cuda_copy_bandwidth(int device, double *bytes_per_s, double *total_bytes)
+/* Best time of 5 copies after a warm-up, in ms; 0 on failure. */
+static float best_copy_ms(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaEvent_t t0,
+                          cudaEvent_t t1)
+{
+    float best_ms = 0.0f;
+    for (int rep = 0; rep < 6; rep++) {
+        float ms = 0.0f;
+        if (cudaEventRecord(t0) != cudaSuccess || cudaMemcpy(dst, src, bytes, kind) != cudaSuccess ||
+            cudaEventRecord(t1) != cudaSuccess || cudaEventSynchronize(t1) != cudaSuccess ||
+            cudaEventElapsedTime(&ms, t0, t1) != cudaSuccess)
+            return 0.0f;
+        if (rep > 0 && (best_ms == 0.0f || ms < best_ms)) best_ms = ms; /* rep 0 warms up */
+    }
+    return best_ms;
+}
+
+extern "C" int pty_cuda_bandwidth(int device, double *d2d_bytes_per_s, double *h2d_bytes_per_s, double *total_bytes)
 {
     const size_t bytes = (size_t)512 << 20;
     int count = pty_cuda_device_count();
@@ -25,19 +44,23 @@ extern "C" int pty_cuda_copy_bandwidth(int device, double *bytes_per_s, double *
     }
     if (rc == PTY_OK && (cudaEventCreate(&t0) != cudaSuccess || cudaEventCreate(&t1) != cudaSuccess))
         rc = pty_error_set(PTY_ERR_GPU, "bench: cannot create CUDA events");
-    float best_ms = 0.0f;
-    for (int rep = 0; rep < 6 && rc == PTY_OK; rep++) {
-        float ms = 0.0f;
-        if (cudaEventRecord(t0) != cudaSuccess || cudaMemcpy(b, a, bytes, cudaMemcpyDeviceToDevice) != cudaSuccess ||
-            cudaEventRecord(t1) != cudaSuccess || cudaEventSynchronize(t1) != cudaSuccess ||
-            cudaEventElapsedTime(&ms, t0, t1) != cudaSuccess) {
-            rc = pty_error_set(PTY_ERR_GPU, "bench: timing a device copy failed (%s)",
-                               cudaGetErrorString(cudaGetLastError()));
-            break;
-        }
-        if (rep > 0 && (best_ms == 0.0f || ms < best_ms)) best_ms = ms; /* rep 0 warms up */
+    void *host = NULL;
+    if (rc == PTY_OK && cudaHostAlloc(&host, bytes, cudaHostAllocDefault) != cudaSuccess) {
+        cudaGetLastError();
+        rc = pty_error_set(PTY_ERR_NOMEM, "bench: cannot pin 512 MiB of host memory to measure the copy bandwidth");
     }
-    if (rc == PTY_OK) *bytes_per_s = 2.0 * (double)bytes / (best_ms * 1e-3);
+    if (rc == PTY_OK) {
+        memset(host, 0, bytes);
+        float d2d = best_copy_ms(b, a, bytes, cudaMemcpyDeviceToDevice, t0, t1);
+        float h2d = d2d > 0.0f ? best_copy_ms(a, host, bytes, cudaMemcpyHostToDevice, t0, t1) : 0.0f;
+        if (h2d <= 0.0f)
+            rc = pty_error_set(PTY_ERR_GPU, "bench: timing a copy failed (%s)", cudaGetErrorString(cudaGetLastError()));
+        else {
+            *d2d_bytes_per_s = 2.0 * (double)bytes / (d2d * 1e-3);
+            *h2d_bytes_per_s = (double)bytes / (h2d * 1e-3);
+        }
+    }
+    if (host) cudaFreeHost(host);
     if (t0) cudaEventDestroy(t0);
     if (t1) cudaEventDestroy(t1);
     cudaFree(a);

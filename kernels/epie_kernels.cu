@@ -1,11 +1,14 @@
-/* epie_kernels.cu - CUDA kernels of one ePIE position and their launchers.
+/* epie_kernels.cu - the batched ePIE kernels and their launchers.
  *
- * Every kernel maps one thread to one pixel of the m x m frame and loops over
- * the K probe modes, calling the same pty_pixel.h functions, in the same order,
- * as the CPU reference (src/backend_cpu.c).  Maxima are block-reduced and then
- * merged with atomicMax on the float bits (valid: the values are >= +0, and
- * non-negative IEEE floats order like their bit patterns as ints); the Fourier
- * error is block-reduced in double and merged with one atomicAdd per block. */
+ * A chunk's kernels run on a grid of (pixel blocks, positions): one thread
+ * per pixel of one position's m x m frame, looping over the K probe modes and
+ * calling the same pty_pixel.h functions, in the same order, as the CPU
+ * reference (src/backend_cpu.c).  Maxima are block-reduced and merged with
+ * atomicMax on the float bits (valid: the values are >= +0, and non-negative
+ * IEEE floats order like their bit patterns as ints); the Fourier error is
+ * block-reduced in double and merged with one atomicAdd per block.  The
+ * probe steps go to per-group accumulators owned by one thread per pixel,
+ * so their sum does not depend on scheduling. */
 #include "epie_kernels.cuh"
 
 #include "cuda_check.h"
@@ -75,75 +78,124 @@ static __global__ void object_max_kernel(const pty_cf *__restrict__ obj, size_t 
     if (threadIdx.x == 0) atomic_max_nonneg(out, mx);
 }
 
-static __global__ void exit_waves_kernel(const pty_cf *__restrict__ patch, int obj_w,
-                                         const pty_cf *__restrict__ probe, pty_cf *__restrict__ psi, int m,
-                                         int n_modes, float *__restrict__ maxima)
+static __device__ __forceinline__ float probe_power(const pty_cf *__restrict__ probe, size_t npix, int n_modes, int i)
 {
-    const size_t npix = (size_t)m * m;
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    float patch_pow = 0.0f, probe_pow = 0.0f;
-    if (i < (int)npix) {
-        const int r = i / m, col = i - r * m;
-        const pty_cf o = patch[(size_t)r * obj_w + col];
-        float pp = 0.0f;
-        for (int k = 0; k < n_modes; k++) {
-            const pty_cf pk = probe[k * npix + i];
-            psi[k * npix + i] = pty_cmul(pk, o);
-            pp += pty_cabs2(pk);
-        }
-        patch_pow = pty_cabs2(o);
-        probe_pow = pp;
-    }
-    patch_pow = block_max(patch_pow);
-    probe_pow = block_max(probe_pow);
-    if (threadIdx.x == 0) {
-        atomic_max_nonneg(&maxima[0], patch_pow);
-        atomic_max_nonneg(&maxima[1], probe_pow);
-    }
+    float pp = 0.0f;
+    for (int k = 0; k < n_modes; k++) pp += pty_cabs2(probe[k * npix + i]);
+    return pp;
 }
 
-static __global__ void modulus_kernel(pty_cf *__restrict__ far, const float *__restrict__ amp, int m,
-                                      int n_modes, double *__restrict__ err)
+static __global__ void probe_max_kernel(const pty_cf *__restrict__ probe, int m, int n_modes, float *__restrict__ out)
 {
     const size_t npix = (size_t)m * m;
     const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    float pp = i < (int)npix ? probe_power(probe, npix, n_modes, i) : 0.0f;
+    pp = block_max(pp);
+    if (threadIdx.x == 0) atomic_max_nonneg(out, pp);
+}
+
+/* The object pixel under pixel i of frame j's window. */
+static __device__ __forceinline__ pty_cf *object_at(pty_cuda_object obj, int j, int i, int m)
+{
+    const int r = i / m, col = i - r * m;
+    return obj.data + (size_t)(obj.window[2 * j] + r) * obj.obj_w + obj.window[2 * j + 1] + col;
+}
+
+static __global__ void exit_waves_kernel(pty_cuda_object obj, const int *__restrict__ frames,
+                                         const pty_cf *__restrict__ probe, pty_cf *__restrict__ psi, int m,
+                                         int n_modes, float *__restrict__ patch_max)
+{
+    const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
+    const int b = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+    float patch_pow = 0.0f;
+    if (i < (int)npix) {
+        const pty_cf o = *object_at(obj, frames[b], i, m);
+        pty_cf *out = psi + b * nprobe;
+        for (int k = 0; k < n_modes; k++) out[k * npix + i] = pty_cmul(probe[k * npix + i], o);
+        patch_pow = pty_cabs2(o);
+    }
+    if (!patch_max) return; /* uniform over the grid: no thread skips the reduction alone */
+    patch_pow = block_max(patch_pow);
+    if (threadIdx.x == 0) atomic_max_nonneg(&patch_max[b], patch_pow);
+}
+
+static __global__ void modulus_kernel(pty_cf *__restrict__ far, const float *__restrict__ amp,
+                                      const int *__restrict__ frames, int m, int n_modes, double *__restrict__ err)
+{
+    const size_t npix = (size_t)m * m;
+    const int b = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
     double e = 0.0;
     if (i < (int)npix) {
+        pty_cf *f = far + b * npix * n_modes;
         float model = 0.0f;
-        for (int k = 0; k < n_modes; k++) model += pty_cabs2(far[k * npix + i]);
-        const float a = amp[i];
+        for (int k = 0; k < n_modes; k++) model += pty_cabs2(f[k * npix + i]);
+        const float a = amp[(size_t)(frames ? frames[b] : b) * npix + i];
         e = pty_fourier_error_term(a, model);
-        const float f = pty_modulus_factor(a, model);
+        const float s = pty_modulus_factor(a, model);
         for (int k = 0; k < n_modes; k++) {
-            far[k * npix + i].re *= f;
-            far[k * npix + i].im *= f;
+            f[k * npix + i].re *= s;
+            f[k * npix + i].im *= s;
         }
     }
     e = block_sum(e);
     if (threadIdx.x == 0) atomicAdd(err, e);
 }
 
-static __global__ void update_kernel(pty_cf *__restrict__ patch, int obj_w, pty_cf *__restrict__ probe,
-                                     pty_cf *__restrict__ far, const pty_cf *__restrict__ psi, int m,
-                                     int n_modes, float alpha, float beta, float rpie, float inv_n,
-                                     const float *maxima, const float *obj_max_at, float *reset)
+static __global__ void update_kernel(pty_cuda_object obj, const int *__restrict__ frames, int n,
+                                     const pty_cf *__restrict__ probe, pty_cf *__restrict__ far,
+                                     const pty_cf *__restrict__ psi, pty_cf *__restrict__ acc, int m, int n_modes,
+                                     float inv_n, pty_cuda_steps st)
 {
-    const size_t npix = (size_t)m * m;
-    const int i = blockIdx.x * blockDim.x + threadIdx.x;
-    /* the other slot was last read by the previous position's update, which has finished */
-    if (blockIdx.x == 0 && threadIdx.x < 2) reset[threadIdx.x] = 0.0f;
-    const float probe_max = maxima[1];
-    const float obj_max = *obj_max_at;
-    const float probe_step = (beta > 0.0f && obj_max > 0.0f) ? beta / obj_max : 0.0f;
+    const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
+    const int g = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+    const float probe_max = *st.probe_max;
     if (probe_max <= 0.0f || i >= (int)npix) return; /* a dark probe cannot update anything */
-    const int r = i / m, col = i - r * m;
-    for (int k = 0; k < n_modes; k++) far[k * npix + i] = pty_exit_delta(far[k * npix + i], psi[k * npix + i], inv_n);
-    pty_update_pixel(&patch[(size_t)r * obj_w + col], &probe[i], &far[i], npix, n_modes, alpha, rpie, probe_max,
-                     probe_step);
+    /* this thread owns pixel i of group g's accumulator: no other thread adds to it */
+    pty_cf *out = acc ? acc + g * nprobe + i : NULL;
+    for (int b = g; b < n; b += gridDim.y) {
+        pty_cf *delta = far + b * nprobe + i;
+        const pty_cf *ex = psi + b * nprobe + i;
+        for (int k = 0; k < n_modes; k++) delta[k * npix] = pty_exit_delta(delta[k * npix], ex[k * npix], inv_n);
+        const float obj_max = st.global_max ? *st.global_max : st.patch_max[b];
+        const float probe_step = (st.beta > 0.0f && obj_max > 0.0f) ? st.beta / obj_max : 0.0f;
+        pty_cf o_old = pty_update_object_pixel(object_at(obj, frames[b], i, m), probe + i, delta, npix, n_modes,
+                                               st.alpha, st.rpie, probe_max);
+        if (probe_step != 0.0f && out) pty_probe_increment(out, o_old, delta, npix, n_modes, probe_step);
+    }
+}
+
+static __global__ void probe_apply_kernel(pty_cf *__restrict__ probe, pty_cf *__restrict__ acc, int groups, int m,
+                                          int n_modes, float *__restrict__ max_next, float *__restrict__ max_done)
+{
+    const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    /* every update kernel of the finished set, the only readers of max_done, has completed */
+    if (blockIdx.x == 0 && threadIdx.x == 0) *max_done = 0.0f;
+    float pp = 0.0f;
+    if (i < (int)npix) {
+        for (int k = 0; k < n_modes; k++) {
+            pty_cf p = probe[k * npix + i];
+            for (int g = 0; g < groups; g++) {
+                pty_cf *a = &acc[g * nprobe + k * npix + i];
+                p.re += a->re;
+                p.im += a->im;
+                *a = pty_cf_make(0.0f, 0.0f);
+            }
+            probe[k * npix + i] = p;
+            pp += pty_cabs2(p);
+        }
+    }
+    pp = block_max(pp);
+    if (threadIdx.x == 0) atomic_max_nonneg(max_next, pp);
 }
 
 /* ------------------------------------------------------------------------- */
 /* launchers                                                                  */
+
+static dim3 pixel_grid(int m, int positions)
+{
+    return dim3((unsigned)PTY_CEIL_DIV(m * m, PTY_CUDA_BLOCK), (unsigned)positions, 1);
+}
 
 int pty_cuda_object_max(cudaStream_t stream, const pty_cf *d_obj, size_t n, float *d_max)
 {
@@ -155,32 +207,46 @@ int pty_cuda_object_max(cudaStream_t stream, const pty_cf *d_obj, size_t n, floa
     return PTY_OK;
 }
 
-int pty_cuda_exit_waves(cudaStream_t stream, const pty_cf *d_patch, int obj_w, const pty_cf *d_probe,
-                        pty_cf *d_psi, int m, int n_modes, float *d_max)
+int pty_cuda_probe_max(cudaStream_t stream, const pty_cf *d_probe, int m, int n_modes, float *d_max)
 {
-    const int npix = m * m;
-    exit_waves_kernel<<<PTY_CEIL_DIV(npix, PTY_CUDA_BLOCK), PTY_CUDA_BLOCK, 0, stream>>>(d_patch, obj_w, d_probe,
-                                                                                       d_psi, m, n_modes, d_max);
+    probe_max_kernel<<<pixel_grid(m, 1), PTY_CUDA_BLOCK, 0, stream>>>(d_probe, m, n_modes, d_max);
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }
 
-int pty_cuda_modulus(cudaStream_t stream, pty_cf *d_far, const float *d_amp, int m, int n_modes, double *d_err)
+int pty_cuda_exit_waves(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
+                        pty_cf *d_psi, int m, int n_modes, float *d_patch_max)
 {
-    const int npix = m * m;
-    modulus_kernel<<<PTY_CEIL_DIV(npix, PTY_CUDA_BLOCK), PTY_CUDA_BLOCK, 0, stream>>>(d_far, d_amp, m, n_modes,
-                                                                                    d_err);
+    exit_waves_kernel<<<pixel_grid(m, n), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, d_probe, d_psi, m, n_modes,
+                                                                       d_patch_max);
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }
 
-int pty_cuda_update(cudaStream_t stream, pty_cf *d_patch, int obj_w, pty_cf *d_probe, pty_cf *d_far,
-                    const pty_cf *d_psi, int m, int n_modes, float alpha, float beta, float rpie,
-                    float inv_n, const float *d_max, const float *d_obj_max, float *d_reset)
+int pty_cuda_modulus(cudaStream_t stream, pty_cf *d_far, const float *d_amp, const int *d_frames, int n, int m,
+                     int n_modes, double *d_err)
 {
-    const int npix = m * m;
-    update_kernel<<<PTY_CEIL_DIV(npix, PTY_CUDA_BLOCK), PTY_CUDA_BLOCK, 0, stream>>>(
-        d_patch, obj_w, d_probe, d_far, d_psi, m, n_modes, alpha, beta, rpie, inv_n, d_max, d_obj_max, d_reset);
+    modulus_kernel<<<pixel_grid(m, n), PTY_CUDA_BLOCK, 0, stream>>>(d_far, d_amp, d_frames, m, n_modes, d_err);
+    PTY_CUDA(cudaGetLastError());
+    return PTY_OK;
+}
+
+int pty_cuda_update(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
+                    pty_cf *d_far, const pty_cf *d_psi, pty_cf *d_acc, int groups, int m, int n_modes,
+                    pty_cuda_steps steps)
+{
+    const int g = groups < n ? groups : n;
+    update_kernel<<<pixel_grid(m, g), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, n, d_probe, d_far, d_psi, d_acc, m,
+                                                                   n_modes, 1.0f / (float)(m * m), steps);
+    PTY_CUDA(cudaGetLastError());
+    return PTY_OK;
+}
+
+int pty_cuda_probe_apply(cudaStream_t stream, pty_cf *d_probe, pty_cf *d_acc, int groups, int m, int n_modes,
+                         float *d_max_next, float *d_max_done)
+{
+    probe_apply_kernel<<<pixel_grid(m, 1), PTY_CUDA_BLOCK, 0, stream>>>(d_probe, d_acc, groups, m, n_modes,
+                                                                        d_max_next, d_max_done);
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }

@@ -1,11 +1,14 @@
-/* epie_kernels.cuh - launchers of the per-position ePIE kernels (epie_kernels.cu).
+/* epie_kernels.cuh - launchers of the batched ePIE kernels (epie_kernels.cu).
  *
- * One position of a pass is: pty_cuda_exit_waves -> forward FFT -> pty_cuda_modulus
- * -> inverse FFT -> pty_cuda_update, all queued on one stream with no host sync.
- * The step sizes are derived on the device from maxima the first kernel leaves
- * in device memory, so the host never waits for them.  Each launcher checks its
- * launch and returns PTY_OK or PTY_ERR_GPU (pty_error_set).  All pointers are
- * device pointers; complex buffers hold n_modes frames of m*m, mode-major. */
+ * One chunk of a set (positions whose windows do not overlap, sets.h) is:
+ *   pty_cuda_exit_waves -> forward FFT of chunk x K frames -> pty_cuda_modulus
+ *   -> inverse FFT -> pty_cuda_update,
+ * and after the last chunk of a set pty_cuda_probe_apply adds the set's
+ * summed probe steps to the probe.  Everything is queued on one stream with
+ * no host sync: the step sizes come from maxima the kernels leave in device
+ * memory.  Each launcher checks its launch and returns PTY_OK or PTY_ERR_GPU.
+ * All pointers are device pointers; chunk buffers hold chunk x K frames of
+ * m*m, position-major then mode-major, which is the cuFFT batch layout. */
 #ifndef PTY_EPIE_KERNELS_CUH
 #define PTY_EPIE_KERNELS_CUH
 
@@ -17,30 +20,58 @@
 /* Threads per block of every ePIE kernel (a multiple of the warp size). */
 #define PTY_CUDA_BLOCK 256
 
+/* The object grid and the window table, as every kernel of a chunk sees them. */
+typedef struct pty_cuda_object {
+    pty_cf *data;        /* obj_h x obj_w, row-major */
+    int obj_w;
+    const int *window;   /* n_frames x 2: top-left (row, col) of each frame's window */
+} pty_cuda_object;
+
 /* d_max[0] = max(d_max[0], max_i |obj[i]|^2) over n pixels (d_max[0] must start >= 0). */
 int pty_cuda_object_max(cudaStream_t stream, const pty_cf *d_obj, size_t n, float *d_max);
 
-/* psi_k = P_k * O_patch for every pixel and mode (DESIGN.md §2, exit wave), and
- * d_max[0] = max(d_max[0], max_r |O_patch(r)|^2), d_max[1] = max(d_max[1], max_r sum_k |P_k(r)|^2),
- * both taken before the update; d_max must be zeroed (or smaller) first.
- * d_patch points at the window's top-left object pixel; obj_w is the object row stride. */
-int pty_cuda_exit_waves(cudaStream_t stream, const pty_cf *d_patch, int obj_w, const pty_cf *d_probe,
-                        pty_cf *d_psi, int m, int n_modes, float *d_max);
+/* d_max[0] = max(d_max[0], max_r sum_k |P_k(r)|^2), the object step's normaliser. */
+int pty_cuda_probe_max(cudaStream_t stream, const pty_cf *d_probe, int m, int n_modes, float *d_max);
 
-/* Modulus projection in place on the far field Psi_k (unscaled forward FFT):
- * Psi_k *= pty_modulus_factor(amp, sum_k |Psi_k|^2), masked pixels (amp < 0) untouched;
- * *d_err += sum over the frame of pty_fourier_error_term (in double). */
-int pty_cuda_modulus(cudaStream_t stream, pty_cf *d_far, const float *d_amp, int m, int n_modes,
-                     double *d_err);
+/* For the n positions frames[0..n-1]: psi[b][k] = P_k * O_window(frames[b])
+ * (DESIGN.md §2, exit wave) and, when d_patch_max is not NULL,
+ * d_patch_max[b] = max over the window of |O|^2 before the update (must
+ * start at 0). */
+int pty_cuda_exit_waves(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
+                        pty_cf *d_psi, int m, int n_modes, float *d_patch_max);
 
-/* Joint object and probe update (Maiden & Rodenburg 2009, eqs. 6-7, via pty_update_pixel):
- * d_far holds the unscaled inverse FFT of the projected Psi'_k and is overwritten
- * with Delta_k = d_far / N - psi_k.  probe_max = d_max[1]; obj_max = *d_obj_max
- * (the patch slot d_max[0] or the global maximum); probe_step = beta / obj_max when
- * beta > 0 and obj_max > 0, else 0; nothing changes when probe_max <= 0 (as the CPU).
- * d_reset[0..1] are zeroed for the next position's maxima. */
-int pty_cuda_update(cudaStream_t stream, pty_cf *d_patch, int obj_w, pty_cf *d_probe, pty_cf *d_far,
-                    const pty_cf *d_psi, int m, int n_modes, float alpha, float beta, float rpie,
-                    float inv_n, const float *d_max, const float *d_obj_max, float *d_reset);
+/* Modulus projection in place on the far fields Psi_bk (unscaled forward
+ * FFT): Psi_bk *= pty_modulus_factor(amp_b, sum_k |Psi_bk|^2), masked pixels
+ * (amp < 0) untouched; *d_err += the frame's pty_fourier_error_term sum (in
+ * double).  amp_b is d_amp + frames[b] * m*m (frames resident), or
+ * d_amp + b * m*m when d_frames is NULL (a chunk's streamed frames). */
+int pty_cuda_modulus(cudaStream_t stream, pty_cf *d_far, const float *d_amp, const int *d_frames, int n, int m,
+                     int n_modes, double *d_err);
+
+/* Step parameters of an update, as pty_pass_params. */
+typedef struct pty_cuda_steps {
+    float alpha, beta, rpie;
+    const float *probe_max;  /* max_r sum_k |P_k|^2 of the probe the set sees */
+    const float *global_max; /* max |O|^2 of the object at the pass start, or NULL: each window's patch max */
+    const float *patch_max;  /* n, from pty_cuda_exit_waves (when global_max is NULL) */
+} pty_cuda_steps;
+
+/* Object and probe halves of the update (Maiden & Rodenburg 2009, eqs. 6-7,
+ * via pty_update_object_pixel and pty_probe_increment): d_far holds the
+ * unscaled inverse FFT of Psi'_bk and becomes Delta_bk = d_far / N - psi_bk;
+ * each window of the object is updated in place (the windows are disjoint),
+ * and the probe steps beta / obj_max * conj(O_old) Delta are summed into
+ * d_acc[g] for position b in group g = b mod groups (d_acc may be NULL when
+ * beta = 0).  Nothing changes when the probe max is <= 0 (as on the CPU). */
+int pty_cuda_update(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
+                    pty_cf *d_far, const pty_cf *d_psi, pty_cf *d_acc, int groups, int m, int n_modes,
+                    pty_cuda_steps steps);
+
+/* End of a set: P_k += sum over the groups, in group order, of d_acc[g]
+ * (then zeroed); d_max_next[0] = max(d_max_next[0], max_r sum_k |P_k|^2) of
+ * the new probe (must start at 0), and d_max_done[0] (the finished set's
+ * slot) is zeroed for the set after next. */
+int pty_cuda_probe_apply(cudaStream_t stream, pty_cf *d_probe, pty_cf *d_acc, int groups, int m, int n_modes,
+                         float *d_max_next, float *d_max_done);
 
 #endif /* PTY_EPIE_KERNELS_CUH */

@@ -133,3 +133,19 @@ void pty_args_usage(FILE *out, const char *command, const char *synopsis, const 
     }
     fprintf(out, "  %-26s %s\n", "--help", "show this help and exit");
 }
+
+int pty_args_choice(const char *command, const char *flag, const char *value, const char *const *names, int n,
+                    int *out)
+{
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        if (strcasecmp(value, names[i]) == 0) {
+            *out = i;
+            return PTY_OK;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? "|" : "", names[i]);
+    }
+    return pty_error_set(PTY_ERR_ARG, "ptycho %s: --%s must be one of %s, got '%s'", command, flag, list, value);
+}
+
+const char *const pty_gpu_frames_names[3] = {"auto", "resident", "streamed"};

@@ -37,6 +37,14 @@ int pty_args_parse(const char *command, const char *synopsis, int argc, char **a
                    const pty_option *opts, int n_opts, const char **positional, int max_positional,
                    int *n_positional);
 
+/* *out = the index of value among names[0..n) (case-insensitive), else
+ * PTY_ERR_ARG: "ptycho <command>: --<flag> must be one of a|b|c, got 'x'". */
+int pty_args_choice(const char *command, const char *flag, const char *value, const char *const *names, int n,
+                    int *out);
+
+/* Names of the PTY_FRAMES_* placements, for --gpu-frames. */
+extern const char *const pty_gpu_frames_names[3];
+
 /* Print "usage: ptycho <command> <synopsis>" and one line per option. */
 void pty_args_usage(FILE *out, const char *command, const char *synopsis, const pty_option *opts, int n_opts);
 

@@ -3,10 +3,11 @@
  * Simulates a scan in memory (default the seed case: 175 x 120 positions
  * of 256 x 256 frames), runs a few iterations on the chosen backend and
  * prints one table: median seconds per iteration, frame-updates per second
- * (positions x iterations / s), simulation and setup time apart from the
- * iterations, peak host memory and, on a GPU, the iteration's modelled
- * memory traffic against the device's measured copy bandwidth
- * (DESIGN.md §4).  --json prints the same as one JSON object. */
+ * (positions x iterations / s), simulation, setup and transfer time apart
+ * from the iterations, peak host memory and, on a GPU, the iteration's
+ * modelled memory traffic against the device's measured copy bandwidth
+ * (DESIGN.md §4): device memory, plus the frames' trip over PCIe when they
+ * stream from host memory.  --json prints the same as one JSON object. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +73,7 @@ int pty_cmd_bench(int argc, char **argv)
     pty_recon_params p;
     pty_recon_params_default(&p);
     int iterations = 5, json = 0;
-    const char *backend = "auto", *order = "sequential";
+    const char *backend = "auto", *order = "auto", *gpu_frames = "auto";
     const pty_option opts[] = {
         {"rows", PTY_OPT_INT, &sp.rows, 1, 100000, "raster rows (default 175, the seed case)"},
         {"cols", PTY_OPT_INT, &sp.cols, 1, 100000, "raster columns (default 120)"},
@@ -82,21 +83,19 @@ int pty_cmd_bench(int argc, char **argv)
         {"iterations", PTY_OPT_INT, &iterations, 1, 100000, "timed iterations (default 5)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto)"},
         {"threads", PTY_OPT_INT, &p.n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
-        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential|batched (default sequential)"},
+        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential|batched|auto (default auto: batched on a GPU or more than one CPU thread)"},
+        {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0,
+         "auto|resident|streamed: frames on the GPU or streamed from host memory (default auto: resident when they fit)"},
         {"json", PTY_OPT_FLAG, &json, 1, 0, "print one JSON object instead of the table"},
     };
     const char *extra[1];
     int n_extra = 0;
     PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]), extra, 0,
                            &n_extra));
-    static const char *const names[] = {"auto", "cpu", "cuda"};
-    p.backend = -1;
-    for (int i = 0; i < 3; i++)
-        if (strcasecmp(backend, names[i]) == 0) p.backend = i;
-    PTY_CHECK(p.backend >= 0, PTY_ERR_ARG, "ptycho bench: --backend must be auto|cpu|cuda, got '%s'", backend);
-    PTY_CHECK(strcasecmp(order, "sequential") == 0 || strcasecmp(order, "batched") == 0, PTY_ERR_ARG,
-              "ptycho bench: --order must be sequential|batched, got '%s'", order);
-    p.order = strcasecmp(order, "batched") == 0 ? PTY_ORDER_BATCHED : PTY_ORDER_SEQUENTIAL;
+    static const char *const backends[] = {"auto", "cpu", "cuda"}, *const orders[] = {"sequential", "batched", "auto"};
+    PTY_TRY(pty_args_choice("bench", "backend", backend, backends, 3, &p.backend));
+    PTY_TRY(pty_args_choice("bench", "order", order, orders, 3, &p.order));
+    PTY_TRY(pty_args_choice("bench", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &p.gpu_frames));
     sp.modes = p.n_modes;
     if (sp.step <= 0.0) sp.step = round(0.3 * 3.0 * sp.m / 8.0);
     PTY_TRY(pty_sim_validate(&sp));
@@ -126,40 +125,64 @@ int pty_cmd_bench(int argc, char **argv)
 
     double setup_s, iterate_s;
     pty_plan_timings(plan, &setup_s, &iterate_s);
+    pty_backend_stats st;
+    pty_plan_backend_stats(plan, &st);
     qsort(t.s, (size_t)t.n, sizeof *t.s, cmp_double);
     const double median = t.n % 2 ? t.s[t.n / 2] : 0.5 * (t.s[t.n / 2 - 1] + t.s[t.n / 2]);
     const double fups = n / median, bytes = bytes_per_iteration(n, sp.m, p.n_modes);
+    const double pcie_bytes = st.frames_streamed ? (double)n * sp.m * sp.m * sizeof(float) : 0.0;
     const char *used = pty_plan_backend_name(plan);
-    double bandwidth = 0.0, device_bytes = 0.0;
+    const int on_gpu = strcmp(used, "cuda") == 0;
+    const char *run_order = orders[pty_plan_order(plan)];
+    /* the plan's memory is returned before the bandwidth test allocates its own */
+    pty_plan_destroy(plan);
+    plan = NULL;
+    double bandwidth = 0.0, h2d = 0.0, device_total = 0.0;
 #ifdef PTY_HAVE_CUDA
-    if (strcmp(used, "cuda") == 0) rc = pty_cuda_copy_bandwidth(p.device, &bandwidth, &device_bytes);
+    if (on_gpu) rc = pty_cuda_bandwidth(p.device, &bandwidth, &h2d, &device_total);
     if (rc != PTY_OK) goto done;
 #endif
-    const double floor_s = bandwidth > 0 ? bytes / bandwidth : 0.0;
+    /* streamed frames cross PCIe while the device works: the slower of the two bounds */
+    const double device_floor = bandwidth > 0 ? bytes / bandwidth : 0.0;
+    const double pcie_floor = h2d > 0 ? pcie_bytes / h2d : 0.0;
+    const double floor_s = device_floor > pcie_floor ? device_floor : pcie_floor;
     if (json) {
         printf("{\"positions\": %d, \"rows\": %d, \"cols\": %d, \"frame\": %d, \"modes\": %d, \"backend\": \"%s\", "
+               "\"order\": \"%s\", \"batch\": %d, \"frames_streamed\": %s, "
                "\"iterations\": %d, \"median_s_per_iteration\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, "
-               "\"frame_updates_per_s\": %.6g, \"simulate_s\": %.4g, \"setup_s\": %.4g, \"peak_host_bytes\": %.6g, "
-               "\"bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"device_bytes\": %.6g, "
-               "\"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g}\n",
-               n, sp.rows, sp.cols, sp.m, p.n_modes, used, t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s, setup_s,
-               peak_host_bytes(), bytes, bandwidth, device_bytes, floor_s, floor_s > 0 ? 100.0 * floor_s / median : 0.0);
+               "\"frame_updates_per_s\": %.6g, \"simulate_s\": %.4g, \"setup_s\": %.4g, \"transfer_s\": %.4g, "
+               "\"peak_host_bytes\": %.6g, \"device_bytes_used\": %.6g, \"bytes_per_iteration\": %.6g, "
+               "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
+               "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g}\n",
+               n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, st.batch, st.frames_streamed ? "true" : "false", t.n,
+               median, t.s[0], t.s[t.n - 1], fups, sim_s, setup_s - st.upload_s, st.upload_s, peak_host_bytes(),
+               st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
+               floor_s > 0 ? 100.0 * floor_s / median : 0.0);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
-               sp.rows, sp.cols, sp.m, sp.m, sp.step, p.n_modes, p.n_modes > 1 ? "s" : "", used, order);
+               sp.rows, sp.cols, sp.m, sp.m, sp.step, p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
         printf("  %-34s %10.4f s   (min %.4f, max %.4f, %d iterations)\n", "time per iteration, median", median,
                t.s[0], t.s[t.n - 1], t.n);
         printf("  %-34s %10.0f\n", "frame-updates per second", fups);
         printf("  %-34s %10.2f s   (not part of a reconstruction)\n", "simulation in memory", sim_s);
-        printf("  %-34s %10.2f s   (plan, FFT plans, probe, upload)\n", "setup", setup_s);
+        printf("  %-34s %10.2f s   (plan, FFT plans, probe, sets)\n", "setup", setup_s - st.upload_s);
+        printf("  %-34s %10.2f s   (frames, object and probe into the backend)\n", "transfer", st.upload_s);
         printf("  %-34s %10.2f GiB\n", "peak host memory", peak_host_bytes() / (1 << 30));
+        if (on_gpu)
+            printf("  %-34s %10.2f GiB  (batch %d positions, frames %s)\n", "GPU memory used",
+                   st.device_bytes / (1 << 30), st.batch, st.frames_streamed ? "streamed from host" : "resident");
         printf("  %-34s %10.2f GB    (model: (20 + 48 K) bytes a pixel a position)\n",
                "memory traffic per iteration", bytes / 1e9);
-        if (bandwidth > 0)
-            printf("  %-34s %10.1f GB/s  -> floor %.4f s = %.0f%% of the measured time\n",
-                   "device copy bandwidth (measured)", bandwidth / 1e9, floor_s, 100.0 * floor_s / median);
-        else
+        if (bandwidth > 0) {
+            printf("  %-34s %10.1f GB/s  -> floor %.4f s\n", "device copy bandwidth (measured)", bandwidth / 1e9,
+                   device_floor);
+            if (pcie_bytes > 0)
+                printf("  %-34s %10.1f GB/s  -> %.2f GB of frames: floor %.4f s\n", "host-to-device (pinned, measured)",
+                       h2d / 1e9, pcie_bytes / 1e9, pcie_floor);
+            printf("  %-34s %10.0f%%   of the measured time\n", "bandwidth floor", 100.0 * floor_s / median);
+        } else {
             printf("  %-34s %10s\n", "bandwidth floor", "GPU only");
+        }
     }
 done:
     free(t.s);

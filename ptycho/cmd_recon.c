@@ -112,17 +112,6 @@ static int check_output_dir(const char *prefix)
     return PTY_OK;
 }
 
-static int parse_choice(const char *flag, const char *value, const char *const *names, int n, int *out)
-{
-    for (int i = 0; i < n; i++)
-        if (strcasecmp(value, names[i]) == 0) {
-            *out = i;
-            return PTY_OK;
-        }
-    return pty_error_set(PTY_ERR_ARG, "ptycho recon: --%s must be one of %s%s%s%s%s, got '%s'", flag, names[0],
-                         n > 1 ? "|" : "", n > 1 ? names[1] : "", n > 2 ? "|" : "", n > 2 ? names[2] : "", value);
-}
-
 static char *join_args(int argc, char **argv)
 {
     size_t len = 1;
@@ -159,7 +148,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_recon_params *const pp = &job->p;
     pty_dist_options *const dopt = &job->dopt;
     const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mode = "async", *partition = NULL;
-    const char *order = "sequential";
+    const char *order = "auto", *gpu_frames = "auto";
     job->output = "ptycho_recon";
     job->iterations = 100;
     double rpie = -1.0;
@@ -193,7 +182,8 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"seed", PTY_OPT_U64, &pp->seed, 0, 1.8e19, "random seed for position order and mode seeding (default 1)"},
         {"pad", PTY_OPT_INT, &pp->pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
-        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once, CPU threads) (default sequential)"},
+        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once: GPU batches, CPU threads) | auto (default: batched on a GPU or more than one CPU thread)"},
+        {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0, "auto|resident|streamed: frames on the GPU, or streamed from host memory chunk by chunk (default auto: on the GPU when they fit)"},
         {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
         {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
         {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},
@@ -220,8 +210,8 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     PTY_CHECK(job->iterations >= 1, PTY_ERR_ARG, "ptycho recon: --iterations must be at least 1");
     static const char *const backends[] = {"auto", "cpu", "cuda"};
     static const char *const norms[] = {"patch", "global"};
-    PTY_TRY(parse_choice("backend", backend, backends, 3, &pp->backend));
-    PTY_TRY(parse_choice("obj-norm", obj_norm, norms, 2, &pp->obj_norm));
+    PTY_TRY(pty_args_choice("recon", "backend", backend, backends, 3, &pp->backend));
+    PTY_TRY(pty_args_choice("recon", "obj-norm", obj_norm, norms, 2, &pp->obj_norm));
     pp->rpie = (float)rpie;
     pp->center_probe = !fixed_drift;
     if (no_ramp) dopt->merge.fit_ramp = 0;
@@ -234,9 +224,10 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     PTY_TRY(pty_recon_params_check(pp));
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
 
-    PTY_TRY(parse_choice("mode", mode, mode_names, 2, &dopt->mode));
-    static const char *const orders[] = {"sequential", "batched"};
-    PTY_TRY(parse_choice("order", order, orders, 2, &pp->order));
+    PTY_TRY(pty_args_choice("recon", "mode", mode, mode_names, 2, &dopt->mode));
+    static const char *const orders[] = {"sequential", "batched", "auto"};
+    PTY_TRY(pty_args_choice("recon", "order", order, orders, 3, &pp->order));
+    PTY_TRY(pty_args_choice("recon", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &pp->gpu_frames));
     if (partition) {
         char extra;
         PTY_CHECK(sscanf(partition, "%dx%d%c", &dopt->rows, &dopt->cols, &extra) == 2 && dopt->rows >= 1 &&

@@ -7,6 +7,7 @@
 #ifndef PTY_BACKEND_H
 #define PTY_BACKEND_H
 
+#include "gpu_schedule.h"
 #include "pty_pixel.h"
 
 #ifdef __cplusplus
@@ -26,7 +27,23 @@ typedef struct pty_backend_setup {
     int n_threads;                 /* CPU threads (CPU backend only) */
     int device;                    /* CUDA device index, taken modulo the device count (CUDA only) */
     unsigned fft_flags;            /* PTY_FFT_* planning rigour */
+    /* Batched order: the sets as built (sets.h; all NULL / 0 in sequential
+       order): set s is frame_order[set_end[s-1] .. set_end[s]).  The GPU
+       sizes and plans its batched launches for these sets once, and stores
+       streamed frames set by set so that a set is one copy. */
+    const int *frame_order;
+    const int *set_end;
+    int n_sets;
+    int gpu_frames;                /* PTY_FRAMES_* (gpu_schedule.h), CUDA only */
 } pty_backend_setup;
+
+/* What a backend reports about itself after create (`ptycho bench`). */
+typedef struct pty_backend_stats {
+    double upload_s;      /* copying frames, object and probe into the backend's memory */
+    double device_bytes;  /* GPU memory held (0 on the CPU) */
+    int batch;            /* positions one launch takes at most (GPU), workers of a set (CPU) */
+    int frames_streamed;  /* 1: the frames stream from host memory every pass */
+} pty_backend_stats;
 
 enum { PTY_FFT_ESTIMATE = 0, PTY_FFT_MEASURE = 1 };
 
@@ -57,7 +74,7 @@ typedef struct pty_backend_ops {
     int (*create)(const pty_backend_setup *s, void **impl);
     /* free all; NULL is a no-op */
     void (*destroy)(void *impl);
-    /* one sequential ePIE pass over positions order[0..n-1]; *err_num = sum over
+    /* one ePIE pass over positions order[0..n-1] (in sets when p->set_end); *err_num = sum over
        positions and unmasked pixels of (sqrt(sum_k|Psi_k|^2) - sqrt(I))^2, measured
        before each position's update */
     int (*pass)(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num);
@@ -68,6 +85,7 @@ typedef struct pty_backend_ops {
     int (*set_probe)(void *impl, const pty_cf *in);
     /* replace the object (after sharing overlaps with other ranks) */
     int (*set_object)(void *impl, const pty_cf *in);
+    void (*stats)(const void *impl, pty_backend_stats *out);
 } pty_backend_ops;
 
 extern const pty_backend_ops pty_backend_cpu;
@@ -76,9 +94,10 @@ extern const pty_backend_ops pty_backend_cpu;
 extern const pty_backend_ops pty_backend_cuda;
 /* Number of usable CUDA devices; 0 (never an error) when there is no driver or GPU. */
 int pty_cuda_device_count(void);
-/* Measured device-to-device copy bandwidth (bytes read + written per second)
- * and the device's memory size, for `ptycho bench`. */
-int pty_cuda_copy_bandwidth(int device, double *bytes_per_s, double *total_bytes);
+/* Measured bandwidths for `ptycho bench`: device-to-device copies (bytes
+ * read + written per second), pinned host-to-device copies, and the
+ * device's memory size. */
+int pty_cuda_bandwidth(int device, double *d2d_bytes_per_s, double *h2d_bytes_per_s, double *total_bytes);
 #endif
 
 #ifdef __cplusplus

@@ -3,7 +3,8 @@
  * the CUDA kernels run.  In sequential order OpenMP spreads a position's
  * pixel loops and its K mode FFTs over cores once a position carries enough
  * work to pay for the fork (see PTY_CPU_PARALLEL_PIXELS); in batched order
- * the threads take whole positions of a set (cpu_sets). */
+ * the threads take whole positions of a set, and share the odd ones out
+ * (cpu_sets). */
 #include <fftw3.h>
 #include <math.h>
 #include <omp.h>
@@ -12,6 +13,7 @@
 
 #include "backend.h"
 #include "pty_error.h"
+#include "pty_log.h"
 
 /* Sequential order: below this many pixels x modes per position, one
  * thread.  A parallel region per position costs little on idle cores (64x64,
@@ -33,6 +35,11 @@ typedef struct cpu_impl {
     pty_cf *probe_acc;           /* batched: each worker's summed probe steps, n_modes*npix */
     fftwf_plan forward, inverse; /* K transforms psi -> far, far -> far, n_threads each */
     fftwf_plan forward1, inverse1; /* the same on one thread, for the workers */
+    /* one worker's rows or columns (m / n_workers lines, all modes) of a
+       position shared by all workers (cpu_split); NULL: none is shared */
+    fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
+    float *split_max;            /* each worker's patch and probe maxima in cpu_split */
+    double upload_s;             /* copying frames, object and probe in */
 } cpu_impl;
 
 /* Where one position's work happens: a worker's buffers and plans, the
@@ -51,6 +58,10 @@ static void cpu_destroy(void *p)
     if (c->inverse) fftwf_destroy_plan(c->inverse);
     if (c->forward1) fftwf_destroy_plan(c->forward1);
     if (c->inverse1) fftwf_destroy_plan(c->inverse1);
+    fftwf_plan split[4] = {c->rows_fwd, c->cols_fwd, c->cols_inv, c->rows_inv};
+    for (int i = 0; i < 4; i++)
+        if (split[i]) fftwf_destroy_plan(split[i]);
+    free(c->split_max);
     fftwf_free(c->psi);
     fftwf_free(c->far);
     fftwf_free(c->probe_acc);
@@ -59,6 +70,30 @@ static void cpu_destroy(void *p)
     free(c->amplitudes);
     free(c->window);
     free(c);
+}
+
+/* Plans for cpu_split: worker t transforms rows, then columns, t q ..
+ * (t + 1) q, q = m / n_workers, of worker 0's buffers.  Only where q is
+ * whole and every worker's first row and column sits at the alignment
+ * FFTW planned for; otherwise the odd positions of a set run whole. */
+static int plan_split(cpu_impl *c, unsigned flags)
+{
+    const int m = c->m, W = c->n_workers, q = W > 1 ? m / W : 0;
+    if (q == 0 || m % W) return 1;
+    for (int t = 1; t < W; t++)
+        if (fftwf_alignment_of((float *)(c->far + (size_t)t * q)) ||
+            fftwf_alignment_of((float *)(c->far + (size_t)t * q * m)))
+            return 1;
+    fftwf_complex *psi = (fftwf_complex *)c->psi, *far = (fftwf_complex *)c->far;
+    const int np = (int)c->npix;
+    /* a line of m points; q lines; K modes */
+    const fftwf_iodim row = {m, 1, 1}, col = {m, m, m};
+    const fftwf_iodim rows[2] = {{q, m, m}, {c->n_modes, np, np}}, cols[2] = {{q, 1, 1}, {c->n_modes, np, np}};
+    c->rows_fwd = fftwf_plan_guru_dft(1, &row, 2, rows, psi, far, FFTW_FORWARD, flags);
+    c->cols_fwd = fftwf_plan_guru_dft(1, &col, 2, cols, far, far, FFTW_FORWARD, flags);
+    c->cols_inv = fftwf_plan_guru_dft(1, &col, 2, cols, far, far, FFTW_BACKWARD, flags);
+    c->rows_inv = fftwf_plan_guru_dft(1, &row, 2, rows, far, far, FFTW_BACKWARD, flags);
+    return c->rows_fwd && c->cols_fwd && c->cols_inv && c->rows_inv;
 }
 
 static int cpu_create(const pty_backend_setup *s, void **out)
@@ -84,7 +119,9 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->psi = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
     c->far = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
     c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
-    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_acc) {
+    c->split_max = malloc((size_t)2 * c->n_workers * sizeof *c->split_max);
+    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_acc ||
+        !c->split_max) {
         double gib = (nframes * 4.0 + nobj * 8.0 + (1.0 + 3.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -106,14 +143,16 @@ static int cpu_create(const pty_backend_setup *s, void **out)
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
-    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1) {
+    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1 || !plan_split(c, flags)) {
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan %d transforms of %dx%d", s->n_modes, s->m, s->m);
     }
+    double t0 = pty_now_s();
     memcpy(c->amplitudes, s->amplitudes, nframes * sizeof *c->amplitudes);
     memcpy(c->window, s->window, (size_t)s->n_frames * 2 * sizeof *c->window);
     memcpy(c->object, s->object, nobj * sizeof *c->object);
     memcpy(c->probe, s->probe, nprobe * sizeof *c->probe);
+    c->upload_s = pty_now_s() - t0;
     *out = c;
     return PTY_OK;
 }
@@ -127,78 +166,152 @@ static float object_max_power(const cpu_impl *c)
     return mx;
 }
 
-/* One position: exit waves, projection, back-propagation, joint update.
- * The object is updated in place; the probe steps go to slot->probe_out
- * (the probe itself in sequential order, a worker's accumulator in a set). */
-static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot)
-{
-    const int m = c->m, K = c->n_modes, nt = slot->threads;
-    const size_t npix = c->npix;
-    pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
-    const float *amp = c->amplitudes + (size_t)j * npix;
-    const int stride = c->obj_w;
-    pty_cf *psi = slot->psi, *far = slot->far;
-    float patch_max = 0.0f, pmax = 0.0f;
+/* The steps of one position over rows [r0, r1) (or columns [c0, c1)), so
+ * that one worker runs all of them (cpu_position) or all workers share
+ * them (cpu_split). */
 
-    /* the probe's maximum power max_r sum_k |P_k|^2 (the object-step
-       normaliser) is taken in the same sweep as the exit waves */
-#pragma omp parallel for reduction(max : patch_max, pmax) num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) {
+/* Exit waves of rows [r0, r1), raising *patch_max to the object's power
+ * there and *probe_max to the probe's, max_r sum_k |P_k|^2 (the object-step
+ * normaliser), in the same sweep. */
+static void exit_waves(const cpu_impl *c, const pty_cf *obj, int r0, int r1, pty_cf *psi, float *patch_max,
+                       float *probe_max)
+{
+    const int m = c->m, K = c->n_modes;
+    const size_t npix = c->npix;
+    float om = *patch_max, pm = *probe_max;
+    for (int r = r0; r < r1; r++)
         for (int col = 0; col < m; col++) {
             size_t i = (size_t)r * m + col;
-            pty_cf o = obj[(size_t)r * stride + col];
+            pty_cf o = obj[(size_t)r * c->obj_w + col];
             float pp = 0.0f;
             for (int k = 0; k < K; k++) {
                 pty_cf pk = c->probe[k * npix + i];
                 psi[k * npix + i] = pty_cmul(pk, o);
                 pp += pty_cabs2(pk);
             }
-            patch_max = fmaxf(patch_max, pty_cabs2(o));
-            pmax = fmaxf(pmax, pp);
+            om = fmaxf(om, pty_cabs2(o));
+            pm = fmaxf(pm, pp);
         }
-    }
-    const float probe_max = pmax;
+    *patch_max = om;
+    *probe_max = pm;
+}
 
-    fftwf_execute_dft(slot->forward, (fftwf_complex *)psi, (fftwf_complex *)far);
-
+/* Modulus constraint on the far field's rows [r0, r1) x columns [c0, c1);
+ * returns their error numerator. */
+static double project(const cpu_impl *c, const float *amp, int r0, int r1, int c0, int c1, pty_cf *far)
+{
+    const int K = c->n_modes;
+    const size_t npix = c->npix;
     double err = 0.0;
-#pragma omp parallel for reduction(+ : err) num_threads(nt) if (nt > 1)
-    for (size_t i = 0; i < npix; i++) {
-        float model = 0.0f;
-        for (int k = 0; k < K; k++) model += pty_cabs2(far[k * npix + i]);
-        err += pty_fourier_error_term(amp[i], model);
-        float f = pty_modulus_factor(amp[i], model);
-        for (int k = 0; k < K; k++) {
-            far[k * npix + i].re *= f;
-            far[k * npix + i].im *= f;
+    for (int r = r0; r < r1; r++)
+        for (int col = c0; col < c1; col++) {
+            size_t i = (size_t)r * c->m + col;
+            float model = 0.0f;
+            for (int k = 0; k < K; k++) model += pty_cabs2(far[k * npix + i]);
+            err += pty_fourier_error_term(amp[i], model);
+            float f = pty_modulus_factor(amp[i], model);
+            for (int k = 0; k < K; k++) {
+                far[k * npix + i].re *= f;
+                far[k * npix + i].im *= f;
+            }
         }
-    }
+    return err;
+}
 
-    fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
-
-    const float inv_n = 1.0f / (float)npix;
+/* The probe step; 0 where the probe is dark and cannot update anything. */
+static float probe_step_of(const pty_pass_params *p, float global_obj_max, float patch_max, float probe_max,
+                           int *update)
+{
     const float obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? global_obj_max : patch_max;
-    const float probe_step = (p->beta > 0.0f && obj_max > 0.0f) ? p->beta / obj_max : 0.0f;
-    if (probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
-#pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) {
+    *update = probe_max > 0.0f;
+    return (p->beta > 0.0f && obj_max > 0.0f) ? p->beta / obj_max : 0.0f;
+}
+
+/* Joint update of rows [r0, r1) from the back-propagated far field: the
+ * object in place, the probe steps added to probe_out. */
+static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, const pty_pass_params *p, float probe_max,
+                   float probe_step, const pty_cf *psi, pty_cf *far, pty_cf *probe_out)
+{
+    const int m = c->m, K = c->n_modes;
+    const size_t npix = c->npix;
+    const float inv_n = 1.0f / (float)npix;
+    for (int r = r0; r < r1; r++)
         for (int col = 0; col < m; col++) {
             size_t i = (size_t)r * m + col;
             for (int k = 0; k < K; k++) far[k * npix + i] = pty_exit_delta(far[k * npix + i], psi[k * npix + i], inv_n);
-            pty_cf o_old = pty_update_object_pixel(&obj[(size_t)r * stride + col], &c->probe[i], &far[i], npix, K,
+            pty_cf o_old = pty_update_object_pixel(&obj[(size_t)r * c->obj_w + col], &c->probe[i], &far[i], npix, K,
                                                    p->alpha, p->rpie, probe_max);
-            if (probe_step != 0.0f) pty_probe_increment(&slot->probe_out[i], o_old, &far[i], npix, K, probe_step);
+            if (probe_step != 0.0f) pty_probe_increment(&probe_out[i], o_old, &far[i], npix, K, probe_step);
         }
+}
+
+/* One position: exit waves, projection, back-propagation, joint update.
+ * The object is updated in place; the probe steps go to slot->probe_out
+ * (the probe itself in sequential order, a worker's accumulator in a set). */
+static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot)
+{
+    const int m = c->m, nt = slot->threads;
+    pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
+    const float *amp = c->amplitudes + (size_t)j * c->npix;
+    pty_cf *psi = slot->psi, *far = slot->far;
+    float patch_max = 0.0f, probe_max = 0.0f;
+#pragma omp parallel for reduction(max : patch_max, probe_max) num_threads(nt) if (nt > 1)
+    for (int r = 0; r < m; r++) exit_waves(c, obj, r, r + 1, psi, &patch_max, &probe_max);
+
+    fftwf_execute_dft(slot->forward, (fftwf_complex *)psi, (fftwf_complex *)far);
+    double err = 0.0;
+#pragma omp parallel for reduction(+ : err) num_threads(nt) if (nt > 1)
+    for (int r = 0; r < m; r++) err += project(c, amp, r, r + 1, 0, m, far);
+    fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
+
+    int lit;
+    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, &lit);
+    if (!lit) return err;
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+    for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot->probe_out);
+    return err;
+}
+
+/* One position shared by all workers of the enclosing parallel region, so
+ * a set's odd one out does not leave the others idle.  Worker t takes rows
+ * and columns [t q, (t + 1) q), the 2-D transforms split into their row
+ * and column passes; every worker must call it.  Its probe steps go to
+ * slot->probe_out, like a whole position's. */
+static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot,
+                        int t)
+{
+    const int m = c->m, W = c->n_workers, q = m / W, r0 = t * q;
+    pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
+    const float *amp = c->amplitudes + (size_t)j * c->npix;
+    pty_cf *psi = c->psi, *far = c->far;
+    float *mx = c->split_max;
+    mx[2 * t] = mx[2 * t + 1] = 0.0f;
+    exit_waves(c, obj, r0, r0 + q, psi, &mx[2 * t], &mx[2 * t + 1]);
+    fftwf_execute_dft(c->rows_fwd, (fftwf_complex *)(psi + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
+#pragma omp barrier
+    float patch_max = 0.0f, probe_max = 0.0f;
+    for (int w = 0; w < W; w++) {
+        patch_max = fmaxf(patch_max, mx[2 * w]);
+        probe_max = fmaxf(probe_max, mx[2 * w + 1]);
     }
+    /* the projection is pixelwise: it runs between the column passes */
+    fftwf_execute_dft(c->cols_fwd, (fftwf_complex *)(far + r0), (fftwf_complex *)(far + r0));
+    double err = project(c, amp, 0, m, r0, r0 + q, far);
+    fftwf_execute_dft(c->cols_inv, (fftwf_complex *)(far + r0), (fftwf_complex *)(far + r0));
+#pragma omp barrier
+    fftwf_execute_dft(c->rows_inv, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
+    int lit;
+    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, &lit);
+    if (lit) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot->probe_out);
     return err;
 }
 
 /* Sets of positions whose windows do not overlap, each spread over the
  * workers: a worker updates its positions' windows of the object and sums
- * their probe steps; after the set the sums are added to the probe, in
- * worker order, so the result does not depend on who ran what.  One
- * parallel region serves the whole pass (a region per set cost as much as
- * the work of a small set). */
+ * their probe steps, and the n % workers left over are shared out pixel by
+ * pixel (cpu_split); after the set the sums are added to the probe, in
+ * worker order.  One parallel region serves the whole pass (a region per
+ * set cost as much as the work of a small set). */
 static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max)
 {
     const size_t nprobe = c->npix * c->n_modes;
@@ -209,21 +322,27 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int t = omp_get_thread_num();
         cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, c->probe_acc + t * nprobe, c->forward1,
                          c->inverse1, 1};
-        /* accumulators start at zero and are cleared as they are added in */
+        /* this worker's share of the probe's floats in the sums */
+        const size_t lo = 2 * nprobe * t / workers, hi = 2 * nprobe * (t + 1) / workers;
         if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
-#pragma omp barrier
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
-#pragma omp for schedule(dynamic, 1)
-            for (int i = start; i < p->set_end[s]; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
+            const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % workers : n;
+#pragma omp for schedule(static)
+            for (int i = start; i < start + whole; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
+            for (int i = start + whole; i < start + n; i++) err += cpu_split(c, order[i], p, global_obj_max, &slot, t);
+            if (whole < n) {
+#pragma omp barrier
+            }
             if (update_probe) {
-#pragma omp for
-                for (size_t i = 0; i < nprobe; i++)
-                    for (int w = 0; w < workers; w++) {
-                        pty_cf *a = &c->probe_acc[w * nprobe + i];
-                        c->probe[i].re += a->re;
-                        c->probe[i].im += a->im;
-                        *a = pty_cf_make(0.0f, 0.0f);
-                    }
+                float *restrict pr = (float *)c->probe;
+                for (int w = 0; w < workers; w++) {
+                    const float *restrict a = (const float *)(c->probe_acc + w * nprobe);
+                    for (size_t i = lo; i < hi; i++) pr[i] += a[i];
+                }
+#pragma omp barrier
+                /* by its owner: clearing another worker's sum would pull its
+                   lines over to this core and back for the next set */
+                memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
             }
         }
     }
@@ -273,6 +392,15 @@ static int cpu_set_object(void *impl, const pty_cf *in)
     return PTY_OK;
 }
 
+static void cpu_stats(const void *impl, pty_backend_stats *out)
+{
+    const cpu_impl *c = impl;
+    out->upload_s = c->upload_s;
+    out->device_bytes = 0.0;
+    out->batch = c->n_workers;
+    out->frames_streamed = 0;
+}
+
 const pty_backend_ops pty_backend_cpu = {
     .name = "cpu",
     .create = cpu_create,
@@ -282,4 +410,5 @@ const pty_backend_ops pty_backend_cpu = {
     .get_probe = cpu_get_probe,
     .set_probe = cpu_set_probe,
     .set_object = cpu_set_object,
+    .stats = cpu_stats,
 };

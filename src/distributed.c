@@ -208,6 +208,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     }
     p.device = pty_comm_local_rank();
     if (rc == PTY_OK) rc = pty_plan_create(d, &p, P > 1 ? &sub : NULL, &plan);
+    if (rc == PTY_OK) p.order = pty_plan_order(plan); /* auto resolved, for the result's parameters */
     out->m = m;
     out->n_modes = p.n_modes;
     const size_t nprobe = (size_t)p.n_modes * m * m;

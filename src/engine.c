@@ -4,6 +4,7 @@
 #include "engine.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,7 @@ void pty_recon_params_default(pty_recon_params *p)
     p->n_threads = 0;
     p->probe_diameter = 0.0;
     p->center_probe = 1;
+    p->order = PTY_ORDER_AUTO;
 }
 
 int pty_recon_params_check(const pty_recon_params *p)
@@ -66,8 +68,10 @@ int pty_recon_params_check(const pty_recon_params *p)
     PTY_CHECK(p->mode_power > 0.0f && p->mode_power < 1.0f, PTY_ERR_ARG, "--mode-power must be in (0, 1) (got %g)",
               p->mode_power);
     PTY_CHECK(p->ortho_every >= 0, PTY_ERR_ARG, "--ortho-every must be >= 0 (got %d)", p->ortho_every);
-    PTY_CHECK(p->order == PTY_ORDER_SEQUENTIAL || p->order == PTY_ORDER_BATCHED, PTY_ERR_ARG,
-              "--order must be sequential or batched");
+    PTY_CHECK(p->order == PTY_ORDER_SEQUENTIAL || p->order == PTY_ORDER_BATCHED || p->order == PTY_ORDER_AUTO,
+              PTY_ERR_ARG, "--order must be sequential, batched or auto");
+    PTY_CHECK(p->gpu_frames >= PTY_FRAMES_AUTO && p->gpu_frames <= PTY_FRAMES_STREAMED, PTY_ERR_ARG,
+              "--gpu-frames must be auto, resident or streamed");
     PTY_CHECK(p->pad >= 0 && p->pad <= 4096, PTY_ERR_ARG, "--pad must be in [0, 4096] (got %d)", p->pad);
     return PTY_OK;
 }
@@ -167,9 +171,17 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
     }
-    if (p->order == PTY_ORDER_BATCHED) {
-        rc = pty_sets_build(plan->geom.window, d->n_frames, d->m, plan->geom.obj_h, plan->geom.obj_w, &plan->rng,
-                            &plan->sets);
+    if ((rc = choose_backend(p->backend, &plan->ops)) != PTY_OK) goto fail;
+    const int on_cpu = plan->ops == &pty_backend_cpu;
+    const int cpu_threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
+    if (p->order == PTY_ORDER_AUTO)
+        plan->params.order = on_cpu && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
+    if (plan->params.order == PTY_ORDER_BATCHED) {
+        /* CPU threads take whole positions, so sets are balanced to multiples
+           of the thread count; a GPU takes a whole set at once */
+        const int workers = on_cpu ? cpu_threads : 1;
+        rc = pty_sets_build(plan->geom.window, d->n_frames, d->m, plan->geom.obj_h, plan->geom.obj_w, workers,
+                            &plan->rng, &plan->sets);
         if (rc != PTY_OK) goto fail;
         plan->set_end = malloc((size_t)plan->sets.n_sets * sizeof *plan->set_end);
         plan->set_scratch = malloc((size_t)plan->sets.n_sets * sizeof *plan->set_scratch);
@@ -178,7 +190,6 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
             goto fail;
         }
     }
-    if ((rc = choose_backend(p->backend, &plan->ops)) != PTY_OK) goto fail;
     pty_backend_setup s = {
         .m = d->m,
         .n_frames = d->n_frames,
@@ -192,6 +203,10 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .n_threads = p->n_threads,
         .device = p->device,
         .fft_flags = PTY_FFT_MEASURE,
+        .frame_order = plan->set_end ? plan->sets.members : NULL,
+        .set_end = plan->set_end ? plan->sets.end : NULL,
+        .n_sets = plan->set_end ? plan->sets.n_sets : 0,
+        .gpu_frames = p->gpu_frames,
     };
     if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
     free(object);
@@ -359,6 +374,8 @@ const pty_geometry *pty_plan_geometry(const pty_plan *plan) { return &plan->geom
 
 const char *pty_plan_backend_name(const pty_plan *plan) { return plan->ops->name; }
 
+int pty_plan_order(const pty_plan *plan) { return plan->params.order; }
+
 int pty_plan_get_object(pty_plan *plan, pty_cf *out) { return plan->ops->get_object(plan->impl, out); }
 
 int pty_plan_get_probe(pty_plan *plan, pty_cf *out) { return plan->ops->get_probe(plan->impl, out); }
@@ -379,4 +396,10 @@ void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s)
 {
     *setup_s = plan->setup_s;
     *iterate_s = plan->iterate_s;
+}
+
+void pty_plan_backend_stats(const pty_plan *plan, pty_backend_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    plan->ops->stats(plan->impl, out);
 }

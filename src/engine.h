@@ -18,8 +18,10 @@ extern "C" {
 
 enum { PTY_BACKEND_AUTO = 0, PTY_BACKEND_CPU = 1, PTY_BACKEND_CUDA = 2 };
 /* Position order within a pass: one at a time in random order, or sets of
- * positions with non-overlapping windows at once (sets.h). */
-enum { PTY_ORDER_SEQUENTIAL = 0, PTY_ORDER_BATCHED = 1 };
+ * positions with non-overlapping windows at once (sets.h); auto is batched
+ * where the backend runs several positions at once (a GPU, or more than one
+ * CPU thread) and sequential on one CPU thread, where both cost the same. */
+enum { PTY_ORDER_SEQUENTIAL = 0, PTY_ORDER_BATCHED = 1, PTY_ORDER_AUTO = 2 };
 
 typedef struct pty_recon_params {
     int n_modes;            /* K incoherent probe modes (>= 1) */
@@ -38,6 +40,7 @@ typedef struct pty_recon_params {
                                (0 = estimate from the data) */
     int device;             /* CUDA device index (taken modulo the device count) */
     int order;              /* PTY_ORDER_* */
+    int gpu_frames;         /* PTY_FRAMES_*: frames on the GPU, streamed from host memory, or as they fit */
     int center_probe;       /* keep the probe's centre of intensity within half a pixel of the window
                                centre, moving the object with it (removes the free drift of both) */
 } pty_recon_params;
@@ -65,6 +68,9 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
 int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void *user);
 
 void pty_plan_destroy(pty_plan *plan);
+
+/* The order the plan runs (PTY_ORDER_AUTO resolved). */
+int pty_plan_order(const pty_plan *plan);
 
 /* Geometry of the object grid and the backend actually used. */
 const pty_geometry *pty_plan_geometry(const pty_plan *plan);
@@ -95,6 +101,9 @@ double pty_plan_total_intensity(const pty_plan *plan);
 
 /* Seconds spent in create (setup) and in execute (iterations). */
 void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s);
+
+/* What the backend reports: upload time, device memory, batch, streaming. */
+void pty_plan_backend_stats(const pty_plan *plan, pty_backend_stats *out);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  * only collide with members in the 3 x 3 cells around its own. */
 #include "sets.h"
 
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,15 +33,61 @@ static int collides(const int *cells, int gh, int gw, const int *window, int m, 
     return 0;
 }
 
-int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, pty_rng *rng, pty_sets *out)
+/* A pass over W workers costs sum_s ceil(B_s / W) position-times.  A chain
+ * of moves s0 -> s1 -> ... -> sk (one window out of each set into the next,
+ * each fitting where it lands) changes only B_s0 and B_sk, and lowers the
+ * cost by one when B_s0 % W == 1 and B_sk % W != 0.  Such chains are found
+ * breadth first and applied until none is left: single moves alone stall
+ * with windows stuck in sets of one.  parent, via, queue: n_sets each. */
+static void balance(const int *window, int n, int m, int gh, int gw, int workers, int n_sets, int *cells, int *count,
+                    int *set_of, int *parent, int *via, int *queue)
+{
+    const size_t ncell = (size_t)gh * gw;
+    for (int improved = 1; improved;) {
+        improved = 0;
+        for (int s0 = 0; s0 < n_sets; s0++) {
+            if (count[s0] % workers != 1) continue;
+            for (int t = 0; t < n_sets; t++) parent[t] = -1;
+            parent[s0] = s0;
+            queue[0] = s0;
+            int found = -1;
+            for (int head = 0, tail = 1; head < tail && found < 0; head++)
+                for (int j = 0; j < n && found < 0; j++) {
+                    if (set_of[j] != queue[head]) continue;
+                    for (int t = 0; t < n_sets && found < 0; t++) {
+                        if (parent[t] >= 0 || collides(cells + (size_t)t * ncell, gh, gw, window, m, j)) continue;
+                        parent[t] = queue[head];
+                        via[t] = j;
+                        queue[tail++] = t;
+                        if (count[t] % workers) found = t;
+                    }
+                }
+            if (found < 0) continue;
+            for (int t = found; t != s0; t = parent[t]) {
+                const int j = via[t];
+                const size_t cell = (size_t)(window[2 * j] / m) * gw + window[2 * j + 1] / m;
+                cells[(size_t)parent[t] * ncell + cell] = -1;
+                cells[(size_t)t * ncell + cell] = j;
+                set_of[j] = t;
+            }
+            count[s0]--;
+            count[found]++;
+            improved = 1;
+        }
+    }
+}
+
+int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, pty_rng *rng, pty_sets *out)
 {
     memset(out, 0, sizeof *out);
+    if (workers == 0) workers = omp_get_max_threads();
     const int gh = obj_h / m + 1, gw = obj_w / m + 1;
     const size_t ncell = (size_t)gh * gw;
     int *visit = malloc((size_t)n * sizeof *visit), *set_of = malloc((size_t)n * sizeof *set_of);
+    int *work = malloc((size_t)3 * n * sizeof *work); /* 3 x n_sets, n_sets <= n */
     int *cells = NULL, *count = NULL, cap = 0, n_sets = 0, rc = PTY_OK;
     out->members = malloc((size_t)n * sizeof *out->members);
-    if (!visit || !set_of || !out->members) {
+    if (!visit || !set_of || !work || !out->members) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate sets for %d positions", n);
         goto done;
     }
@@ -73,6 +120,18 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, pty_rn
         set_of[j] = s;
         count[s]++;
     }
+    if (rc == PTY_OK && workers > 1) {
+        balance(window, n, m, gh, gw, workers, n_sets, cells, count, set_of, work, work + n, work + 2 * n);
+        /* drop the sets that emptied, keeping the others' order */
+        int *remap = work, k = 0;
+        for (int s = 0; s < n_sets; s++) {
+            if (!count[s]) continue;
+            count[k] = count[s];
+            remap[s] = k++;
+        }
+        for (int j = 0; j < n; j++) set_of[j] = remap[set_of[j]];
+        n_sets = k;
+    }
     if (rc == PTY_OK) {
         out->end = malloc((size_t)n_sets * sizeof *out->end);
         if (!out->end) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d sets", n_sets);
@@ -87,6 +146,7 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, pty_rn
 done:
     free(visit);
     free(set_of);
+    free(work);
     free(cells);
     free(count);
     if (rc != PTY_OK) pty_sets_free(out);

@@ -4,8 +4,11 @@
  * of overlapping windows on an 80x80 object, synthetic amplitudes from a
  * perturbed object with FFTW, a few masked pixels), runs the same passes
  * through pty_backend_cpu and pty_backend_cuda and compares object, probe and
- * error element-wise (llm.c validate_result style).  Exits 77 (skip) when
- * built without CUDA or when no device is present. */
+ * error element-wise (llm.c validate_result style): in sequential order, in
+ * batched order (sets of non-overlapping windows), and batched with the
+ * frames streamed from host memory, which must match the resident frames
+ * exactly.  Exits 77 (skip) when built without CUDA or when no device is
+ * present. */
 #include <stdio.h>
 
 #include "backend.h"
@@ -126,6 +129,40 @@ static int compare(const char *what, const pty_cf *cpu, const pty_cf *gpu, size_
     return bad == 0;
 }
 
+/* Run the same passes through the CPU and CUDA backends and compare error,
+ * object and probe after each. */
+static void compare_passes(const char *label, void *cpu, void *gpu, const int *order, const int *set_end, int n_sets,
+                           const pty_pass_params *passes, pty_cf *obj_c, pty_cf *obj_g, pty_cf *pr_c, pty_cf *pr_g,
+                           double rtol, double atol_frac, double err_rtol)
+{
+    for (int it = 0; it < 3; it++) {
+        double e_c = -1.0, e_g = -1.0;
+        char what[160];
+        pty_pass_params pp = passes[it];
+        pp.set_end = set_end;
+        pp.n_sets = n_sets;
+        printf("%s pass %d: alpha %.1f beta %.1f rpie %.1f obj_norm %s\n", label, it + 1, pp.alpha, pp.beta, pp.rpie,
+               pp.obj_norm == PTY_OBJNORM_GLOBAL ? "global" : "patch");
+        int rc = pty_backend_cpu.pass(cpu, order, NF, &pp, &e_c);
+        PTY_TEST("cpu pass runs", rc == PTY_OK);
+        rc = pty_backend_cuda.pass(gpu, order, NF, &pp, &e_g);
+        if (rc != PTY_OK) printf("  cuda pass: %s: %s\n", pty_strerror(rc), pty_error_message());
+        PTY_TEST("cuda pass runs", rc == PTY_OK);
+        double rel = fabs(e_g - e_c) / fmax(e_c, 1e-30);
+        printf("  err_num: cpu %.9g  gpu %.9g  rel diff %.3g\n", e_c, e_g, rel);
+        snprintf(what, sizeof what, "%s pass %d: err_num matches within %.0e relative", label, it + 1, err_rtol);
+        PTY_TEST(what, isfinite(e_g) && e_c > 0.0 && rel <= err_rtol);
+        PTY_TEST("get_object (cpu, cuda)",
+                 pty_backend_cpu.get_object(cpu, obj_c) == PTY_OK && pty_backend_cuda.get_object(gpu, obj_g) == PTY_OK);
+        PTY_TEST("get_probe (cpu, cuda)",
+                 pty_backend_cpu.get_probe(cpu, pr_c) == PTY_OK && pty_backend_cuda.get_probe(gpu, pr_g) == PTY_OK);
+        snprintf(what, sizeof what, "%s pass %d: object matches the CPU", label, it + 1);
+        PTY_TEST(what, compare("object", obj_c, obj_g, OBJ * OBJ, rtol, atol_frac));
+        snprintf(what, sizeof what, "%s pass %d: probe matches the CPU", label, it + 1);
+        PTY_TEST(what, compare("probe", pr_c, pr_g, K * NPIX, rtol, atol_frac));
+    }
+}
+
 int main(void)
 {
     if (pty_cuda_device_count() == 0) {
@@ -213,31 +250,69 @@ int main(void)
         {.alpha = 1.0f, .beta = 0.5f, .rpie = -1.0f, .obj_norm = PTY_OBJNORM_PATCH},
         {.alpha = 1.0f, .beta = 0.5f, .rpie = 0.5f, .obj_norm = PTY_OBJNORM_GLOBAL},
     };
-    for (int it = 0; it < 3; it++) {
-        double e_c = -1.0, e_g = -1.0;
-        char what[128];
-        printf("pass %d: alpha %.1f beta %.1f rpie %.1f obj_norm %s\n", it + 1, passes[it].alpha, passes[it].beta,
-               passes[it].rpie, passes[it].obj_norm == PTY_OBJNORM_GLOBAL ? "global" : "patch");
-        rc = pty_backend_cpu.pass(cpu, order, NF, &passes[it], &e_c);
-        PTY_TEST("cpu pass runs", rc == PTY_OK);
-        rc = pty_backend_cuda.pass(gpu, order, NF, &passes[it], &e_g);
-        if (rc != PTY_OK) printf("  cuda pass: %s: %s\n", pty_strerror(rc), pty_error_message());
-        PTY_TEST("cuda pass runs", rc == PTY_OK);
-        double rel = fabs(e_g - e_c) / fmax(e_c, 1e-30);
-        printf("  err_num: cpu %.9g  gpu %.9g  rel diff %.3g\n", e_c, e_g, rel);
-        snprintf(what, sizeof what, "pass %d: err_num matches within %.0e relative", it + 1, err_rtol);
-        PTY_TEST(what, isfinite(e_g) && e_c > 0.0 && rel <= err_rtol);
-
-        PTY_TEST("get_object (cpu, cuda)",
-                 pty_backend_cpu.get_object(cpu, obj_c) == PTY_OK && pty_backend_cuda.get_object(gpu, obj_g) == PTY_OK);
-        PTY_TEST("get_probe (cpu, cuda)",
-                 pty_backend_cpu.get_probe(cpu, pr_c) == PTY_OK && pty_backend_cuda.get_probe(gpu, pr_g) == PTY_OK);
-        snprintf(what, sizeof what, "pass %d: object matches the CPU", it + 1);
-        PTY_TEST(what, compare("object", obj_c, obj_g, OBJ * OBJ, rtol, atol_frac));
-        snprintf(what, sizeof what, "pass %d: probe matches the CPU", it + 1);
-        PTY_TEST(what, compare("probe", pr_c, pr_g, K * NPIX, rtol, atol_frac));
-    }
+    compare_passes("sequential", cpu, gpu, order, NULL, 0, passes, obj_c, obj_g, pr_c, pr_g, rtol, atol_frac,
+                   err_rtol);
     PTY_TEST("the passes changed the object", memcmp(obj_c, obj0, OBJ * OBJ * sizeof *obj0) != 0);
+
+    /* Batched order: four sets of four windows that do not overlap (every
+     * other window along each axis), run at once on the GPU and over two CPU
+     * workers, both summing a set's probe steps.  Then the same passes with
+     * the frames streamed from host memory must give exactly the resident
+     * result: the copies change where the frames come from, not the math. */
+    int set_order[NF], set_end[4], n_in = 0;
+    for (int q = 0; q < 4; q++) {
+        for (int gy = q / 2; gy < GRID; gy += 2)
+            for (int gx = q % 2; gx < GRID; gx += 2) set_order[n_in++] = gy * GRID + gx;
+        set_end[q] = n_in;
+    }
+    pty_backend_setup sb = s;
+    sb.n_threads = 2;
+    sb.frame_order = set_order;
+    sb.set_end = set_end;
+    sb.n_sets = 4;
+    sb.gpu_frames = PTY_FRAMES_RESIDENT;
+    void *cpu_b = NULL, *gpu_b = NULL, *gpu_st = NULL;
+    PTY_TEST("batched: cpu backend (2 workers) created", pty_backend_cpu.create(&sb, &cpu_b) == PTY_OK);
+    rc = pty_backend_cuda.create(&sb, &gpu_b);
+    if (rc != PTY_OK) printf("  cuda create: %s: %s\n", pty_strerror(rc), pty_error_message());
+    PTY_TEST("batched: cuda backend created", rc == PTY_OK);
+    sb.gpu_frames = PTY_FRAMES_STREAMED;
+    rc = pty_backend_cuda.create(&sb, &gpu_st);
+    if (rc != PTY_OK) printf("  cuda create (streamed): %s: %s\n", pty_strerror(rc), pty_error_message());
+    PTY_TEST("streamed: cuda backend created", rc == PTY_OK);
+    if (cpu_b && gpu_b && gpu_st) {
+        pty_backend_stats st;
+        pty_backend_cuda.stats(gpu_b, &st);
+        PTY_TEST("batched: batch 4, frames resident", st.batch == 4 && !st.frames_streamed);
+        pty_backend_cuda.stats(gpu_st, &st);
+        PTY_TEST("streamed: batch 4, frames streamed", st.batch == 4 && st.frames_streamed);
+        compare_passes("batched", cpu_b, gpu_b, set_order, set_end, 4, passes, obj_c, obj_g, pr_c, pr_g, rtol,
+                       atol_frac, err_rtol);
+        pty_cf *obj_s = malloc(OBJ * OBJ * sizeof *obj_s), *pr_s = malloc(K * NPIX * sizeof *pr_s);
+        for (int it = 0; it < 3; it++) {
+            pty_pass_params pp = passes[it];
+            pp.set_end = set_end;
+            pp.n_sets = 4;
+            double e_s = 0.0;
+            PTY_TEST("streamed pass runs", pty_backend_cuda.pass(gpu_st, set_order, NF, &pp, &e_s) == PTY_OK);
+        }
+        PTY_TEST("streamed: get object and probe", pty_backend_cuda.get_object(gpu_st, obj_s) == PTY_OK &&
+                                                         pty_backend_cuda.get_probe(gpu_st, pr_s) == PTY_OK);
+        PTY_TEST("streamed frames give the resident object exactly", memcmp(obj_s, obj_g, OBJ * OBJ * sizeof *obj_s) == 0);
+        PTY_TEST("streamed frames give the resident probe exactly", memcmp(pr_s, pr_g, K * NPIX * sizeof *pr_s) == 0);
+        free(obj_s);
+        free(pr_s);
+    }
+    int bad_sets[2] = {8, 8};
+    pty_pass_params pbad = passes[0];
+    pbad.set_end = bad_sets;
+    pbad.n_sets = 2;
+    double e_bad_sets = 0.0;
+    PTY_TEST("cuda pass refuses an empty set",
+             gpu_b && pty_backend_cuda.pass(gpu_b, set_order, NF, &pbad, &e_bad_sets) == PTY_ERR_ARG);
+    pty_backend_cpu.destroy(cpu_b);
+    pty_backend_cuda.destroy(gpu_b);
+    pty_backend_cuda.destroy(gpu_st);
 
     /* set_probe replaces the probe exactly */
     PTY_TEST("cuda set_probe", pty_backend_cuda.set_probe(gpu, probe_true) == PTY_OK);

@@ -1,6 +1,7 @@
 /* test_sets.c - sets of non-overlapping windows: every position in exactly
- * one set, no two windows of a set overlap, sets roughly even, and the
- * shuffled order keeps each set together. */
+ * one set, no two windows of a set overlap, sets roughly even, the shuffled
+ * order keeps each set together, and balancing for W workers never adds
+ * overlaps and shortens a pass on W threads. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,6 +10,50 @@
 #include "pty_test.h"
 #include "rng.h"
 #include "sets.h"
+
+/* every position in exactly one set, and no two windows of a set overlap */
+static int valid(const pty_sets *s, const int *window, int n, int m)
+{
+    int *seen = calloc((size_t)n, sizeof *seen), ok = s->n == n && s->end[s->n_sets - 1] == n;
+    for (int k = 0; k < s->n_sets; k++) {
+        int b = k ? s->end[k - 1] : 0, e = s->end[k];
+        ok &= e > b;
+        for (int i = b; i < e; i++) {
+            seen[s->members[i]]++;
+            for (int j = b; j < i; j++) {
+                const int *wi = window + 2 * s->members[i], *wj = window + 2 * s->members[j];
+                if (abs(wi[0] - wj[0]) < m && abs(wi[1] - wj[1]) < m) ok = 0;
+            }
+        }
+    }
+    for (int j = 0; j < n; j++) ok &= seen[j] == 1;
+    free(seen);
+    return ok;
+}
+
+/* a pass's length on W threads, in position-times */
+static int cost(const pty_sets *s, int W)
+{
+    int c = 0;
+    for (int k = 0; k < s->n_sets; k++) c += (s->end[k] - (k ? s->end[k - 1] : 0) + W - 1) / W;
+    return c;
+}
+
+/* the bench's raster (no jitter): rows x rows windows of m, step 0.3 x 3m/8 */
+static int raster(int rows, int m, pty_geometry *g)
+{
+    const int n = rows * rows;
+    const double step = (double)(int)(0.3 * 3.0 * m / 8.0 + 0.5);
+    double *pos = malloc(sizeof(double) * 2 * n);
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < rows; c++) {
+            pos[2 * (r * rows + c)] = step * r;
+            pos[2 * (r * rows + c) + 1] = step * c;
+        }
+    int rc = pty_geometry_create(pos, n, m, 8, g);
+    free(pos);
+    return rc;
+}
 
 int main(void)
 {
@@ -24,29 +69,17 @@ int main(void)
     pty_geometry g;
     PTY_TEST("geometry", pty_geometry_create(pos, n, m, 8, &g) == PTY_OK);
     pty_sets s;
-    PTY_TEST("sets built", pty_sets_build(g.window, n, m, g.obj_h, g.obj_w, &rng, &s) == PTY_OK);
-    int *seen = calloc((size_t)n, sizeof *seen), once = 1, disjoint = 1, small = 0;
-    for (int k = 0; k < s.n_sets; k++) {
-        int b = k ? s.end[k - 1] : 0, e = s.end[k];
-        if (e - b < 2) small++;
-        for (int i = b; i < e; i++) {
-            seen[s.members[i]]++;
-            for (int j = b; j < i; j++) {
-                const int *wi = g.window + 2 * s.members[i], *wj = g.window + 2 * s.members[j];
-                if (abs(wi[0] - wj[0]) < m && abs(wi[1] - wj[1]) < m) disjoint = 0;
-            }
-        }
-    }
-    for (int j = 0; j < n; j++) once &= seen[j] == 1;
-    PTY_TEST("every position in exactly one set", once);
-    PTY_TEST("no two windows of a set overlap", disjoint);
+    PTY_TEST("sets built", pty_sets_build(g.window, n, m, g.obj_h, g.obj_w, 1, &rng, &s) == PTY_OK);
+    int small = 0;
+    for (int k = 0; k < s.n_sets; k++) small += s.end[k] - (k ? s.end[k - 1] : 0) < 2;
+    PTY_TEST("every position in exactly one set, no two windows of a set overlap", valid(&s, g.window, n, m));
     /* 10 x 10 window classes are needed (128 / 14 px), so about 100-150 sets of ~4 */
     PTY_TEST("about as many sets as window classes", s.n_sets >= 100 && s.n_sets <= 170);
     PTY_TEST("few sets of one (workers stay busy)", small <= s.n_sets / 10);
     int *order = malloc(sizeof(int) * n), *end = malloc(sizeof(int) * s.n_sets), *scratch = malloc(sizeof(int) * s.n_sets);
+    int *seen = calloc((size_t)n, sizeof *seen);
     pty_sets_shuffle(&s, &rng, order, end, scratch);
     int together = end[s.n_sets - 1] == n;
-    memset(seen, 0, sizeof(int) * n);
     for (int i = 0; i < n; i++) seen[order[i]]++;
     for (int j = 0; j < n; j++) together &= seen[j] == 1;
     for (int k = 0; k < s.n_sets && together; k++) {
@@ -64,5 +97,32 @@ int main(void)
     pty_sets_free(&s);
     pty_geometry_free(&g);
     free(pos);
+
+    /* Balancing, on the bench's rasters.  Same seed, so the same greedy
+       colouring underneath.  At 64 px (step 7) the 4 x 4 windows of rows and
+       columns 6..9 overlap every other window: 16 sets of one are forced,
+       so 2 threads need at least (256 + 16) / 2 = 136 position-times. */
+    const int rasters[2][2] = {{16, 64}, {24, 128}};
+    for (int c = 0; c < 2; c++) {
+        const int rows = rasters[c][0], mm = rasters[c][1], nn = rows * rows;
+        PTY_TEST("raster: geometry", raster(rows, mm, &g) == PTY_OK);
+        pty_sets plain, two, three;
+        pty_rng_seed(&rng, 3);
+        PTY_TEST("raster: greedy sets", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 1, &rng, &plain) == PTY_OK);
+        pty_rng_seed(&rng, 3);
+        PTY_TEST("raster: sets for 2 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 2, &rng, &two) == PTY_OK);
+        pty_rng_seed(&rng, 3);
+        PTY_TEST("raster: sets for 3 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 3, &rng, &three) == PTY_OK);
+        PTY_TEST("raster: balanced sets still valid (2 workers)", valid(&two, g.window, nn, mm));
+        PTY_TEST("raster: balanced sets still valid (3 workers)", valid(&three, g.window, nn, mm));
+        PTY_TEST("raster: balancing shortens a pass on 2 threads", cost(&two, 2) < cost(&plain, 2));
+        PTY_TEST("raster: balancing does not lengthen a pass on 3 threads", cost(&three, 3) <= cost(&plain, 3));
+        if (mm == 64) PTY_TEST("raster 64: 2 threads within 5% of the bound", cost(&two, 2) >= 136 && cost(&two, 2) <= 142);
+        else PTY_TEST("raster 128: every set even", cost(&two, 2) == nn / 2);
+        pty_sets_free(&plain);
+        pty_sets_free(&two);
+        pty_sets_free(&three);
+        pty_geometry_free(&g);
+    }
     return pty_test_report();
 }

@@ -21,6 +21,7 @@ expect_error "absurd modes" "--modes 1000 is out of range [1, 64]" R --input goo
 expect_error "non-numeric value" "--iterations expects an integer, got 'ten'" R --input good.cxi --iterations ten
 expect_error "unknown flag" "unknown flag '--bogus'" R --input good.cxi --bogus 3
 expect_error "unknown backend" "--backend must be one of auto|cpu|cuda, got 'opencl'" R --input good.cxi --backend opencl
+expect_error "unknown frame placement" "ptycho recon: --gpu-frames must be one of auto|resident|streamed, got 'disk'" R --input good.cxi --gpu-frames disk
 expect_error "output directory missing" "cannot write to output directory 'out/missing'" \
   "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out/missing/r
 touch out_is_file

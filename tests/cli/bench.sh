@@ -3,7 +3,7 @@
 # refuses impossible sizes with one message naming the flags.
 . "$(dirname "$0")/common.sh"
 "$PTYCHO" bench --rows 8 --cols 8 --frame 64 --iterations 3 --backend cpu --threads 1 --json | tee bench.json || exit 1
-for key in median_s_per_iteration frame_updates_per_s simulate_s setup_s peak_host_bytes bytes_per_iteration; do
+for key in median_s_per_iteration frame_updates_per_s simulate_s setup_s transfer_s peak_host_bytes bytes_per_iteration; do
   v=$(sed -n "s/.*\"$key\": \([0-9.e+-]*\).*/\1/p" bench.json)
   check "bench reports $key > 0" "x > 0" "${v:-0}"
 done
@@ -12,5 +12,6 @@ check "bench counts 64 positions" "x == 64" "$(sed -n 's/.*"positions": \([0-9]*
 grep -q "frame-updates per second" bench.txt && pass "table has frame-updates per second" || fail "table lacks frame-updates"
 expect_error "scan too big for host memory" "use smaller --rows/--cols/--frame" "$PTYCHO" bench --rows 3000 --cols 3000 --frame 256
 expect_error "too many frames" "is more than 1e7 frames" "$PTYCHO" bench --rows 100000 --cols 100000
-expect_error "unknown backend" "--backend must be auto|cpu|cuda" "$PTYCHO" bench --backend fpga
+expect_error "unknown backend" "ptycho bench: --backend must be one of auto|cpu|cuda, got 'fpga'" "$PTYCHO" bench --backend fpga
+expect_error "unknown frame placement" "ptycho bench: --gpu-frames must be one of auto|resident|streamed, got 'disk'" "$PTYCHO" bench --gpu-frames disk
 finish
