@@ -25,6 +25,7 @@ static struct {
     double seconds, bytes_sent;
 } comm = {0, 0, 1, 0, 0, 0.0, 0.0};
 
+#ifdef PTY_HAVE_MPI
 /* Started by an MPI launcher?  Open MPI, MPICH/Hydra, Slurm and PMIx all
  * export one of these; a plain `ptycho recon` then never initialises MPI
  * (singleton start-up costs time and prints noise on some systems). */
@@ -36,6 +37,7 @@ static int launched_by_mpi(void)
         if (getenv(vars[i])) return 1;
     return 0;
 }
+#endif
 
 int pty_comm_init(int *argc, char ***argv)
 {
