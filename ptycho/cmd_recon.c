@@ -49,9 +49,10 @@ static void print_setup(void *user, const pty_dist_info *i)
     if (s->quiet) return;
     printf("  frames %d of %dx%d, object %dx%d px", i->n_frames, i->m, i->m, i->obj_h, i->obj_w);
     if (i->pixel_size > 0) printf(", pixel %.4g nm", i->pixel_size * 1e9);
-    printf("\n  backend %s, %d mode%s, alpha %g, beta %g%s, probe from iteration %d, %d iterations\n", i->backend,
-           i->params->n_modes, i->params->n_modes > 1 ? "s" : "", i->params->alpha, i->params->beta,
-           i->params->rpie >= 0 ? " (rPIE)" : "", i->params->probe_start, s->total);
+    printf("\n  backend %s, %s order, %d mode%s, alpha %g, beta %g%s, probe from iteration %d, %d iterations\n",
+           i->backend, i->params->order == PTY_ORDER_BATCHED ? "batched" : "sequential", i->params->n_modes,
+           i->params->n_modes > 1 ? "s" : "", i->params->alpha, i->params->beta, i->params->rpie >= 0 ? " (rPIE)" : "",
+           i->params->probe_start, s->total);
     if (i->n_ranks > 1)
         printf("  partition %dx%d, rank 0 holds %d positions (%d own) and a %dx%d box\n", i->partition->rows,
                i->partition->cols, i->partition->n_members[0], i->partition->n_core[0], i->box_h, i->box_w);
@@ -184,7 +185,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
         {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once: GPU batches, CPU threads) | auto (default: batched on a GPU or more than one CPU thread)"},
         {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0, "auto|resident|streamed: frames on the GPU, or streamed from host memory chunk by chunk (default auto: on the GPU when they fit)"},
-        {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
+        {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores, shared among the MPI ranks of a node (default 0)"},
         {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
         {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},
         {"quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"},
@@ -275,6 +276,8 @@ int pty_cmd_recon(int argc, char **argv)
     }
     pty_modes_power_share(probe, p.n_modes, (size_t)m * m, share);
     const pty_rank_stats *s0 = &dr.stats[0];
+    pty_recon_params ran = p; /* with the order the plan chose */
+    ran.order = dr.order;
     /* several ranks: wall time from the end of setup to the merged object on rank 0 */
     double iterate_s = n_ranks > 1 ? pty_now_s() - t0 - s0->read_s - s0->setup_s : s0->compute_s;
     report_merges(&dr);
@@ -286,7 +289,7 @@ int pty_cmd_recon(int argc, char **argv)
         .positions = dr.positions, .n_positions = dr.n_positions,
         .pixel_size = dr.pixel_size, .backend = dr.backend,
         .input = input, .command_line = cmdline,
-        .read_s = s0->read_s, .setup_s = s0->setup_s, .iterate_s = iterate_s, .params = &p,
+        .read_s = s0->read_s, .setup_s = s0->setup_s, .iterate_s = iterate_s, .params = &ran,
         .dist = n_ranks > 1 ? &dr : NULL, .dist_options = &dopt, .n_ranks = n_ranks,
     };
     char path[4096];

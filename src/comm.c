@@ -20,10 +20,10 @@
 
 static struct {
     int active; /* MPI initialised by us */
-    int rank, size, local_rank;
+    int rank, size, local_rank, local_size;
     int shared_error;
     double seconds, bytes_sent;
-} comm = {0, 0, 1, 0, 0, 0.0, 0.0};
+} comm = {0, 0, 1, 0, 1, 0, 0.0, 0.0};
 
 #ifdef PTY_HAVE_MPI
 /* Started by an MPI launcher?  Open MPI, MPICH/Hydra, Slurm and PMIx all
@@ -54,6 +54,7 @@ int pty_comm_init(int *argc, char ***argv)
     MPI_Comm node;
     if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, comm.rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
         MPI_Comm_rank(node, &comm.local_rank);
+        MPI_Comm_size(node, &comm.local_size);
         MPI_Comm_free(&node);
     }
     /* Only rank 0 talks, unless something goes wrong on another rank. */
@@ -76,6 +77,7 @@ void pty_comm_finalize(void)
 int pty_comm_rank(void) { return comm.rank; }
 int pty_comm_size(void) { return comm.size; }
 int pty_comm_local_rank(void) { return comm.local_rank; }
+int pty_comm_local_size(void) { return comm.local_size; }
 double pty_comm_seconds(void) { return comm.seconds; }
 double pty_comm_bytes_sent(void) { return comm.bytes_sent; }
 

@@ -29,6 +29,8 @@ int pty_comm_rank(void);
 int pty_comm_size(void);
 /* Rank among the ranks on this node: picks the GPU (local_rank % devices). */
 int pty_comm_local_rank(void);
+/* Ranks on this node (1 without MPI). */
+int pty_comm_local_size(void);
 
 /* Collective: every rank passes its status; returns PTY_OK when all are OK,
  * else the status of the lowest failing rank, whose message (prefixed

@@ -4,6 +4,7 @@
  * failing rank returns its own error and the program aborts the job. */
 #include "distributed.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,14 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
         if (o->mode == PTY_MODE_SYNC) p.center_probe = 0; /* done on the shared probe (sync_share) */
     }
     p.device = pty_comm_local_rank();
+    /* --threads 0 means all cores: shared among the ranks of a node, whose
+       threads would otherwise take turns at every barrier of a pass */
+    if (p.n_threads == 0 && pty_comm_local_size() > 1) {
+        p.n_threads = omp_get_num_procs() / pty_comm_local_size();
+        if (p.n_threads < 1) p.n_threads = 1;
+    }
     if (rc == PTY_OK) rc = pty_plan_create(d, &p, P > 1 ? &sub : NULL, &plan);
-    if (rc == PTY_OK) p.order = pty_plan_order(plan); /* auto resolved, for the result's parameters */
+    if (rc == PTY_OK) out->order = p.order = pty_plan_order(plan); /* auto resolved, for the results */
     out->m = m;
     out->n_modes = p.n_modes;
     const size_t nprobe = (size_t)p.n_modes * m * m;

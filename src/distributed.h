@@ -72,6 +72,7 @@ typedef struct pty_dist_result {
     int n_records;
     double bytes_per_share;     /* sync: bytes rank 0 sends per share */
     int n_shares;               /* sync: exchanges done */
+    int order;                  /* PTY_ORDER_* the ranks ran (auto resolved) */
     const char *backend;
 } pty_dist_result;
 
