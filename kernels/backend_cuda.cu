@@ -22,6 +22,7 @@
 #include "epie_kernels.cuh"
 #include "gpu_schedule.h"
 #include "pty_log.h"
+#include "sets.h"
 
 /* Device scalars: two probe-max slots used by alternate sets (the probe
  * update after a set fills the next slot and clears its own), then the
@@ -189,7 +190,7 @@ static int plan_batches(cuda_impl *c, const pty_backend_setup *s)
 {
     size_t free_b = 0, total_b = 0;
     PTY_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    pty_gpu_sizes z = {c->m, c->n_modes, c->n_frames, c->nobj, pty_gpu_largest_set(s->set_end, s->n_sets)};
+    pty_gpu_sizes z = {c->m, c->n_modes, c->n_frames, c->nobj, pty_sets_largest(s->set_end, s->n_sets)};
     PTY_TRY(pty_gpu_choose_layout(&z, s->gpu_frames, free_b, fft_work_of, c, &c->lay));
     unsigned char *need = (unsigned char *)calloc((size_t)c->lay.batch + 1, 1);
     c->plan_of = (cufftHandle *)calloc((size_t)c->lay.batch + 1, sizeof *c->plan_of);

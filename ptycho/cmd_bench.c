@@ -134,6 +134,8 @@ int pty_cmd_bench(int argc, char **argv)
     const char *used = pty_plan_backend_name(plan);
     const int on_gpu = strcmp(used, "cuda") == 0;
     const char *run_order = orders[pty_plan_order(plan)];
+    int n_sets, largest_set;
+    pty_plan_sets(plan, &n_sets, &largest_set);
     /* the plan's memory is returned before the bandwidth test allocates its own */
     pty_plan_destroy(plan);
     plan = NULL;
@@ -148,13 +150,13 @@ int pty_cmd_bench(int argc, char **argv)
     const double floor_s = device_floor > pcie_floor ? device_floor : pcie_floor;
     if (json) {
         printf("{\"positions\": %d, \"rows\": %d, \"cols\": %d, \"frame\": %d, \"modes\": %d, \"backend\": \"%s\", "
-               "\"order\": \"%s\", \"batch\": %d, \"frames_streamed\": %s, "
+               "\"order\": \"%s\", \"sets\": %d, \"largest_set\": %d, \"batch\": %d, \"frames_streamed\": %s, "
                "\"iterations\": %d, \"median_s_per_iteration\": %.6g, \"min_s\": %.6g, \"max_s\": %.6g, "
                "\"frame_updates_per_s\": %.6g, \"simulate_s\": %.4g, \"setup_s\": %.4g, \"transfer_s\": %.4g, "
                "\"peak_host_bytes\": %.6g, \"device_bytes_used\": %.6g, \"bytes_per_iteration\": %.6g, "
                "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
                "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g}\n",
-               n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, st.batch, st.frames_streamed ? "true" : "false", t.n,
+               n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch, st.frames_streamed ? "true" : "false", t.n,
                median, t.s[0], t.s[t.n - 1], fups, sim_s, setup_s - st.upload_s, st.upload_s, peak_host_bytes(),
                st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
                floor_s > 0 ? 100.0 * floor_s / median : 0.0);
@@ -164,6 +166,8 @@ int pty_cmd_bench(int argc, char **argv)
         printf("  %-34s %10.4f s   (min %.4f, max %.4f, %d iterations)\n", "time per iteration, median", median,
                t.s[0], t.s[t.n - 1], t.n);
         printf("  %-34s %10.0f\n", "frame-updates per second", fups);
+        if (n_sets > 0)
+            printf("  %-34s %10d     (largest %d positions)\n", "sets of non-overlapping windows", n_sets, largest_set);
         printf("  %-34s %10.2f s   (not part of a reconstruction)\n", "simulation in memory", sim_s);
         printf("  %-34s %10.2f s   (plan, FFT plans, probe, sets)\n", "setup", setup_s - st.upload_s);
         printf("  %-34s %10.2f s   (frames, object and probe into the backend)\n", "transfer", st.upload_s);

@@ -376,6 +376,12 @@ const char *pty_plan_backend_name(const pty_plan *plan) { return plan->ops->name
 
 int pty_plan_order(const pty_plan *plan) { return plan->params.order; }
 
+void pty_plan_sets(const pty_plan *plan, int *n_sets, int *largest)
+{
+    *n_sets = plan->sets.n_sets;
+    *largest = pty_sets_largest(plan->sets.end, plan->sets.n_sets);
+}
+
 int pty_plan_get_object(pty_plan *plan, pty_cf *out) { return plan->ops->get_object(plan->impl, out); }
 
 int pty_plan_get_probe(pty_plan *plan, pty_cf *out) { return plan->ops->get_probe(plan->impl, out); }

@@ -69,8 +69,10 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
 
 void pty_plan_destroy(pty_plan *plan);
 
-/* The order the plan runs (PTY_ORDER_AUTO resolved). */
+/* The order the plan runs (PTY_ORDER_AUTO resolved), and in batched order
+ * its number of sets and the largest (0 and 1 in sequential order). */
 int pty_plan_order(const pty_plan *plan);
+void pty_plan_sets(const pty_plan *plan, int *n_sets, int *largest);
 
 /* Geometry of the object grid and the backend actually used. */
 const pty_geometry *pty_plan_geometry(const pty_plan *plan);

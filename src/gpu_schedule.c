@@ -84,16 +84,6 @@ int pty_gpu_choose_layout(const pty_gpu_sizes *z, int frames, size_t free_bytes,
                          free_bytes / gib, need / gib, z->n_object / 1e6, z->n_modes, modes, z->m, z->m);
 }
 
-int pty_gpu_largest_set(const int *set_end, int n_sets)
-{
-    int most = 1;
-    for (int s = 0; s < n_sets; s++) {
-        int size = set_end[s] - (s ? set_end[s - 1] : 0);
-        if (size > most) most = size;
-    }
-    return most;
-}
-
 void pty_gpu_chunk_sizes(const int *set_end, int n_sets, int batch, unsigned char *need)
 {
     for (int c = 1; c <= batch; c *= 2) need[c] = 1;

@@ -43,7 +43,7 @@ typedef struct pty_gpu_sizes {
     int n_modes;    /* K */
     int n_frames;
     size_t n_object;  /* object pixels */
-    int max_set;    /* largest set of a pass (1 in sequential order, pty_gpu_largest_set) */
+    int max_set;    /* largest set of a pass (1 in sequential order, pty_sets_largest) */
 } pty_gpu_sizes;
 
 /* What the backend allocates. */
@@ -69,9 +69,6 @@ size_t pty_gpu_layout_bytes(const pty_gpu_sizes *z, int batch, int streamed, siz
  * with PTY_ERR_NOMEM and a message giving the memory needed and free. */
 int pty_gpu_choose_layout(const pty_gpu_sizes *z, int frames, size_t free_bytes, pty_gpu_fft_work_fn work,
                           void *user, pty_gpu_layout *out);
-
-/* The largest of n_sets sets ending at set_end[] (sets.h); 1 when there are none. */
-int pty_gpu_largest_set(const int *set_end, int n_sets);
 
 /* Mark need[c] = 1 (need has batch + 1 entries, zeroed by the caller) for
  * every chunk size the sets take with this batch, and for every power of

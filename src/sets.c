@@ -153,6 +153,16 @@ done:
     return rc;
 }
 
+int pty_sets_largest(const int *end, int n_sets)
+{
+    int most = 1;
+    for (int s = 0; s < n_sets; s++) {
+        int size = end[s] - (s ? end[s - 1] : 0);
+        if (size > most) most = size;
+    }
+    return most;
+}
+
 void pty_sets_shuffle(const pty_sets *s, pty_rng *rng, int *order, int *set_end, int *scratch)
 {
     pty_rng_permutation(rng, scratch, s->n_sets);

@@ -28,6 +28,10 @@ typedef struct pty_sets {
 int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, pty_rng *rng, pty_sets *out);
 void pty_sets_free(pty_sets *s);
 
+/* The largest of n_sets sets ending at end[] (as pty_sets.end or a pass's
+ * set_end); 1 when there are none (sequential order: sets of one). */
+int pty_sets_largest(const int *end, int n_sets);
+
 /* Fill order (n) and set_end (n_sets) for one pass: the sets in a random
  * order, each set's members as built. */
 void pty_sets_shuffle(const pty_sets *s, pty_rng *rng, int *order, int *set_end, int *scratch);

@@ -7,6 +7,7 @@
 #include "gpu_schedule.h"
 #include "pty_error.h"
 #include "pty_test.h"
+#include "sets.h"
 
 static const size_t GiB = (size_t)1 << 30;
 
@@ -79,7 +80,7 @@ int main(void)
     /* the plan's own sets are one chunk each; another size runs as the
        binary digits of its size, capped by the batch */
     const int set_end[3] = {137, 137 + 130, 137 + 130 + 3};
-    PTY_TEST("largest set", pty_gpu_largest_set(set_end, 3) == 137 && pty_gpu_largest_set(NULL, 0) == 1);
+    PTY_TEST("largest set", pty_sets_largest(set_end, 3) == 137 && pty_sets_largest(NULL, 0) == 1);
     unsigned char need[257] = {0}, need64[65] = {0};
     pty_gpu_chunk_sizes(set_end, 3, 256, need);
     int n_need = 0;
