@@ -351,9 +351,9 @@ static int queue_frame_copies(cuda_impl *c, const int *frames, int nb, int chunk
     return PTY_OK;
 }
 
-/* One chunk of nb positions order[at..at+nb) of a set, frames resident or streamed. */
-static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk, const pty_pass_params *p,
-                       float *d_probe_max)
+/* One chunk of nb positions order[at..at+nb) of a set of set_size, frames resident or streamed. */
+static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk, int set_size,
+                       const pty_pass_params *p, float *d_probe_max)
 {
     const int global = p->obj_norm == PTY_OBJNORM_GLOBAL;
     const int *d_frames = c->d_order + at;
@@ -377,7 +377,7 @@ static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk
         PTY_TRY(pty_cuda_modulus(c->stream, c->d_far, c->d_amp, d_frames, nb, c->m, c->n_modes, c->d_err));
     }
     PTY_CUFFT(cufftExecC2C(plan, far, far, CUFFT_INVERSE));
-    pty_cuda_steps steps = {p->alpha, p->beta, p->rpie, d_probe_max,
+    pty_cuda_steps steps = {p->alpha, p->beta, p->rpie, set_size, d_probe_max,
                             global ? c->d_scalars + SCALAR_GLOBAL_MAX : NULL, c->d_patch_max};
     return pty_cuda_update(c->stream, obj, d_frames, nb, c->d_probe, c->d_far, c->d_psi,
                            p->beta > 0.0f ? c->d_acc : NULL, c->lay.groups, c->m, c->n_modes, steps);
@@ -407,7 +407,7 @@ static int cuda_pass(void *impl, const int *order, int n, const pty_pass_params 
         float *slot = probe_max + (update_probe ? (s & 1) : 0);
         for (int at = start; at < end; chunk++) {
             const int nb = pty_gpu_next_chunk(end - at, c->lay.batch, c->planned);
-            PTY_TRY(queue_chunk(c, order, at, nb, chunk, p, slot));
+            PTY_TRY(queue_chunk(c, order, at, nb, chunk, end - start, p, slot));
             at += nb;
         }
         if (update_probe)

@@ -157,7 +157,7 @@ static __global__ void update_kernel(pty_cuda_object obj, const int *__restrict_
         const pty_cf *ex = psi + b * nprobe + i;
         for (int k = 0; k < n_modes; k++) delta[k * npix] = pty_exit_delta(delta[k * npix], ex[k * npix], inv_n);
         const float obj_max = st.global_max ? *st.global_max : st.patch_max[b];
-        const float probe_step = (st.beta > 0.0f && obj_max > 0.0f) ? st.beta / obj_max : 0.0f;
+        const float probe_step = pty_probe_step(st.beta, obj_max, st.set_size);
         pty_cf o_old = pty_update_object_pixel(object_at(obj, frames[b], i, m), probe + i, delta, npix, n_modes,
                                                st.alpha, st.rpie, probe_max);
         if (probe_step != 0.0f && out) pty_probe_increment(out, o_old, delta, npix, n_modes, probe_step);

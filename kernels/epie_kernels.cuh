@@ -51,6 +51,7 @@ int pty_cuda_modulus(cudaStream_t stream, pty_cf *d_far, const float *d_amp, con
 /* Step parameters of an update, as pty_pass_params. */
 typedef struct pty_cuda_steps {
     float alpha, beta, rpie;
+    int set_size;            /* positions of the set whose probe steps are averaged (pty_probe_step) */
     const float *probe_max;  /* max_r sum_k |P_k|^2 of the probe the set sees */
     const float *global_max; /* max |O|^2 of the object at the pass start, or NULL: each window's patch max */
     const float *patch_max;  /* n, from pty_cuda_exit_waves (when global_max is NULL) */
@@ -60,7 +61,7 @@ typedef struct pty_cuda_steps {
  * via pty_update_object_pixel and pty_probe_increment): d_far holds the
  * unscaled inverse FFT of Psi'_bk and becomes Delta_bk = d_far / N - psi_bk;
  * each window of the object is updated in place (the windows are disjoint),
- * and the probe steps beta / obj_max * conj(O_old) Delta are summed into
+ * and the probe steps pty_probe_step(beta, obj_max, set_size) * conj(O_old) Delta are summed into
  * d_acc[g] for position b in group g = b mod groups (d_acc may be NULL when
  * beta = 0).  Nothing changes when the probe max is <= 0 (as on the CPU). */
 int pty_cuda_update(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,

@@ -63,7 +63,7 @@ typedef struct pty_pass_params {
        positions order[set_end[s-1] .. set_end[s]) form set s, n_sets sets in
        all, and no two windows of a set overlap.  A backend may process a set
        at once: object updates are then exactly those of the sequential
-       order, and the set's probe steps are summed (DESIGN.md §3). */
+       order, and the set's probe steps are combined (pty_probe_step). */
     const int *set_end;
     int n_sets;
 } pty_pass_params;

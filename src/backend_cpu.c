@@ -46,6 +46,7 @@ typedef struct cpu_impl {
  * threads its pixel loops may use, and where its probe steps go. */
 typedef struct cpu_slot {
     pty_cf *psi, *far, *probe_out;
+    int set_size; /* positions whose probe steps are averaged (1: sequential) */
     fftwf_plan forward, inverse;
     int threads;
 } cpu_slot;
@@ -220,11 +221,11 @@ static double project(const cpu_impl *c, const float *amp, int r0, int r1, int c
 
 /* The probe step; 0 where the probe is dark and cannot update anything. */
 static float probe_step_of(const pty_pass_params *p, float global_obj_max, float patch_max, float probe_max,
-                           int *update)
+                           int set_size, int *update)
 {
     const float obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? global_obj_max : patch_max;
     *update = probe_max > 0.0f;
-    return (p->beta > 0.0f && obj_max > 0.0f) ? p->beta / obj_max : 0.0f;
+    return pty_probe_step(p->beta, obj_max, set_size);
 }
 
 /* Joint update of rows [r0, r1) from the back-propagated far field: the
@@ -265,7 +266,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
 
     int lit;
-    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, &lit);
+    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, slot->set_size, &lit);
     if (!lit) return err;
 #pragma omp parallel for num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot->probe_out);
@@ -301,7 +302,7 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
 #pragma omp barrier
     fftwf_execute_dft(c->rows_inv, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
     int lit;
-    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, &lit);
+    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, slot->set_size, &lit);
     if (lit) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot->probe_out);
     return err;
 }
@@ -320,13 +321,14 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
 #pragma omp parallel num_threads(workers) reduction(+ : err)
     {
         const int t = omp_get_thread_num();
-        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, c->probe_acc + t * nprobe, c->forward1,
+        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, c->probe_acc + t * nprobe, 1, c->forward1,
                          c->inverse1, 1};
         /* this worker's share of the probe's floats in the sums */
         const size_t lo = 2 * nprobe * t / workers, hi = 2 * nprobe * (t + 1) / workers;
         if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % workers : n;
+            slot.set_size = n;
 #pragma omp for schedule(static)
             for (int i = start; i < start + whole; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
             for (int i = start + whole; i < start + n; i++) err += cpu_split(c, order[i], p, global_obj_max, &slot, t);
@@ -354,10 +356,10 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     cpu_impl *c = impl;
     float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c) : 0.0f;
     double err = 0.0;
-    if (p->set_end && c->n_workers > 1) {
+    if (p->set_end) {
         err = cpu_sets(c, order, p, global_obj_max);
     } else {
-        cpu_slot slot = {c->psi, c->far, c->probe, c->forward, c->inverse, c->n_threads};
+        cpu_slot slot = {c->psi, c->far, c->probe, 1, c->forward, c->inverse, c->n_threads};
         for (int t = 0; t < n; t++) err += cpu_position(c, order[t], p, global_obj_max, &slot);
     }
     *err_num = err;
