@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -156,9 +155,9 @@ int pty_cmd_bench(int argc, char **argv)
                "\"peak_host_bytes\": %.6g, \"device_bytes_used\": %.6g, \"bytes_per_iteration\": %.6g, "
                "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
                "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g}\n",
-               n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch, st.frames_streamed ? "true" : "false", t.n,
-               median, t.s[0], t.s[t.n - 1], fups, sim_s, setup_s - st.upload_s, st.upload_s, peak_host_bytes(),
-               st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
+               n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch,
+               st.frames_streamed ? "true" : "false", t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s,
+               setup_s - st.upload_s, st.upload_s, peak_host_bytes(), st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
                floor_s > 0 ? 100.0 * floor_s / median : 0.0);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",

@@ -200,7 +200,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .window = plan->geom.window,
         .object = object,
         .probe = plan->probe_host,
-        .n_threads = p->n_threads,
+        .n_threads = cpu_threads,
         .device = p->device,
         .fft_flags = PTY_FFT_MEASURE,
         .frame_order = plan->set_end ? plan->sets.members : NULL,

@@ -5,7 +5,6 @@
  * only collide with members in the 3 x 3 cells around its own. */
 #include "sets.h"
 
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,7 +79,6 @@ static void balance(const int *window, int n, int m, int gh, int gw, int workers
 int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, pty_rng *rng, pty_sets *out)
 {
     memset(out, 0, sizeof *out);
-    if (workers == 0) workers = omp_get_max_threads();
     const int gh = obj_h / m + 1, gw = obj_w / m + 1;
     const size_t ncell = (size_t)gh * gw;
     int *visit = malloc((size_t)n * sizeof *visit), *set_of = malloc((size_t)n * sizeof *set_of);

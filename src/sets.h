@@ -21,9 +21,9 @@ typedef struct pty_sets {
 
 /* Colour n windows (top-left (row, col), m x m, on an obj_h x obj_w grid)
  * greedily, in an order drawn from rng, so that no two windows of a set
- * overlap.  For workers > 1 (0 = all cores, as --threads) windows then move
- * between sets until sum_s ceil(size_s / workers), the pass's length in
- * position-times on that many threads, stops falling.  Errors:
+ * overlap.  For workers > 1 (the threads that will share each set) windows
+ * then move between sets until sum_s ceil(size_s / workers), the pass's
+ * length in position-times on that many threads, stops falling.  Errors:
  * PTY_ERR_NOMEM. */
 int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, pty_rng *rng, pty_sets *out);
 void pty_sets_free(pty_sets *s);
