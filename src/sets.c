@@ -38,8 +38,8 @@ static int collides(const int *cells, int gh, int gw, const int *window, int m, 
  * cost by one when B_s0 % W == 1 and B_sk % W != 0.  Such chains are found
  * breadth first and applied until none is left: single moves alone stall
  * with windows stuck in sets of one.  parent, via, queue: n_sets each. */
-static void balance(const int *window, int n, int m, int gh, int gw, int workers, int n_sets, int *cells, int *count,
-                    int *set_of, int *parent, int *via, int *queue)
+static void balance(const int *window, int n, int m, int gh, int gw, int workers, int max_size, int n_sets, int *cells,
+                    int *count, int *set_of, int *parent, int *via, int *queue)
 {
     const size_t ncell = (size_t)gh * gw;
     for (int improved = 1; improved;) {
@@ -58,7 +58,7 @@ static void balance(const int *window, int n, int m, int gh, int gw, int workers
                         parent[t] = queue[head];
                         via[t] = j;
                         queue[tail++] = t;
-                        if (count[t] % workers) found = t;
+                        if (count[t] % workers && (max_size <= 0 || count[t] < max_size)) found = t;
                     }
                 }
             if (found < 0) continue;
@@ -76,7 +76,8 @@ static void balance(const int *window, int n, int m, int gh, int gw, int workers
     }
 }
 
-int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, pty_rng *rng, pty_sets *out)
+int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, int max_size, pty_rng *rng,
+                   pty_sets *out)
 {
     memset(out, 0, sizeof *out);
     const int gh = obj_h / m + 1, gw = obj_w / m + 1;
@@ -96,7 +97,9 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int wo
            of a batched pass equally busy (first fit leaves many sets of 1) */
         int s = n_sets;
         for (int q = 0; q < n_sets; q++)
-            if ((s == n_sets || count[q] < count[s]) && !collides(cells + (size_t)q * ncell, gh, gw, window, m, j)) s = q;
+            if ((s == n_sets || count[q] < count[s]) && (max_size <= 0 || count[q] < max_size) &&
+                !collides(cells + (size_t)q * ncell, gh, gw, window, m, j))
+                s = q;
         if (s == n_sets) {
             if (n_sets == cap) {
                 int ncap = cap ? 2 * cap : 16;
@@ -119,7 +122,7 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int wo
         count[s]++;
     }
     if (rc == PTY_OK && workers > 1) {
-        balance(window, n, m, gh, gw, workers, n_sets, cells, count, set_of, work, work + n, work + 2 * n);
+        balance(window, n, m, gh, gw, workers, max_size, n_sets, cells, count, set_of, work, work + n, work + 2 * n);
         /* drop the sets that emptied, keeping the others' order */
         int *remap = work, k = 0;
         for (int s = 0; s < n_sets; s++) {

@@ -23,9 +23,10 @@ typedef struct pty_sets {
  * greedily, in an order drawn from rng, so that no two windows of a set
  * overlap.  For workers > 1 (the threads that will share each set) windows
  * then move between sets until sum_s ceil(size_s / workers), the pass's
- * length in position-times on that many threads, stops falling.  Errors:
- * PTY_ERR_NOMEM. */
-int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, pty_rng *rng, pty_sets *out);
+ * length in position-times on that many threads, stops falling.  No set
+ * grows beyond max_size windows (0: no limit).  Errors: PTY_ERR_NOMEM. */
+int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, int max_size, pty_rng *rng,
+                   pty_sets *out);
 void pty_sets_free(pty_sets *s);
 
 /* The largest of n_sets sets ending at end[] (as pty_sets.end or a pass's

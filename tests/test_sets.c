@@ -69,7 +69,7 @@ int main(void)
     pty_geometry g;
     PTY_TEST("geometry", pty_geometry_create(pos, n, m, 8, &g) == PTY_OK);
     pty_sets s;
-    PTY_TEST("sets built", pty_sets_build(g.window, n, m, g.obj_h, g.obj_w, 1, &rng, &s) == PTY_OK);
+    PTY_TEST("sets built", pty_sets_build(g.window, n, m, g.obj_h, g.obj_w, 1, 0, &rng, &s) == PTY_OK);
     int small = 0;
     for (int k = 0; k < s.n_sets; k++) small += s.end[k] - (k ? s.end[k - 1] : 0) < 2;
     PTY_TEST("every position in exactly one set, no two windows of a set overlap", valid(&s, g.window, n, m));
@@ -108,17 +108,25 @@ int main(void)
         PTY_TEST("raster: geometry", raster(rows, mm, &g) == PTY_OK);
         pty_sets plain, two, three;
         pty_rng_seed(&rng, 3);
-        PTY_TEST("raster: greedy sets", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 1, &rng, &plain) == PTY_OK);
+        PTY_TEST("raster: greedy sets", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 1, 0, &rng, &plain) == PTY_OK);
         pty_rng_seed(&rng, 3);
-        PTY_TEST("raster: sets for 2 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 2, &rng, &two) == PTY_OK);
+        PTY_TEST("raster: sets for 2 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 2, 0, &rng, &two) == PTY_OK);
         pty_rng_seed(&rng, 3);
-        PTY_TEST("raster: sets for 3 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 3, &rng, &three) == PTY_OK);
+        PTY_TEST("raster: sets for 3 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 3, 0, &rng, &three) == PTY_OK);
         PTY_TEST("raster: balanced sets still valid (2 workers)", valid(&two, g.window, nn, mm));
         PTY_TEST("raster: balanced sets still valid (3 workers)", valid(&three, g.window, nn, mm));
         PTY_TEST("raster: balancing shortens a pass on 2 threads", cost(&two, 2) < cost(&plain, 2));
         PTY_TEST("raster: balancing does not lengthen a pass on 3 threads", cost(&three, 3) <= cost(&plain, 3));
         if (mm == 64) PTY_TEST("raster 64: 2 threads within 5% of the bound", cost(&two, 2) >= 136 && cost(&two, 2) <= 142);
         else PTY_TEST("raster 128: every set even", cost(&two, 2) == nn / 2);
+        /* a cap on the set size holds, balanced or not */
+        pty_sets capped;
+        pty_rng_seed(&rng, 3);
+        PTY_TEST("raster: sets of at most 3 for 2 workers",
+                 pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 2, 3, &rng, &capped) == PTY_OK &&
+                     valid(&capped, g.window, nn, mm) && pty_sets_largest(capped.end, capped.n_sets) <= 3 &&
+                     capped.n_sets >= plain.n_sets);
+        pty_sets_free(&capped);
         pty_sets_free(&plain);
         pty_sets_free(&two);
         pty_sets_free(&three);
