@@ -91,9 +91,9 @@ int pty_cmd_bench(int argc, char **argv)
     int n_extra = 0;
     PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]), extra, 0,
                            &n_extra));
-    static const char *const backends[] = {"auto", "cpu", "cuda"}, *const orders[] = {"sequential", "batched", "auto"};
+    static const char *const backends[] = {"auto", "cpu", "cuda"};
     PTY_TRY(pty_args_choice("bench", "backend", backend, backends, 3, &p.backend));
-    PTY_TRY(pty_args_choice("bench", "order", order, orders, 3, &p.order));
+    PTY_TRY(pty_args_choice("bench", "order", order, pty_order_names, 3, &p.order));
     PTY_TRY(pty_args_choice("bench", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &p.gpu_frames));
     sp.modes = p.n_modes;
     if (sp.step <= 0.0) sp.step = round(0.3 * 3.0 * sp.m / 8.0);
@@ -132,7 +132,7 @@ int pty_cmd_bench(int argc, char **argv)
     const double pcie_bytes = st.frames_streamed ? (double)n * sp.m * sp.m * sizeof(float) : 0.0;
     const char *used = pty_plan_backend_name(plan);
     const int on_gpu = strcmp(used, "cuda") == 0;
-    const char *run_order = orders[pty_plan_order(plan)];
+    const char *run_order = pty_order_names[pty_plan_order(plan)];
     int n_sets, largest_set;
     pty_plan_sets(plan, &n_sets, &largest_set);
     /* the plan's memory is returned before the bandwidth test allocates its own */

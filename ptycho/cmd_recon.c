@@ -49,7 +49,7 @@ static void print_setup(void *user, const pty_dist_info *i)
     printf("  frames %d of %dx%d, object %dx%d px", i->n_frames, i->m, i->m, i->obj_h, i->obj_w);
     if (i->pixel_size > 0) printf(", pixel %.4g nm", i->pixel_size * 1e9);
     printf("\n  backend %s, %s order, %d mode%s, alpha %g, beta %g%s, probe from iteration %d, %d iterations\n",
-           i->backend, i->params->order == PTY_ORDER_BATCHED ? "batched" : "sequential", i->params->n_modes,
+           i->backend, pty_order_names[i->params->order], i->params->n_modes,
            i->params->n_modes > 1 ? "s" : "", i->params->alpha, i->params->beta, i->params->rpie >= 0 ? " (rPIE)" : "",
            i->params->probe_start, s->total);
     if (i->n_ranks > 1)
@@ -225,8 +225,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
 
     PTY_TRY(pty_args_choice("recon", "mode", mode, mode_names, 2, &dopt->mode));
-    static const char *const orders[] = {"sequential", "batched", "auto"};
-    PTY_TRY(pty_args_choice("recon", "order", order, orders, 3, &pp->order));
+    PTY_TRY(pty_args_choice("recon", "order", order, pty_order_names, 3, &pp->order));
     PTY_TRY(pty_args_choice("recon", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &pp->gpu_frames));
     if (partition) {
         char extra;

@@ -219,13 +219,10 @@ static double project(const cpu_impl *c, const float *amp, int r0, int r1, int c
     return err;
 }
 
-/* The probe step; 0 where the probe is dark and cannot update anything. */
-static float probe_step_of(const pty_pass_params *p, float global_obj_max, float patch_max, float probe_max,
-                           int set_size, int *update)
+/* The probe step of one position, by the pass's max|O|^2 rule. */
+static float probe_step_of(const pty_pass_params *p, float global_obj_max, float patch_max, int set_size)
 {
-    const float obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? global_obj_max : patch_max;
-    *update = probe_max > 0.0f;
-    return pty_probe_step(p->beta, obj_max, set_size);
+    return pty_probe_step(p->beta, p->obj_norm == PTY_OBJNORM_GLOBAL ? global_obj_max : patch_max, set_size);
 }
 
 /* Joint update of rows [r0, r1) from the back-propagated far field: the
@@ -265,9 +262,8 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     for (int r = 0; r < m; r++) err += project(c, amp, r, r + 1, 0, m, far);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
 
-    int lit;
-    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, slot->set_size, &lit);
-    if (!lit) return err;
+    if (probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
+    const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
 #pragma omp parallel for num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot->probe_out);
     return err;
@@ -301,9 +297,8 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
     fftwf_execute_dft(c->cols_inv, (fftwf_complex *)(far + r0), (fftwf_complex *)(far + r0));
 #pragma omp barrier
     fftwf_execute_dft(c->rows_inv, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
-    int lit;
-    const float probe_step = probe_step_of(p, global_obj_max, patch_max, probe_max, slot->set_size, &lit);
-    if (lit) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot->probe_out);
+    const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
+    if (probe_max > 0.0f) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot->probe_out);
     return err;
 }
 

@@ -48,6 +48,8 @@ struct pty_plan {
     double setup_s, iterate_s;
 };
 
+const char *const pty_order_names[3] = {"sequential", "batched", "auto"};
+
 void pty_recon_params_default(pty_recon_params *p)
 {
     memset(p, 0, sizeof *p);

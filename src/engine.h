@@ -22,6 +22,8 @@ enum { PTY_BACKEND_AUTO = 0, PTY_BACKEND_CPU = 1, PTY_BACKEND_CUDA = 2 };
  * where the backend runs several positions at once (a GPU, or more than one
  * CPU thread) and sequential on one CPU thread, where both cost the same. */
 enum { PTY_ORDER_SEQUENTIAL = 0, PTY_ORDER_BATCHED = 1, PTY_ORDER_AUTO = 2 };
+/* Their names (--order, results), indexed by PTY_ORDER_*. */
+extern const char *const pty_order_names[3];
 
 typedef struct pty_recon_params {
     int n_modes;            /* K incoherent probe modes (>= 1) */
