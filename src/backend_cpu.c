@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cpu_rows.h"
 #include "pty_error.h"
 #include "pty_log.h"
 
@@ -177,45 +178,19 @@ static float object_max_power(const cpu_impl *c)
 static void exit_waves(const cpu_impl *c, const pty_cf *obj, int r0, int r1, pty_cf *psi, float *patch_max,
                        float *probe_max)
 {
-    const int m = c->m, K = c->n_modes;
-    const size_t npix = c->npix;
-    float om = *patch_max, pm = *probe_max;
+    const size_t m = (size_t)c->m;
     for (int r = r0; r < r1; r++)
-        for (int col = 0; col < m; col++) {
-            size_t i = (size_t)r * m + col;
-            pty_cf o = obj[(size_t)r * c->obj_w + col];
-            float pp = 0.0f;
-            for (int k = 0; k < K; k++) {
-                pty_cf pk = c->probe[k * npix + i];
-                psi[k * npix + i] = pty_cmul(pk, o);
-                pp += pty_cabs2(pk);
-            }
-            om = fmaxf(om, pty_cabs2(o));
-            pm = fmaxf(pm, pp);
-        }
-    *patch_max = om;
-    *probe_max = pm;
+        pty_rows_exit_waves(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, c->probe + r * m, psi + r * m,
+                            patch_max, probe_max);
 }
 
 /* Modulus constraint on the far field's rows [r0, r1) x columns [c0, c1);
  * returns their error numerator. */
 static double project(const cpu_impl *c, const float *amp, int r0, int r1, int c0, int c1, pty_cf *far)
 {
-    const int K = c->n_modes;
-    const size_t npix = c->npix;
+    const size_t m = (size_t)c->m;
     double err = 0.0;
-    for (int r = r0; r < r1; r++)
-        for (int col = c0; col < c1; col++) {
-            size_t i = (size_t)r * c->m + col;
-            float model = 0.0f;
-            for (int k = 0; k < K; k++) model += pty_cabs2(far[k * npix + i]);
-            err += pty_fourier_error_term(amp[i], model);
-            float f = pty_modulus_factor(amp[i], model);
-            for (int k = 0; k < K; k++) {
-                far[k * npix + i].re *= f;
-                far[k * npix + i].im *= f;
-            }
-        }
+    for (int r = r0; r < r1; r++) err += pty_rows_project(c1 - c0, c->n_modes, c->npix, amp + r * m + c0, far + r * m + c0);
     return err;
 }
 
@@ -230,17 +205,11 @@ static float probe_step_of(const pty_pass_params *p, float global_obj_max, float
 static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, const pty_pass_params *p, float probe_max,
                    float probe_step, const pty_cf *psi, pty_cf *far, pty_cf *probe_out)
 {
-    const int m = c->m, K = c->n_modes;
-    const size_t npix = c->npix;
-    const float inv_n = 1.0f / (float)npix;
+    const size_t m = (size_t)c->m;
+    const float inv_n = 1.0f / (float)c->npix;
     for (int r = r0; r < r1; r++)
-        for (int col = 0; col < m; col++) {
-            size_t i = (size_t)r * m + col;
-            for (int k = 0; k < K; k++) far[k * npix + i] = pty_exit_delta(far[k * npix + i], psi[k * npix + i], inv_n);
-            pty_cf o_old = pty_update_object_pixel(&obj[(size_t)r * c->obj_w + col], &c->probe[i], &far[i], npix, K,
-                                                   p->alpha, p->rpie, probe_max);
-            if (probe_step != 0.0f) pty_probe_increment(&probe_out[i], o_old, &far[i], npix, K, probe_step);
-        }
+        pty_rows_update(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, c->probe + r * m, psi + r * m,
+                        far + r * m, inv_n, p->alpha, p->rpie, probe_max, probe_step, probe_out + r * m);
 }
 
 /* One position: exit waves, projection, back-propagation, joint update.

@@ -1,0 +1,152 @@
+/* test_cpu_rows.c - the CPU's row loops (src/cpu_rows.c) give, pixel for
+ * pixel, what the per-pixel math of pty_pixel.h gives: the same operations
+ * in the same order, so the results must be equal, not close.  Runs of 200
+ * pixels cross a block boundary and end in a partial block; the frame has
+ * masked pixels, dark pixels and a NaN in the object. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu_rows.h"
+#include "pty_test.h"
+
+#define N 200
+#define STRIDE (N + 7)
+#define MAX_MODES 3
+
+static unsigned lcg_state = 12345u;
+static float uniform(void) /* in [-1, 1) */
+{
+    lcg_state = lcg_state * 1664525u + 1013904223u;
+    return (float)(lcg_state >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+static void fill(pty_cf *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) x[i] = pty_cf_make(uniform(), uniform());
+}
+
+static int same_cf(const pty_cf *a, const pty_cf *b, size_t n)
+{
+    return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+static void check_exit_waves(int K)
+{
+    static pty_cf obj[N], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE];
+    fill(obj, N);
+    fill(probe, (size_t)K * STRIDE);
+    obj[150] = pty_cf_make(NAN, 0.0f); /* a NaN must not become the maximum */
+    float om = 0.5f, pm = 0.0f, want_om = 0.5f, want_pm = 0.0f;
+    for (int i = 0; i < N; i++) {
+        float pp = 0.0f;
+        for (int k = 0; k < K; k++) {
+            want[k * STRIDE + i] = pty_cmul(probe[k * STRIDE + i], obj[i]);
+            pp += pty_cabs2(probe[k * STRIDE + i]);
+        }
+        if (pty_cabs2(obj[i]) > want_om) want_om = pty_cabs2(obj[i]);
+        if (pp > want_pm) want_pm = pp;
+    }
+    pty_rows_exit_waves(N, K, STRIDE, obj, probe, psi, &om, &pm);
+    int same = 1;
+    for (int k = 0; k < K; k++) same &= same_cf(psi + k * STRIDE, want + k * STRIDE, N);
+    PTY_TEST(K == 1 ? "exit waves, 1 mode: P O" : "exit waves, 3 modes: P_k O", same);
+    PTY_TEST("exit waves: the object's and the probe's maxima, NaN skipped", om == want_om && pm == want_pm);
+}
+
+static void check_project(int K)
+{
+    static pty_cf far[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE];
+    float amp[N];
+    fill(far, (size_t)K * STRIDE);
+    for (int i = 0; i < N; i++) amp[i] = 2.0f * fabsf(uniform());
+    amp[3] = amp[130] = PTY_MASKED;
+    for (int k = 0; k < K; k++) { /* no power: one pixel to zero, one kept */
+        far[k * STRIDE + 10] = far[k * STRIDE + 190] = pty_cf_make(0.0f, 0.0f);
+    }
+    amp[10] = 0.0f;
+    amp[190] = 0.7f;
+    memcpy(want, far, sizeof far);
+    double want_err = 0.0;
+    for (int i = 0; i < N; i++) {
+        float model = 0.0f;
+        for (int k = 0; k < K; k++) model += pty_cabs2(want[k * STRIDE + i]);
+        want_err += pty_fourier_error_term(amp[i], model);
+        const float f = pty_modulus_factor(amp[i], model);
+        for (int k = 0; k < K; k++) {
+            want[k * STRIDE + i].re *= f;
+            want[k * STRIDE + i].im *= f;
+        }
+    }
+    double err = pty_rows_project(N, K, STRIDE, amp, far);
+    int same = 1;
+    for (int k = 0; k < K; k++) same &= same_cf(far + k * STRIDE, want + k * STRIDE, N);
+    PTY_TEST(K == 1 ? "projection, 1 mode: the pixel rule's far field" : "projection, 3 modes: the pixel rule's far field",
+             same);
+    PTY_TEST("projection: the error numerator (summed in another order)", fabs(err - want_err) <= 1e-5 * want_err);
+}
+
+/* the update into the probe itself (sequential order) and into an
+ * accumulator (a set), each against pty_pixel.h pixel by pixel */
+static void check_update(int K, int into_probe, float rpie, float probe_step)
+{
+    static pty_cf obj[N], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], far[MAX_MODES * STRIDE];
+    static pty_cf acc[MAX_MODES * STRIDE], w_obj[N], w_probe[MAX_MODES * STRIDE], w_far[MAX_MODES * STRIDE],
+        w_acc[MAX_MODES * STRIDE];
+    fill(obj, N);
+    fill(probe, (size_t)K * STRIDE);
+    fill(psi, (size_t)K * STRIDE);
+    fill(far, (size_t)K * STRIDE);
+    fill(acc, (size_t)K * STRIDE);
+    memcpy(w_obj, obj, sizeof obj);
+    memcpy(w_probe, probe, sizeof probe);
+    memcpy(w_far, far, sizeof far);
+    memcpy(w_acc, acc, sizeof acc);
+    const float inv_n = 1.0f / 4096.0f, alpha = 0.9f, probe_max = 1.7f;
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < K; k++)
+            w_far[k * STRIDE + i] = pty_exit_delta(w_far[k * STRIDE + i], psi[k * STRIDE + i], inv_n);
+        if (into_probe) {
+            pty_update_pixel(&w_obj[i], &w_probe[i], &w_far[i], STRIDE, K, alpha, rpie, probe_max, probe_step);
+        } else {
+            pty_cf old = pty_update_object_pixel(&w_obj[i], &w_probe[i], &w_far[i], STRIDE, K, alpha, rpie, probe_max);
+            if (probe_step != 0.0f) pty_probe_increment(&w_acc[i], old, &w_far[i], STRIDE, K, probe_step);
+        }
+    }
+    pty_rows_update(N, K, STRIDE, obj, probe, psi, far, inv_n, alpha, rpie, probe_max, probe_step,
+                    into_probe ? probe : acc);
+    int same = same_cf(obj, w_obj, N);
+    for (int k = 0; k < K; k++)
+        same &= same_cf(far + k * STRIDE, w_far + k * STRIDE, N) &&
+                same_cf(probe + k * STRIDE, w_probe + k * STRIDE, N) &&
+                same_cf(acc + k * STRIDE, w_acc + k * STRIDE, N);
+    char what[160];
+    snprintf(what, sizeof what, "update, %d mode%s, %s, %s%s: object, delta and probe as pixel by pixel", K,
+             K > 1 ? "s" : "", into_probe ? "into the probe" : "into an accumulator", rpie < 0 ? "ePIE" : "rPIE",
+             probe_step == 0.0f ? ", probe fixed" : "");
+    PTY_TEST(what, same);
+}
+
+static void check_pixel_rules(void)
+{
+    PTY_TEST("modulus factor: a masked pixel is left alone", pty_modulus_factor(PTY_MASKED, 4.0f) == 1.0f);
+    PTY_TEST("modulus factor: sqrt(I) / |Psi|", pty_modulus_factor(3.0f, 4.0f) == 1.5f);
+    PTY_TEST("modulus factor: no power, no counts: zero", pty_modulus_factor(0.0f, 0.0f) == 0.0f);
+    PTY_TEST("modulus factor: no power, counts: kept to grow later", pty_modulus_factor(2.0f, 0.0f) == 1.0f);
+    PTY_TEST("error term: (|Psi| - sqrt(I))^2, masked pixels none",
+             pty_fourier_error_term(1.0f, 9.0f) == 4.0f && pty_fourier_error_term(PTY_MASKED, 9.0f) == 0.0f);
+}
+
+int main(void)
+{
+    check_pixel_rules();
+    for (int K = 1; K <= MAX_MODES; K += 2) {
+        check_exit_waves(K);
+        check_project(K);
+        check_update(K, 1, -1.0f, 0.3f);
+        check_update(K, 0, -1.0f, 0.3f);
+        check_update(K, 0, 0.5f, 0.3f);
+        check_update(K, 1, -1.0f, 0.0f);
+    }
+    return pty_test_report();
+}
