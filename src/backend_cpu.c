@@ -33,20 +33,27 @@ typedef struct cpu_impl {
     int *window;                 /* n_frames*2 */
     pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
     pty_cf *psi, *far;           /* exit waves, far field / delta: n_modes*npix per worker */
-    pty_cf *probe_acc;           /* batched: each worker's summed probe steps, n_modes*npix */
+    /* batched order: each worker's copy of the probe, n_modes*npix each,
+       and its summed probe steps, for even and odd sets (cpu_sets) */
+    pty_cf *probe_copy, *probe_acc;
+    pty_cf *split_psi, *split_far; /* the buffers of a position all workers share */
     fftwf_plan forward, inverse; /* K transforms psi -> far, far -> far, n_threads each */
     fftwf_plan forward1, inverse1; /* the same on one thread, for the workers */
     /* one worker's rows or columns (m / n_workers lines, all modes) of a
-       position shared by all workers (cpu_split); NULL: none is shared */
+       position shared by all workers (cpu_split), on split_psi and
+       split_far; NULL: none is shared */
     fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
     float *split_max;            /* each worker's patch and probe maxima in cpu_split */
     double upload_s;             /* copying frames, object and probe in */
 } cpu_impl;
 
 /* Where one position's work happens: a worker's buffers and plans, the
- * threads its pixel loops may use, and where its probe steps go. */
+ * threads its pixel loops may use, the probe it reads and where its probe
+ * steps go. */
 typedef struct cpu_slot {
-    pty_cf *psi, *far, *probe_out;
+    pty_cf *psi, *far;
+    const pty_cf *probe;
+    pty_cf *probe_out;
     int set_size; /* positions whose probe steps are averaged (1: sequential) */
     fftwf_plan forward, inverse;
     int threads;
@@ -66,7 +73,10 @@ static void cpu_destroy(void *p)
     free(c->split_max);
     fftwf_free(c->psi);
     fftwf_free(c->far);
+    fftwf_free(c->probe_copy);
     fftwf_free(c->probe_acc);
+    fftwf_free(c->split_psi);
+    fftwf_free(c->split_far);
     fftwf_free(c->object);
     fftwf_free(c->probe);
     free(c->amplitudes);
@@ -83,10 +93,10 @@ static int plan_split(cpu_impl *c, unsigned flags)
     const int m = c->m, W = c->n_workers, q = W > 1 ? m / W : 0;
     if (q == 0 || m % W) return 1;
     for (int t = 1; t < W; t++)
-        if (fftwf_alignment_of((float *)(c->far + (size_t)t * q)) ||
-            fftwf_alignment_of((float *)(c->far + (size_t)t * q * m)))
+        if (fftwf_alignment_of((float *)(c->split_far + (size_t)t * q)) ||
+            fftwf_alignment_of((float *)(c->split_far + (size_t)t * q * m)))
             return 1;
-    fftwf_complex *psi = (fftwf_complex *)c->psi, *far = (fftwf_complex *)c->far;
+    fftwf_complex *psi = (fftwf_complex *)c->split_psi, *far = (fftwf_complex *)c->split_far;
     const int np = (int)c->npix;
     /* a line of m points; q lines; K modes */
     const fftwf_iodim row = {m, 1, 1}, col = {m, m, m};
@@ -120,11 +130,14 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->probe = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->psi = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
     c->far = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
-    c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+    c->probe_copy = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+    c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * 2 * c->n_workers);
+    c->split_psi = (pty_cf *)fftwf_alloc_complex(nprobe);
+    c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)2 * c->n_workers * sizeof *c->split_max);
-    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_acc ||
-        !c->split_max) {
-        double gib = (nframes * 4.0 + nobj * 8.0 + (1.0 + 3.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
+    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
+        !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max) {
+        double gib = (nframes * 4.0 + nobj * 8.0 + (3.0 + 5.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }
@@ -175,12 +188,12 @@ static float object_max_power(const cpu_impl *c)
 /* Exit waves of rows [r0, r1), raising *patch_max to the object's power
  * there and *probe_max to the probe's, max_r sum_k |P_k|^2 (the object-step
  * normaliser), in the same sweep. */
-static void exit_waves(const cpu_impl *c, const pty_cf *obj, int r0, int r1, pty_cf *psi, float *patch_max,
-                       float *probe_max)
+static void exit_waves(const cpu_impl *c, const pty_cf *obj, const pty_cf *probe, int r0, int r1, pty_cf *psi,
+                       float *patch_max, float *probe_max)
 {
     const size_t m = (size_t)c->m;
     for (int r = r0; r < r1; r++)
-        pty_rows_exit_waves(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, c->probe + r * m, psi + r * m,
+        pty_rows_exit_waves(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, probe + r * m, psi + r * m,
                             patch_max, probe_max);
 }
 
@@ -203,13 +216,13 @@ static float probe_step_of(const pty_pass_params *p, float global_obj_max, float
 /* Joint update of rows [r0, r1) from the back-propagated far field: the
  * object in place, the probe steps added to probe_out. */
 static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, const pty_pass_params *p, float probe_max,
-                   float probe_step, const pty_cf *psi, pty_cf *far, pty_cf *probe_out)
+                   float probe_step, const pty_cf *psi, pty_cf *far, const cpu_slot *slot)
 {
     const size_t m = (size_t)c->m;
     const float inv_n = 1.0f / (float)c->npix;
     for (int r = r0; r < r1; r++)
-        pty_rows_update(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, c->probe + r * m, psi + r * m,
-                        far + r * m, inv_n, p->alpha, p->rpie, probe_max, probe_step, probe_out + r * m);
+        pty_rows_update(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, slot->probe + r * m, psi + r * m,
+                        far + r * m, inv_n, p->alpha, p->rpie, probe_max, probe_step, slot->probe_out + r * m);
 }
 
 /* One position: exit waves, projection, back-propagation, joint update.
@@ -223,7 +236,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     pty_cf *psi = slot->psi, *far = slot->far;
     float patch_max = 0.0f, probe_max = 0.0f;
 #pragma omp parallel for reduction(max : patch_max, probe_max) num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) exit_waves(c, obj, r, r + 1, psi, &patch_max, &probe_max);
+    for (int r = 0; r < m; r++) exit_waves(c, obj, slot->probe, r, r + 1, psi, &patch_max, &probe_max);
 
     fftwf_execute_dft(slot->forward, (fftwf_complex *)psi, (fftwf_complex *)far);
     double err = 0.0;
@@ -234,7 +247,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     if (probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
 #pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot->probe_out);
+    for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot);
     return err;
 }
 
@@ -249,10 +262,10 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
     const int m = c->m, W = c->n_workers, q = m / W, r0 = t * q;
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
-    pty_cf *psi = c->psi, *far = c->far;
+    pty_cf *psi = c->split_psi, *far = c->split_far;
     float *mx = c->split_max;
     mx[2 * t] = mx[2 * t + 1] = 0.0f;
-    exit_waves(c, obj, r0, r0 + q, psi, &mx[2 * t], &mx[2 * t + 1]);
+    exit_waves(c, obj, slot->probe, r0, r0 + q, psi, &mx[2 * t], &mx[2 * t + 1]);
     fftwf_execute_dft(c->rows_fwd, (fftwf_complex *)(psi + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
 #pragma omp barrier
     float patch_max = 0.0f, probe_max = 0.0f;
@@ -267,16 +280,31 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
 #pragma omp barrier
     fftwf_execute_dft(c->rows_inv, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
-    if (probe_max > 0.0f) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot->probe_out);
+    if (probe_max > 0.0f) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot);
     return err;
+}
+
+/* probe += the set's summed probe steps, worker 0's first: every worker
+ * adds them to its own copy in the same order, so the copies stay equal
+ * bit for bit. */
+static void add_set_steps(pty_cf *probe, const pty_cf *acc, int workers, size_t nprobe)
+{
+    float *restrict pr = (float *)probe;
+    for (int w = 0; w < workers; w++) {
+        const float *restrict a = (const float *)(acc + w * nprobe);
+        for (size_t i = 0; i < 2 * nprobe; i++) pr[i] += a[i];
+    }
 }
 
 /* Sets of positions whose windows do not overlap, each spread over the
  * workers: a worker updates its positions' windows of the object and sums
  * their probe steps, and the n % workers left over are shared out pixel by
- * pixel (cpu_split); after the set the sums are added to the probe, in
- * worker order.  One parallel region serves the whole pass (a region per
- * set cost as much as the work of a small set). */
+ * pixel (cpu_split).  One barrier ends a set (three more where one is
+ * shared): then each worker adds all the set's sums to its own copy of the
+ * probe, so no second barrier waits for one shared probe, and the sums
+ * alternate between two buffers, so the next set's steps do not overwrite
+ * sums another worker is still adding.  One parallel region serves the
+ * whole pass (a region per set cost as much as the work of a small set). */
 static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max)
 {
     const size_t nprobe = c->npix * c->n_modes;
@@ -285,32 +313,27 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
 #pragma omp parallel num_threads(workers) reduction(+ : err)
     {
         const int t = omp_get_thread_num();
-        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, c->probe_acc + t * nprobe, 1, c->forward1,
-                         c->inverse1, 1};
-        /* this worker's share of the probe's floats in the sums */
-        const size_t lo = 2 * nprobe * t / workers, hi = 2 * nprobe * (t + 1) / workers;
-        if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+        pty_cf *probe = c->probe_copy + t * nprobe;
+        memcpy(probe, c->probe, nprobe * sizeof *probe);
+        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, probe, NULL, 1, c->forward1, c->inverse1, 1};
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % workers : n;
+            pty_cf *sums = c->probe_acc + (size_t)(s & 1) * workers * nprobe;
+            slot.probe_out = sums + t * nprobe;
             slot.set_size = n;
-#pragma omp for schedule(static)
+            /* the others last read this sum before the previous set's barrier */
+            if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+            /* nowait: a shared position has buffers of its own and a window
+               no other position of the set touches */
+#pragma omp for schedule(static) nowait
             for (int i = start; i < start + whole; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
             for (int i = start + whole; i < start + n; i++) err += cpu_split(c, order[i], p, global_obj_max, &slot, t);
-            if (whole < n) {
 #pragma omp barrier
-            }
-            if (update_probe) {
-                float *restrict pr = (float *)c->probe;
-                for (int w = 0; w < workers; w++) {
-                    const float *restrict a = (const float *)(c->probe_acc + w * nprobe);
-                    for (size_t i = lo; i < hi; i++) pr[i] += a[i];
-                }
-#pragma omp barrier
-                /* by its owner: clearing another worker's sum would pull its
-                   lines over to this core and back for the next set */
-                memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
-            }
+            if (update_probe) add_set_steps(probe, sums, workers, nprobe);
         }
+        /* after every worker's copy in (there is no barrier without sets) */
+#pragma omp barrier
+        if (t == 0) memcpy(c->probe, probe, nprobe * sizeof *probe);
     }
     return err;
 }
@@ -323,7 +346,7 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (p->set_end) {
         err = cpu_sets(c, order, p, global_obj_max);
     } else {
-        cpu_slot slot = {c->psi, c->far, c->probe, 1, c->forward, c->inverse, c->n_threads};
+        cpu_slot slot = {c->psi, c->far, c->probe, c->probe, 1, c->forward, c->inverse, c->n_threads};
         for (int t = 0; t < n; t++) err += cpu_position(c, order[t], p, global_obj_max, &slot);
     }
     *err_num = err;
