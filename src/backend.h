@@ -14,7 +14,10 @@
 extern "C" {
 #endif
 
-/* Everything a backend needs to set up; pointers are only read during create. */
+/* Everything a backend needs to set up.  Pointers are only read during
+ * create, except `amplitudes`: the CPU backend reads them in place until
+ * destroy (a copy would double the host memory the frames take), the CUDA
+ * backend copies them. */
 typedef struct pty_backend_setup {
     int m;                         /* frame side */
     int n_frames;

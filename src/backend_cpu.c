@@ -29,7 +29,7 @@ typedef struct cpu_impl {
     int m, n_frames, n_modes, obj_h, obj_w, n_threads;
     int n_workers;               /* threads over the positions of a set (batched order) */
     size_t npix;                 /* m*m */
-    float *amplitudes;           /* n_frames*npix */
+    const float *amplitudes;     /* n_frames*npix, the caller's, read in place */
     int *window;                 /* n_frames*2 */
     pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
     pty_cf *psi, *far;           /* exit waves, far field / delta: n_modes*npix per worker */
@@ -44,7 +44,7 @@ typedef struct cpu_impl {
        split_far; NULL: none is shared */
     fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
     float *split_max;            /* each worker's patch and probe maxima in cpu_split */
-    double upload_s;             /* copying frames, object and probe in */
+    double upload_s;             /* copying object and probe in (the frames are read in place) */
 } cpu_impl;
 
 /* Where one position's work happens: a worker's buffers and plans, the
@@ -79,7 +79,6 @@ static void cpu_destroy(void *p)
     fftwf_free(c->split_far);
     fftwf_free(c->object);
     fftwf_free(c->probe);
-    free(c->amplitudes);
     free(c->window);
     free(c);
 }
@@ -123,8 +122,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->n_workers = c->n_threads;
     if (c->npix * c->n_modes < PTY_CPU_PARALLEL_PIXELS) c->n_threads = 1;
     const size_t nobj = (size_t)s->obj_h * s->obj_w, nprobe = c->npix * s->n_modes;
-    const size_t nframes = (size_t)s->n_frames * c->npix;
-    c->amplitudes = malloc(nframes * sizeof *c->amplitudes);
+    c->amplitudes = s->amplitudes;
     c->window = malloc((size_t)s->n_frames * 2 * sizeof *c->window);
     c->object = (pty_cf *)fftwf_alloc_complex(nobj);
     c->probe = (pty_cf *)fftwf_alloc_complex(nprobe);
@@ -135,9 +133,9 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->split_psi = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)2 * c->n_workers * sizeof *c->split_max);
-    if (!c->amplitudes || !c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
+    if (!c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max) {
-        double gib = (nframes * 4.0 + nobj * 8.0 + (3.0 + 5.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
+        double gib = (nobj * 8.0 + (3.0 + 5.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }
@@ -163,7 +161,6 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan %d transforms of %dx%d", s->n_modes, s->m, s->m);
     }
     double t0 = pty_now_s();
-    memcpy(c->amplitudes, s->amplitudes, nframes * sizeof *c->amplitudes);
     memcpy(c->window, s->window, (size_t)s->n_frames * 2 * sizeof *c->window);
     memcpy(c->object, s->object, nobj * sizeof *c->object);
     memcpy(c->probe, s->probe, nprobe * sizeof *c->probe);

@@ -7,7 +7,8 @@
 
 #include "pty_error.h"
 
-int pty_dataset_create(int n_frames, int m, pty_dataset **out)
+/* The dataset around `amplitudes` (NULL: allocate them), positions zeroed. */
+static int dataset_alloc(int n_frames, int m, float *amplitudes, pty_dataset **out)
 {
     *out = NULL;
     PTY_CHECK(n_frames > 0 && m > 0, PTY_ERR_ARG, "dataset needs at least one frame of positive size (got %d frames of %d)", n_frames, m);
@@ -15,15 +16,37 @@ int pty_dataset_create(int n_frames, int m, pty_dataset **out)
     if (!d) goto fail;
     d->n_frames = n_frames;
     d->m = m;
-    d->amplitudes = malloc((size_t)n_frames * m * m * sizeof *d->amplitudes);
+    d->amplitudes = amplitudes ? amplitudes : malloc((size_t)n_frames * m * m * sizeof *d->amplitudes);
     d->positions = calloc((size_t)n_frames * 2, sizeof *d->positions);
     if (!d->amplitudes || !d->positions) goto fail;
     *out = d;
     return PTY_OK;
 fail:
+    if (d) d->amplitudes = NULL; /* the caller's still */
     pty_dataset_destroy(d);
     return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d frames of %dx%d (%.1f GiB)", n_frames, m, m,
                          (double)n_frames * m * m * 4.0 / (1 << 30));
+}
+
+int pty_dataset_create(int n_frames, int m, pty_dataset **out) { return dataset_alloc(n_frames, m, NULL, out); }
+
+int pty_dataset_adopt(int n_frames, int m, float *intensities, pty_dataset **out)
+{
+    const size_t mm = (size_t)m * m;
+    float *frame = malloc(mm * sizeof *frame);
+    int rc = frame ? dataset_alloc(n_frames, m, intensities, out)
+                   : pty_error_set(PTY_ERR_NOMEM, "cannot allocate a frame of %dx%d", m, m);
+    if (rc != PTY_OK) {
+        free(frame);
+        free(intensities);
+        return rc;
+    }
+    for (int j = 0; j < n_frames; j++) {
+        memcpy(frame, intensities + j * mm, mm * sizeof *frame);
+        pty_dataset_set_frame(*out, j, frame, NULL);
+    }
+    free(frame);
+    return PTY_OK;
 }
 
 void pty_dataset_destroy(pty_dataset *d)

@@ -33,6 +33,12 @@ typedef struct pty_dataset {
  * zeroed, no probe).  Free with pty_dataset_destroy. */
 int pty_dataset_create(int n_frames, int m, pty_dataset **out);
 
+/* The same around n_frames detector-centred intensity frames (m*m each,
+ * malloc'ed), turned into the dataset's amplitudes in place (as
+ * pty_dataset_set_frame, no mask): the dataset owns them from now on, on
+ * failure too.  For frames made in memory, which a copy would hold twice. */
+int pty_dataset_adopt(int n_frames, int m, float *intensities, pty_dataset **out);
+
 /* Free everything the dataset owns; NULL is a no-op. */
 void pty_dataset_destroy(pty_dataset *d);
 

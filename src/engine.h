@@ -58,8 +58,8 @@ typedef struct pty_plan pty_plan;
 /* Called after every iteration; return non-zero to stop early. */
 typedef int (*pty_progress_fn)(void *user, int iter, int n_iter, double error, double seconds);
 
-/* Build a plan for dataset d.  The dataset must outlive the plan only until
- * create returns (frames are copied to the backend).  `grid` (may be NULL)
+/* Build a plan for dataset d.  The dataset must outlive the plan: on the
+ * CPU the frames are read in place.  `grid` (may be NULL)
  * gives the object grid and windows to use, e.g. a rank's part of a global
  * grid (pty_geometry_subset); NULL computes them from d's positions.  Fails
  * with a message naming the problem; *out is NULL then. */

@@ -11,9 +11,10 @@ extern "C" {
 #endif
 
 /* Amplitudes (sqrt of the frames, FFT order), positions and geometry of
- * `sim` as a new dataset (no probe: the reconstruction finds its own).
- * Errors: PTY_ERR_NOMEM. */
-int pty_dataset_from_simulation(const pty_simulation *sim, pty_dataset **out);
+ * `sim` as a new dataset (no probe: the reconstruction finds its own).  The
+ * frames move into the dataset (sim->frames is NULL after, on failure too):
+ * at the seed size a copy would hold 5.1 GiB twice.  Errors: PTY_ERR_NOMEM. */
+int pty_dataset_from_simulation(pty_simulation *sim, pty_dataset **out);
 
 #ifdef __cplusplus
 }
