@@ -76,6 +76,24 @@ static void balance(const int *window, int n, int m, int gh, int gw, int workers
     }
 }
 
+/* A set's members left to right (then top to bottom): CPU workers take a
+ * set's positions in this order, so pass after pass each core keeps to
+ * its own side of the object and its cache, instead of taking over object
+ * lines the other core wrote last.  Insertion sort: sets are small. */
+static void by_column(const int *window, int *members, int n)
+{
+    for (int i = 1; i < n; i++) {
+        const int j = members[i], col = window[2 * j + 1], row = window[2 * j];
+        int k = i;
+        for (; k > 0; k--) {
+            const int q = members[k - 1];
+            if (window[2 * q + 1] < col || (window[2 * q + 1] == col && window[2 * q] <= row)) break;
+            members[k] = q;
+        }
+        members[k] = j;
+    }
+}
+
 int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, int max_size, pty_rng *rng,
                    pty_sets *out)
 {
@@ -141,6 +159,10 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int wo
         for (int s = 0, acc = 0; s < n_sets; s++) out->end[s] = acc += count[s];
         for (int s = n_sets - 1; s >= 0; s--) count[s] = s ? out->end[s - 1] : 0; /* fill cursors */
         for (int t = 0; t < n; t++) out->members[count[set_of[visit[t]]]++] = visit[t];
+        for (int s = 0; s < n_sets; s++) {
+            const int b = s ? out->end[s - 1] : 0;
+            by_column(window, out->members + b, out->end[s] - b);
+        }
         out->n = n;
         out->n_sets = n_sets;
     }
