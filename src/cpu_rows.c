@@ -8,6 +8,9 @@
 
 #define PTY_ROW_BLOCK 128
 
+/* Pixels of the block starting at b0 of a run of n. */
+static inline int block_len(int n, int b0) { return n - b0 < PTY_ROW_BLOCK ? n - b0 : PTY_ROW_BLOCK; }
+
 /* fmaxf is a libm call unless NaNs are ruled out; this is one instruction
  * and, with the running maximum as b, also skips NaNs */
 static inline float max_or_keep(float a, float b) { return a > b ? a : b; }
@@ -55,7 +58,7 @@ void pty_rows_exit_waves(int n, int n_modes, size_t stride, const pty_cf *obj, c
 {
     float om = *obj_max, pm = *probe_max;
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
-        const int nb = n - b0 < PTY_ROW_BLOCK ? n - b0 : PTY_ROW_BLOCK;
+        const int nb = block_len(n, b0);
         const pty_cf *restrict o = obj + b0;
         float power[PTY_ROW_BLOCK];
         clear(power);
@@ -80,7 +83,7 @@ double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty
 {
     double err = 0.0;
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
-        const int nb = n - b0 < PTY_ROW_BLOCK ? n - b0 : PTY_ROW_BLOCK;
+        const int nb = block_len(n, b0);
         const float *restrict a = amp + b0;
         float model[PTY_ROW_BLOCK];
         clear(model);
@@ -110,7 +113,7 @@ void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_c
                      pty_cf *probe_out)
 {
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
-        const int nb = n - b0 < PTY_ROW_BLOCK ? n - b0 : PTY_ROW_BLOCK;
+        const int nb = block_len(n, b0);
         float num_re[PTY_ROW_BLOCK], num_im[PTY_ROW_BLOCK], power[PTY_ROW_BLOCK];
         clear(num_re);
         clear(num_im);

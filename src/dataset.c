@@ -22,7 +22,7 @@ static int dataset_alloc(int n_frames, int m, float *amplitudes, pty_dataset **o
     *out = d;
     return PTY_OK;
 fail:
-    if (d) d->amplitudes = NULL; /* the caller's still */
+    if (d && amplitudes) d->amplitudes = NULL; /* the caller's still */
     pty_dataset_destroy(d);
     return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d frames of %dx%d (%.1f GiB)", n_frames, m, m,
                          (double)n_frames * m * m * 4.0 / (1 << 30));
@@ -32,14 +32,17 @@ int pty_dataset_create(int n_frames, int m, pty_dataset **out) { return dataset_
 
 int pty_dataset_adopt(int n_frames, int m, float *intensities, pty_dataset **out)
 {
-    const size_t mm = (size_t)m * m;
-    float *frame = malloc(mm * sizeof *frame);
-    int rc = frame ? dataset_alloc(n_frames, m, intensities, out)
-                   : pty_error_set(PTY_ERR_NOMEM, "cannot allocate a frame of %dx%d", m, m);
+    const int rc = dataset_alloc(n_frames, m, intensities, out);
     if (rc != PTY_OK) {
-        free(frame);
         free(intensities);
         return rc;
+    }
+    const size_t mm = (size_t)m * m;
+    float *frame = malloc(mm * sizeof *frame);
+    if (!frame) {
+        pty_dataset_destroy(*out);
+        *out = NULL;
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate a frame of %dx%d", m, m);
     }
     for (int j = 0; j < n_frames; j++) {
         memcpy(frame, intensities + j * mm, mm * sizeof *frame);
