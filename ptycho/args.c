@@ -148,4 +148,17 @@ int pty_args_choice(const char *command, const char *flag, const char *value, co
     return pty_error_set(PTY_ERR_ARG, "ptycho %s: --%s must be one of %s, got '%s'", command, flag, list, value);
 }
 
+int pty_args_output_prefix(const char *command, const char *value, char *buf, size_t size)
+{
+    size_t len = strlen(value);
+    if (len >= 3 && strcasecmp(value + len - 3, ".h5") == 0) len -= 3;
+    /* room for the longest name written from it, PREFIX_object_magnitude.tif.tmp */
+    if (len == 0 || len + 40 >= size)
+        return pty_error_set(PTY_ERR_ARG, "ptycho %s: --output '%s' is %s", command, value,
+                             len == 0 ? "not a file prefix" : "too long");
+    memcpy(buf, value, len);
+    buf[len] = '\0';
+    return PTY_OK;
+}
+
 const char *const pty_gpu_frames_names[3] = {"auto", "resident", "streamed"};

@@ -42,6 +42,11 @@ int pty_args_parse(const char *command, const char *synopsis, int argc, char **a
 int pty_args_choice(const char *command, const char *flag, const char *value, const char *const *names, int n,
                     int *out);
 
+/* The output prefix of --output `value` into buf: a trailing ".h5" is
+ * dropped, so "--output run7.h5" writes run7.h5 (not run7.h5.h5) and
+ * run7_*.tif.  PTY_ERR_ARG when it does not fit or is empty. */
+int pty_args_output_prefix(const char *command, const char *value, char *buf, size_t size);
+
 /* Names of the PTY_FRAMES_* placements, for --gpu-frames. */
 extern const char *const pty_gpu_frames_names[3];
 

@@ -131,7 +131,8 @@ typedef struct recon_job {
     pty_read_options ro;
     pty_recon_params p;
     pty_dist_options dopt;
-    const char *input, *output;
+    const char *input, *output; /* output points at prefix once parsed */
+    char prefix[4096];
     int iterations, quiet, no_tiff, every;
 } recon_job;
 
@@ -156,7 +157,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
 
     const pty_option opts[] = {
         {"input", PTY_OPT_STRING, &job->input, 1, 0, "input CXI/HDF5 file (or give it as the first argument)"},
-        {"output", PTY_OPT_STRING, &job->output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif (default ptycho_recon)"},
+        {"output", PTY_OPT_STRING, &job->output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif, a trailing .h5 dropped (default ptycho_recon)"},
         {"frames", PTY_OPT_STRING, &ro->frames, 1, 0, "frames dataset (N, M, M), detector-centred (default /entry_1/data_1/data)"},
         {"positions", PTY_OPT_STRING, &ro->positions, 1, 0, "positions dataset in metres, CXI N x 3 or 3 x N (x, y, z) (default: CXI translation)"},
         {"positions-px", PTY_OPT_STRING, &positions_px, 1, 0, "positions dataset in object pixels, N x 2 (row, col), instead of --positions"},
@@ -222,6 +223,8 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     }
     ro->path = job->input;
     PTY_TRY(pty_recon_params_check(pp));
+    PTY_TRY(pty_args_output_prefix("recon", job->output, job->prefix, sizeof job->prefix));
+    job->output = job->prefix;
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
 
     PTY_TRY(pty_args_choice("recon", "mode", mode, mode_names, 2, &dopt->mode));

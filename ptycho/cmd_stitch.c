@@ -118,7 +118,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
         .positions = positions, .n_positions = total, .backend = "stitch", .input = names[0],
         .command_line = cmdline, .params = &p, .dist = &dr, .dist_options = &dopt, .n_ranks = n,
     };
-    char path[4096];
+    char path[4200]; /* the prefix (at most 4095) and ".h5" */
     snprintf(path, sizeof path, "%s.h5", output);
     if ((rc = pty_result_write_h5(path, &res)) != PTY_OK) goto done;
     if (!no_tiff && (rc = pty_result_write_tiffs(output, &res)) != PTY_OK) goto done;
@@ -143,7 +143,7 @@ int pty_cmd_stitch(int argc, char **argv)
     pty_merge_options mo;
     pty_merge_options_default(&mo);
     const pty_option opts[] = {
-        {"output", PTY_OPT_STRING, &output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif (required)"},
+        {"output", PTY_OPT_STRING, &output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif, a trailing .h5 dropped (required)"},
         {"upsample", PTY_OPT_INT, &mo.upsample, 1, 1000, "registration up-sampling kappa (default 20)"},
         {"max-error", PTY_OPT_DOUBLE, &mo.max_error, 0, 1, "refuse a registration above this error and use the known offset (default 0.5)"},
         {"max-shift", PTY_OPT_DOUBLE, &mo.max_shift, 0, 1e4, "refuse a registration shifting more than this many pixels (default 8)"},
@@ -157,6 +157,8 @@ int pty_cmd_stitch(int argc, char **argv)
                            MAX_PARTS, &n));
     PTY_CHECK(output, PTY_ERR_ARG, "ptycho stitch: no --output PREFIX given");
     PTY_CHECK(n >= 2, PTY_ERR_ARG, "ptycho stitch: give at least two part files (got %d), in block order", n);
+    char prefix[4096];
+    PTY_TRY(pty_args_output_prefix("stitch", output, prefix, sizeof prefix));
     mo.fit_ramp = !no_ramp;
     if (known_offsets) mo.register_shift = mo.normalise = mo.fit_ramp = 0;
     char cmdline[4096] = "ptycho stitch";
@@ -164,5 +166,5 @@ int pty_cmd_stitch(int argc, char **argv)
         strcat(cmdline, " ");
         strcat(cmdline, argv[i]);
     }
-    return stitch_files(names, n, output, &mo, no_tiff, cmdline);
+    return stitch_files(names, n, prefix, &mo, no_tiff, cmdline);
 }

@@ -25,6 +25,8 @@ expect_error "unknown frame placement" "ptycho recon: --gpu-frames must be one o
 expect_error "output directory missing" "cannot write to output directory 'out/missing'" \
   "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out/missing/r
 touch out_is_file
+expect_error "output prefix empty" "ptycho recon: --output '.h5' is not a file prefix" \
+  "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output .h5
 expect_error "output directory is a file" "cannot write to output directory 'out_is_file'" \
   "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out_is_file/r
 if [ "$(id -u)" -ne 0 ]; then

@@ -15,6 +15,9 @@ check "result compares to itself" "x < 1e-4" "$(value_of nrmse self.txt)"
 # the batched order on two threads (sets of non-overlapping windows) runs and writes a result
 "$PTYCHO" recon s.cxi --output rb --modes 2 --iterations 12 --probe-start 2 --threads 2 --order batched --quiet --no-tiff \
   && [ -s rb.h5 ] && pass "batched order on 2 threads" || fail "batched order failed"
+# --output NAME.h5 names the result file itself, not a prefix of NAME.h5.h5
+"$PTYCHO" recon s.cxi --output named.h5 --iterations 2 --quiet && [ -s named.h5 ] && [ -s named_object_phase.tif ] \
+  && [ ! -e named.h5.h5 ] && pass "--output named.h5 writes named.h5" || fail "--output named.h5 did not write named.h5"
 for f in r_object_phase.png; do
   if [ -s "$f" ]; then pass "wrote $f"; else fail "missing $f"; fi
 done
