@@ -85,6 +85,7 @@ int pty_cmd_bench(int argc, char **argv)
         {"order", PTY_OPT_STRING, &order, 1, 0, "sequential|batched|auto (default auto: batched on a GPU or more than one CPU thread)"},
         {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0,
          "auto|resident|streamed: frames on the GPU or streamed from host memory (default auto: resident when they fit)"},
+        {"fft-wisdom", PTY_OPT_STRING, &p.fft_wisdom, 1, 0, "CPU: FFTW plans read from FILE and saved back, as recon --fft-wisdom"},
         {"json", PTY_OPT_FLAG, &json, 1, 0, "print one JSON object instead of the table"},
     };
     const char *extra[1];

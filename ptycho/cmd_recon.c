@@ -185,6 +185,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
         {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once: GPU batches, CPU threads) | auto (default: batched on a GPU or more than one CPU thread)"},
         {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0, "auto|resident|streamed: frames on the GPU, or streamed from host memory chunk by chunk (default auto: on the GPU when they fit)"},
+        {"fft-wisdom", PTY_OPT_STRING, &pp->fft_wisdom, 1, 0, "CPU: FFTW plans read from FILE and saved back; runs sharing FILE (and flags) give identical results (default: plans timed afresh)"},
         {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores, shared among the MPI ranks of a node (default 0)"},
         {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
         {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},

@@ -30,6 +30,7 @@ typedef struct pty_backend_setup {
     int n_threads;                 /* CPU threads (CPU backend only) */
     int device;                    /* CUDA device index, taken modulo the device count (CUDA only) */
     unsigned fft_flags;            /* PTY_FFT_* planning rigour */
+    const char *fft_wisdom;        /* CPU: FFTW plans read from and saved to this file (fft_wisdom.h), or NULL */
     /* Batched order: the sets as built (sets.h; all NULL / 0 in sequential
        order): set s is frame_order[set_end[s-1] .. set_end[s]).  The GPU
        sizes and plans its batched launches for these sets once, and stores

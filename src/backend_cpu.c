@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "cpu_rows.h"
+#include "fft_wisdom.h"
 #include "pty_error.h"
 #include "pty_log.h"
 
@@ -110,6 +111,7 @@ static int plan_split(cpu_impl *c, unsigned flags)
 static int cpu_create(const pty_backend_setup *s, void **out)
 {
     *out = NULL;
+    int rc;
     cpu_impl *c = calloc(1, sizeof *c);
     if (!c) return pty_error_set(PTY_ERR_NOMEM, "cannot allocate the CPU backend");
     c->m = s->m;
@@ -142,6 +144,10 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     /* plan before filling: FFTW_MEASURE overwrites the arrays it plans on */
     static int threads_ready = 0;
     if (!threads_ready) threads_ready = fftwf_init_threads();
+    if (s->fft_wisdom && (rc = pty_fft_wisdom_load(s->fft_wisdom)) != PTY_OK) {
+        cpu_destroy(c);
+        return rc;
+    }
     int n[2] = {s->m, s->m};
     unsigned flags = s->fft_flags == PTY_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE;
     fftwf_plan_with_nthreads(c->n_threads);
@@ -159,6 +165,10 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1 || !plan_split(c, flags)) {
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan %d transforms of %dx%d", s->n_modes, s->m, s->m);
+    }
+    if (s->fft_wisdom && (rc = pty_fft_wisdom_save(s->fft_wisdom)) != PTY_OK) {
+        cpu_destroy(c);
+        return rc;
     }
     double t0 = pty_now_s();
     memcpy(c->window, s->window, (size_t)s->n_frames * 2 * sizeof *c->window);

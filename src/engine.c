@@ -215,6 +215,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .n_threads = cpu_threads,
         .device = p->device,
         .fft_flags = PTY_FFT_MEASURE,
+        .fft_wisdom = p->fft_wisdom,
         .frame_order = plan->set_end ? plan->sets.members : NULL,
         .set_end = plan->set_end ? plan->sets.end : NULL,
         .n_sets = plan->set_end ? plan->sets.n_sets : 0,

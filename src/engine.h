@@ -45,6 +45,8 @@ typedef struct pty_recon_params {
     int gpu_frames;         /* PTY_FRAMES_*: frames on the GPU, streamed from host memory, or as they fit */
     int center_probe;       /* keep the probe's centre of intensity within half a pixel of the window
                                centre, moving the object with it (removes the free drift of both) */
+    const char *fft_wisdom; /* CPU: FFTW wisdom file, so repeated runs plan alike and give the same
+                               bits (fft_wisdom.h); NULL: plans timed afresh each run */
 } pty_recon_params;
 
 /* Defaults, chosen by measurement (see README "Defaults"). */

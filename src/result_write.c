@@ -31,6 +31,7 @@ static int write_parameters(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_attr_double(f, g, "pad", p->pad));
     PTY_TRY(pty_h5_attr_double(f, g, "probe_diameter", p->probe_diameter));
     PTY_TRY(pty_h5_attr_double(f, g, "center_probe", p->center_probe));
+    PTY_TRY(pty_h5_attr_string(f, g, "fft_wisdom", p->fft_wisdom ? p->fft_wisdom : ""));
     PTY_TRY(pty_h5_attr_string(f, g, "order", pty_order_names[p->order]));
     PTY_TRY(pty_h5_attr_string(f, g, "backend", r->backend));
     PTY_TRY(pty_h5_attr_string(f, g, "input", r->input ? r->input : ""));

@@ -28,6 +28,7 @@ pty_cli_test(recon.sim_poisson recon_sim_poisson.sh TIMEOUT 900 LABELS slow)
 pty_cli_test(recon.siemens_star recon_siemens.sh TIMEOUT 1800 LABELS slow)
 pty_cli_test(recon.batched_order recon_batched.sh TIMEOUT 1200 LABELS slow)
 pty_cli_test(recon.smoke recon_smoke.sh)
+pty_cli_test(recon.reproducible recon_reproducible.sh)
 pty_cli_test(cli.bench bench.sh)
 
 # Several ranks under mpirun (oversubscribed on small machines).  Labelled

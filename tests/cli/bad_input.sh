@@ -27,6 +27,11 @@ expect_error "output directory missing" "cannot write to output directory 'out/m
 touch out_is_file
 expect_error "output prefix empty" "ptycho recon: --output '.h5' is not a file prefix" \
   "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output .h5
+echo "not wisdom" > junk.fftw
+expect_error "corrupt FFT wisdom" "FFT wisdom file 'junk.fftw' is not FFTW single-precision wisdom" \
+  R --input good.cxi --backend cpu --fft-wisdom junk.fftw
+expect_error "FFT wisdom unwritable" "cannot write FFT wisdom file 'out/none/w.fftw' (No such file or directory)" \
+  R --input good.cxi --backend cpu --fft-wisdom out/none/w.fftw
 expect_error "output directory is a file" "cannot write to output directory 'out_is_file'" \
   "$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output out_is_file/r
 if [ "$(id -u)" -ne 0 ]; then
