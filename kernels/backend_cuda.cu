@@ -150,6 +150,8 @@ static int check_setup(const pty_backend_setup *s)
         }
         free(seen);
         PTY_CHECK(ok, PTY_ERR_ARG, "CUDA backend: frame_order is not a permutation of the %d frames", s->n_frames);
+        /* the plans are sized from these sets */
+        PTY_TRY(pty_sets_check_ends(s->set_end, s->n_sets, s->n_frames, "CUDA backend"));
     }
     return PTY_OK;
 }
@@ -326,13 +328,7 @@ static int check_pass(const cuda_impl *c, const int *order, int n, const pty_pas
     for (int t = 0; t < n; t++)
         PTY_CHECK(order[t] >= 0 && order[t] < c->n_frames, PTY_ERR_ARG,
                   "CUDA backend: order[%d] = %d is not a frame index (0..%d)", t, order[t], c->n_frames - 1);
-    if (!p->set_end) return PTY_OK;
-    for (int s = 0; s < p->n_sets; s++)
-        PTY_CHECK(p->set_end[s] > (s ? p->set_end[s - 1] : 0), PTY_ERR_ARG,
-                  "CUDA backend: set %d is empty or out of order", s);
-    PTY_CHECK(p->n_sets > 0 ? p->set_end[p->n_sets - 1] == n : n == 0, PTY_ERR_ARG,
-              "CUDA backend: the sets cover %d of %d positions", p->n_sets > 0 ? p->set_end[p->n_sets - 1] : 0, n);
-    return PTY_OK;
+    return p->set_end ? pty_sets_check_ends(p->set_end, p->n_sets, n, "CUDA backend") : PTY_OK;
 }
 
 /* Queue the copies of chunk `chunk`'s streamed frames into staging buffer
@@ -383,12 +379,9 @@ static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk
                            p->beta > 0.0f ? c->d_acc : NULL, c->lay.groups, c->m, c->n_modes, steps);
 }
 
-static int cuda_pass(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num)
+/* Queue one pass and wait for it (cuda_pass cleans up when it fails). */
+static int run_pass(cuda_impl *c, const int *order, int n, const pty_pass_params *p, double *err_num)
 {
-    cuda_impl *c = (cuda_impl *)impl;
-    *err_num = 0.0;
-    PTY_TRY(check_pass(c, order, n, p));
-    if (n == 0) return PTY_OK;
     const int update_probe = p->beta > 0.0f, n_sets = p->set_end ? p->n_sets : n;
     float *probe_max = c->d_scalars + SCALAR_PROBE_MAX;
 
@@ -422,6 +415,26 @@ static int cuda_pass(void *impl, const int *order, int n, const pty_pass_params 
     PTY_CUDA(cudaGetLastError());
     *err_num = err;
     return PTY_OK;
+}
+
+static int cuda_pass(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num)
+{
+    cuda_impl *c = (cuda_impl *)impl;
+    *err_num = 0.0;
+    PTY_TRY(check_pass(c, order, n, p));
+    if (n == 0) return PTY_OK;
+    const int rc = run_pass(c, order, n, p, err_num);
+    if (rc != PTY_OK) {
+        /* a pass that failed half-way may still have work queued (and copies
+           reading h_order) and part of a set's probe steps summed: wait for
+           it and clear the sums, so a caller may carry on; the first error's
+           message stands */
+        if (c->have_copy_stream) cudaStreamSynchronize(c->copy_stream);
+        cudaStreamSynchronize(c->stream);
+        if (c->d_acc && cudaMemset(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf)) == cudaSuccess)
+            cudaDeviceSynchronize();
+    }
+    return rc;
 }
 
 /* Synchronous copy on the backend's stream. */
@@ -469,11 +482,22 @@ static void cuda_stats(const void *impl, pty_backend_stats *out)
 extern "C" int pty_cuda_device_count(void)
 {
     int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess) {
-        cudaGetLastError(); /* no driver or no device: clear the error, report none */
-        return 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err == cudaSuccess) return count;
+    cudaGetLastError(); /* clear the error, report none */
+    /* a GPU behind a driver older than this build's CUDA looks like no GPU:
+       say why once, so the CPU fallback does not pass unnoticed (no driver
+       at all, driver version 0, is a machine without a GPU) */
+    static int said = 0;
+    int driver = 0;
+    if (cudaDriverGetVersion(&driver) != cudaSuccess) driver = 0;
+    if (err != cudaErrorNoDevice && driver > 0 && !said) {
+        said = 1;
+        pty_warn("CUDA driver %d.%d is installed but unusable by this build (CUDA %d.%d): %s; no GPU will be used",
+                 driver / 1000, driver % 1000 / 10, CUDART_VERSION / 1000, CUDART_VERSION % 1000 / 10,
+                 cudaGetErrorString(err));
     }
-    return count;
+    return 0;
 }
 
 /* Positional initialisation: designated initialisers are C++20. */

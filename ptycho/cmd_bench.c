@@ -71,6 +71,9 @@ int pty_cmd_bench(int argc, char **argv)
     sp.step = 0.0;
     pty_recon_params p;
     pty_recon_params_default(&p);
+    /* time whole iterations: recon's default waits 10 iterations before it
+       moves the probe, and a bench of fewer would never time the probe step */
+    p.probe_start = 0;
     int iterations = 5, json = 0;
     const char *backend = "auto", *order = "auto", *gpu_frames = "auto";
     const pty_option opts[] = {
@@ -80,6 +83,7 @@ int pty_cmd_bench(int argc, char **argv)
         {"step", PTY_OPT_DOUBLE, &sp.step, 0, 1e5, "raster step, pixels (default 0.3 x the probe diameter 3m/8: 70% overlap)"},
         {"modes", PTY_OPT_INT, &p.n_modes, 1, 64, "probe modes reconstructed (and simulated) (default 1)"},
         {"iterations", PTY_OPT_INT, &iterations, 1, 100000, "timed iterations (default 5)"},
+        {"probe-start", PTY_OPT_INT, &p.probe_start, 0, 1000000, "first iteration that updates the probe (default 0: every timed iteration does)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto)"},
         {"threads", PTY_OPT_INT, &p.n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
         {"order", PTY_OPT_STRING, &order, 1, 0, "sequential|batched|auto (default auto: batched on a GPU or more than one CPU thread)"},

@@ -173,7 +173,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"modes", PTY_OPT_INT, &pp->n_modes, 1, 64, "incoherent probe modes K (default 1)"},
         {"alpha", PTY_OPT_FLOAT, &pp->alpha, 1e-6, 2, "object step (default 1)"},
         {"beta", PTY_OPT_FLOAT, &pp->beta, 0, 2, "probe step, 0 = keep the probe fixed (default 1)"},
-        {"rpie", PTY_OPT_DOUBLE, &rpie, 0, 1, "use rPIE with this regularisation a in [0,1] (default off: ePIE)"},
+        {"rpie", PTY_OPT_DOUBLE, &rpie, 0, 1, "use rPIE with this regularisation a in (0, 1], e.g. 0.1 (default off: ePIE)"},
         {"obj-norm", PTY_OPT_STRING, &obj_norm, 1, 0, "max|O|^2 of the probe step: global|patch (default global)"},
         {"probe-start", PTY_OPT_INT, &pp->probe_start, 0, 1000000, "first iteration that updates the probe (default 10)"},
         {"mode-power", PTY_OPT_FLOAT, &pp->mode_power, 1e-6, 0.999, "initial power of each extra mode, fraction of mode 1 (default 0.05)"},

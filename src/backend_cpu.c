@@ -16,6 +16,7 @@
 #include "fft_wisdom.h"
 #include "pty_error.h"
 #include "pty_log.h"
+#include "sets.h"
 
 /* Sequential order: below this many pixels x modes per position, one
  * thread.  A parallel region per position costs little on idle cores (64x64,
@@ -348,6 +349,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
 static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num)
 {
     cpu_impl *c = impl;
+    if (p->set_end) PTY_TRY(pty_sets_check_ends(p->set_end, p->n_sets, n, "CPU backend"));
     float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c) : 0.0f;
     double err = 0.0;
     if (p->set_end) {

@@ -75,7 +75,10 @@ int pty_recon_params_check(const pty_recon_params *p)
     PTY_CHECK(p->n_modes >= 1 && p->n_modes <= 64, PTY_ERR_ARG, "--modes must be between 1 and 64 (got %d)", p->n_modes);
     PTY_CHECK(p->alpha > 0.0f && p->alpha <= 2.0f, PTY_ERR_ARG, "--alpha must be in (0, 2] (got %g)", p->alpha);
     PTY_CHECK(p->beta >= 0.0f && p->beta <= 2.0f, PTY_ERR_ARG, "--beta must be in [0, 2] (got %g)", p->beta);
-    PTY_CHECK(p->rpie < 0.0f || p->rpie <= 1.0f, PTY_ERR_ARG, "--rpie must be in [0, 1] (got %g)", p->rpie);
+    /* a = 0 divides by sum_k |P_k(r)|^2 alone, 0 wherever the probe is dark (0 * inf = NaN) */
+    PTY_CHECK(p->rpie < 0.0f || (p->rpie > 0.0f && p->rpie <= 1.0f), PTY_ERR_ARG,
+              "--rpie must be in (0, 1] (got %g): a = 0 divides by the probe's intensity, which is 0 outside it",
+              p->rpie);
     PTY_CHECK(p->probe_start >= 0, PTY_ERR_ARG, "--probe-start must be >= 0 (got %d)", p->probe_start);
     PTY_CHECK(p->mode_power > 0.0f && p->mode_power < 1.0f, PTY_ERR_ARG, "--mode-power must be in (0, 1) (got %g)",
               p->mode_power);

@@ -93,7 +93,8 @@ static inline PTY_HD pty_cf pty_exit_delta(pty_cf back, pty_cf psi, float inv_n)
 
 /* Step of the object update at one pixel, the factor multiplying
  * sum_k conj(P_k) Delta_k.  ePIE (rpie < 0): alpha / max_r sum_k|P_k|^2.
- * rPIE (0 <= rpie <= 1, Maiden, Johnson & Li 2017, eq. 6):
+ * rPIE (0 < rpie <= 1, Maiden, Johnson & Li 2017, eq. 6; 0 would divide by
+ * the probe's intensity, 0 outside it):
  *   alpha / ((1 - rpie) sum_k|P_k(r)|^2 + rpie max_r sum_k|P_k|^2). */
 static inline PTY_HD float pty_object_step(float alpha, float rpie, float probe_power, float probe_power_max)
 {

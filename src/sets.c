@@ -176,6 +176,15 @@ done:
     return rc;
 }
 
+int pty_sets_check_ends(const int *end, int n_sets, int n, const char *who)
+{
+    for (int s = 0; s < n_sets; s++)
+        PTY_CHECK(end[s] > (s ? end[s - 1] : 0), PTY_ERR_ARG, "%s: set %d is empty or out of order", who, s);
+    const int covered = n_sets > 0 ? end[n_sets - 1] : 0;
+    PTY_CHECK(covered == n, PTY_ERR_ARG, "%s: the sets cover %d of %d positions", who, covered, n);
+    return PTY_OK;
+}
+
 int pty_sets_largest(const int *end, int n_sets)
 {
     int most = 1;

@@ -33,6 +33,10 @@ void pty_sets_free(pty_sets *s);
  * set_end); 1 when there are none (sequential order: sets of one). */
 int pty_sets_largest(const int *end, int n_sets);
 
+/* PTY_OK when end[0..n_sets) rises strictly from 0 to n (no empty set,
+ * every position in one); else PTY_ERR_ARG with a message starting `who`. */
+int pty_sets_check_ends(const int *end, int n_sets, int n, const char *who);
+
 /* Fill order (n) and set_end (n_sets) for one pass: the sets in a random
  * order, each set's members as built. */
 void pty_sets_shuffle(const pty_sets *s, pty_rng *rng, int *order, int *set_end, int *scratch);

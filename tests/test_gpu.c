@@ -166,8 +166,10 @@ static void compare_passes(const char *label, void *cpu, void *gpu, const int *o
 int main(void)
 {
     if (pty_cuda_device_count() == 0) {
-        printf("SKIP: no CUDA device\n");
-        return PTY_TEST_SKIP;
+        /* scripts/gpu_check.sh sets PTY_EXPECT_GPU: there, no device is a failure, not a skip */
+        const char *expect = getenv("PTY_EXPECT_GPU");
+        printf("%s: no usable CUDA device\n", expect && *expect ? "FAILED" : "SKIP");
+        return expect && *expect ? 1 : PTY_TEST_SKIP;
     }
 
     /* ---- problem -------------------------------------------------------- */

@@ -90,6 +90,18 @@ int main(void)
         }
     }
     PTY_TEST("a shuffled pass visits every position once, sets kept whole", together);
+    PTY_TEST("a shuffled pass's set ends pass the backends' check", pty_sets_check_ends(end, s.n_sets, n, "t") == PTY_OK);
+    {
+        const int falls[3] = {2, 1, 4}, empty[3] = {2, 2, 4}, short_of[2] = {2, 3};
+        PTY_TEST("falling set ends refused",
+                 pty_sets_check_ends(falls, 3, 4, "t") == PTY_ERR_ARG &&
+                     strcmp(pty_error_message(), "t: set 1 is empty or out of order") == 0);
+        PTY_TEST("an empty set refused", pty_sets_check_ends(empty, 3, 4, "t") == PTY_ERR_ARG);
+        PTY_TEST("sets that miss positions refused",
+                 pty_sets_check_ends(short_of, 2, 4, "t") == PTY_ERR_ARG &&
+                     strcmp(pty_error_message(), "t: the sets cover 3 of 4 positions") == 0);
+        PTY_TEST("no sets for no positions", pty_sets_check_ends(NULL, 0, 0, "t") == PTY_OK);
+    }
     free(order);
     free(end);
     free(scratch);

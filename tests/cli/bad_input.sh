@@ -17,6 +17,7 @@ expect_error "negative distance in file" "distance must be positive" R --input n
 expect_error "negative energy flag" "--energy -5 is out of range" R --input good.cxi --energy -5
 expect_error "zero pixel-size flag" "--pixel-size 0 is out of range" R --input good.cxi --pixel-size 0
 expect_error "zero modes" "--modes 0 is out of range [1, 64]" R --input good.cxi --modes 0
+expect_error "rPIE without regularisation" "--rpie must be in (0, 1] (got 0)" R --input good.cxi --rpie 0
 expect_error "absurd modes" "--modes 1000 is out of range [1, 64]" R --input good.cxi --modes 1000
 expect_error "non-numeric value" "--iterations expects an integer, got 'ten'" R --input good.cxi --iterations ten
 expect_error "unknown flag" "unknown flag '--bogus'" R --input good.cxi --bogus 3
