@@ -47,10 +47,23 @@ static int cmp_double(const void *a, const void *b)
 /* Bytes one ePIE iteration must move through device memory, per position:
  * read the amplitudes (4 B/px), read and write the object patch (16), and
  * for each mode write the exit wave, pass it through a forward and an
- * inverse FFT (read + write each) and read it back for the update (48). */
-static double bytes_per_iteration(int n, int m, int modes)
+ * inverse FFT (read + write each) and read it back for the update (48).
+ * The floor: any implementation with separate FFTs moves at least this. */
+static double floor_bytes_per_iteration(int n, int m, int modes)
 {
     return (double)n * m * m * (4.0 + 16.0 + 48.0 * modes);
+}
+
+/* What the kernels as written move (kernels/epie_kernels.cu), counting each
+ * FFT as one read and one write and the probe and its step sums as held in
+ * cache: exit waves read O (8) and write psi (8K); the forward FFT 16K; the
+ * modulus reads the amplitude (4) and reads and writes the far field (16K);
+ * the inverse FFT 16K; the update reads the far field and psi, writes Delta
+ * back (24K) and reads and writes O (16).  Divided by the measured time it
+ * is the bandwidth the iteration reached. */
+static double kernel_bytes_per_iteration(int n, int m, int modes)
+{
+    return (double)n * m * m * (28.0 + 80.0 * modes);
 }
 
 static double peak_host_bytes(void)
@@ -135,7 +148,8 @@ int pty_cmd_bench(int argc, char **argv)
     pty_plan_backend_stats(plan, &st);
     qsort(t.s, (size_t)t.n, sizeof *t.s, cmp_double);
     const double median = t.n % 2 ? t.s[t.n / 2] : 0.5 * (t.s[t.n / 2 - 1] + t.s[t.n / 2]);
-    const double fups = n / median, bytes = bytes_per_iteration(n, sp.m, p.n_modes);
+    const double fups = n / median, bytes = floor_bytes_per_iteration(n, sp.m, p.n_modes);
+    const double kernel_bytes = kernel_bytes_per_iteration(n, sp.m, p.n_modes);
     const double pcie_bytes = st.frames_streamed ? (double)n * sp.m * sp.m * sizeof(float) : 0.0;
     const char *used = pty_plan_backend_name(plan);
     const int on_gpu = strcmp(used, "cuda") == 0;
@@ -161,11 +175,12 @@ int pty_cmd_bench(int argc, char **argv)
                "\"frame_updates_per_s\": %.6g, \"simulate_s\": %.4g, \"setup_s\": %.4g, \"transfer_s\": %.4g, "
                "\"peak_host_bytes\": %.6g, \"device_bytes_used\": %.6g, \"bytes_per_iteration\": %.6g, "
                "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
-               "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g}\n",
+               "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g, "
+               "\"kernel_bytes_per_iteration\": %.6g, \"kernel_bandwidth\": %.6g}\n",
                n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch,
                st.frames_streamed ? "true" : "false", t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s,
                setup_s - st.upload_s, st.upload_s, peak_host_bytes(), st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
-               floor_s > 0 ? 100.0 * floor_s / median : 0.0);
+               floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
                sp.rows, sp.cols, sp.m, sp.m, sp.step, p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
@@ -181,8 +196,11 @@ int pty_cmd_bench(int argc, char **argv)
         if (on_gpu)
             printf("  %-34s %10.2f GiB  (batch %d positions, frames %s)\n", "GPU memory used",
                    st.device_bytes / (1 << 30), st.batch, st.frames_streamed ? "streamed from host" : "resident");
-        printf("  %-34s %10.2f GB    (model: (20 + 48 K) bytes a pixel a position)\n",
+        printf("  %-34s %10.2f GB    (floor: (20 + 48 K) bytes a pixel a position)\n",
                "memory traffic per iteration", bytes / 1e9);
+        if (on_gpu)
+            printf("  %-34s %10.2f GB    (the kernels: (28 + 80 K), %.0f GB/s reached)\n", "", kernel_bytes / 1e9,
+                   kernel_bytes / median / 1e9);
         if (bandwidth > 0) {
             printf("  %-34s %10.1f GB/s  -> floor %.4f s\n", "device copy bandwidth (measured)", bandwidth / 1e9,
                    device_floor);
