@@ -55,6 +55,7 @@ static void print_setup(void *user, const pty_dist_info *i)
     if (i->n_ranks > 1)
         printf("  partition %dx%d, rank 0 holds %d positions (%d own) and a %dx%d box\n", i->partition->rows,
                i->partition->cols, i->partition->n_members[0], i->partition->n_core[0], i->box_h, i->box_w);
+    if (i->probe_start[0]) printf("  first probe: %s\n", i->probe_start);
     printf("  read %.2f s, setup %.2f s\n", i->read_s, i->setup_s);
     fflush(stdout);
 }
@@ -149,7 +150,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_recon_params *const pp = &job->p;
     pty_dist_options *const dopt = &job->dopt;
     const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mode = "async", *partition = NULL;
-    const char *order = "auto", *gpu_frames = "auto";
+    const char *order = "auto", *gpu_frames = "auto", *probe_model = "auto", *probe_search = "on";
     job->output = "ptycho_recon";
     job->iterations = 100;
     double rpie = -1.0;
@@ -178,7 +179,12 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"probe-start", PTY_OPT_INT, &pp->probe_start, 0, 1000000, "first iteration that updates the probe (default 10)"},
         {"mode-power", PTY_OPT_FLOAT, &pp->mode_power, 1e-6, 0.999, "initial power of each extra mode, fraction of mode 1 (default 0.05)"},
         {"ortho-every", PTY_OPT_INT, &pp->ortho_every, 0, 1000000, "orthogonalise modes every N iterations, 0 = never (default 1)"},
-        {"probe-diameter", PTY_OPT_DOUBLE, &pp->probe_diameter, 0, 1e5, "initial probe diameter in pixels when the file has no probe (default M/2)"},
+        {"probe-model", PTY_OPT_STRING, &probe_model, 1, 0, "first probe: auto (the file's; without one, a search) | data (measured far-field modulus, phase of a disc of --probe-diameter) | disc | gauss (real, --probe-diameter wide: diameter, FWHM) | aperture (a lens: --probe-aperture, --probe-focal-length, --probe-defocus) (default auto)"},
+        {"probe-search", PTY_OPT_STRING, &probe_search, 1, 0, "on|off: with no probe in the file and no --probe-model, try defocus phases of both signs on the measured modulus, a few iterations each on the central frames, and keep the best (default on; off: --probe-model data)"},
+        {"probe-diameter", PTY_OPT_DOUBLE, &pp->probe_diameter, 0, 1e5, "size of the data/disc/gauss first probe, object pixels (default M/2)"},
+        {"probe-aperture", PTY_OPT_DOUBLE, &dopt->guess.lens.aperture_m, 1e-9, 1.0, "--probe-model aperture: lens (zone plate, KB acceptance) diameter A, m; its far field is a disc of radius A z / (2 f p) detector pixels"},
+        {"probe-focal-length", PTY_OPT_DOUBLE, &dopt->guess.lens.focal_length_m, 1e-6, 1e3, "--probe-model aperture: focal length f, m"},
+        {"probe-defocus", PTY_OPT_DOUBLE, &dopt->guess.lens.defocus_m, -1e3, 1e3, "--probe-model aperture: focus-to-sample distance dz, m, > 0 when the sample is downstream of the focus; the beam is A |dz| / f wide, its pupil phase -pi dz (q p)^2 / (lambda z^2)"},
         {"no-probe-centering", PTY_OPT_FLAG, &fixed_drift, 1, 0, "let probe and object drift together (default: keep the probe centred in its window)"},
         {"seed", PTY_OPT_U64, &pp->seed, 0, 1.8e19, "random seed for position order and mode seeding (default 1)"},
         {"pad", PTY_OPT_INT, &pp->pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
@@ -231,6 +237,16 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     PTY_TRY(pty_args_choice("recon", "mode", mode, mode_names, 2, &dopt->mode));
     PTY_TRY(pty_args_choice("recon", "order", order, pty_order_names, 3, &pp->order));
     PTY_TRY(pty_args_choice("recon", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &pp->gpu_frames));
+    static const char *const on_off[] = {"off", "on"};
+    PTY_TRY(pty_args_choice("recon", "probe-model", probe_model, pty_guess_names, PTY_GUESS_N, &dopt->guess.model));
+    PTY_TRY(pty_args_choice("recon", "probe-search", probe_search, on_off, 2, &dopt->guess.search));
+    dopt->guess.diameter_px = pp->probe_diameter;
+    const pty_lens *lens = &dopt->guess.lens;
+    const int lens_given = lens->aperture_m > 0 || lens->focal_length_m > 0 || lens->defocus_m != 0;
+    PTY_CHECK(dopt->guess.model == PTY_GUESS_APERTURE || !lens_given, PTY_ERR_ARG,
+              "ptycho recon: --probe-aperture, --probe-focal-length and --probe-defocus describe --probe-model aperture");
+    PTY_CHECK(dopt->guess.model != PTY_GUESS_APERTURE || (lens->aperture_m > 0 && lens->focal_length_m > 0), PTY_ERR_ARG,
+              "ptycho recon: --probe-model aperture needs --probe-aperture and --probe-focal-length (and --probe-defocus, default 0: in focus)");
     if (partition) {
         char extra;
         PTY_CHECK(sscanf(partition, "%dx%d%c", &dopt->rows, &dopt->cols, &extra) == 2 && dopt->rows >= 1 &&
@@ -292,6 +308,7 @@ int pty_cmd_recon(int argc, char **argv)
         .pixel_size = dr.pixel_size, .backend = dr.backend,
         .input = input, .command_line = cmdline,
         .read_s = s0->read_s, .setup_s = s0->setup_s, .iterate_s = iterate_s, .params = &ran,
+        .probe_start = dr.guess.how,
         .dist = n_ranks > 1 ? &dr : NULL, .dist_options = &dopt, .n_ranks = n_ranks,
     };
     char path[4096];

@@ -1,6 +1,7 @@
 /* main.c - the ptycho program: dispatch to a subcommand, turn its status
  * into one error line and an exit code.  The only place that exits. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "args.h"
@@ -8,6 +9,7 @@
 #include "comm.h"
 #include "h5util.h"
 #include "pty_error.h"
+#include "pty_log.h"
 
 typedef struct command {
     const char *name;
@@ -46,6 +48,9 @@ int main(int argc, char **argv)
         return 0;
     }
     pty_h5_init();
+    /* PTYCHO_DEBUG=1: the engine's debug lines (e.g. every probe-search candidate) */
+    const char *debug = getenv("PTYCHO_DEBUG");
+    if (debug && *debug && strcmp(debug, "0") != 0) pty_log_set_level(PTY_LOG_DEBUG);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
         int rc = pty_comm_init(&argc, &argv);

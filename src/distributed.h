@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "merge_tree.h"
 #include "partition.h"
+#include "probe_guess.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -29,6 +30,7 @@ typedef struct pty_dist_info {
     int box_h, box_w;                /* rank 0's part of it */
     double pixel_size, read_s, setup_s;
     const char *backend;
+    const char *probe_start;         /* how rank 0 chose the first probe */
     const pty_recon_params *params;
     const struct pty_partition *partition;
 } pty_dist_info;
@@ -39,6 +41,7 @@ typedef struct pty_dist_options {
     double overlap;        /* halo, scan steps */
     int share_every;       /* sync: iterations between exchanges */
     pty_merge_options merge;
+    pty_probe_guess_options guess; /* the first probe (rank 0 chooses, all ranks start from it) */
     const char *partials;  /* when set, each rank also writes its partial result to <partials>_rank<R>.h5
                               (input for `ptycho stitch`, and a way to inspect each block) */
     void (*ready)(void *user, const pty_dist_info *info); /* may be NULL; called on every rank */
@@ -74,6 +77,7 @@ typedef struct pty_dist_result {
     int n_shares;               /* sync: exchanges done */
     int order;                  /* PTY_ORDER_* the ranks ran (auto resolved) */
     const char *backend;
+    pty_probe_guess_report guess; /* rank 0: how the first probe was chosen */
 } pty_dist_result;
 
 /* Read (each rank its own frames), reconstruct for n_iter iterations and

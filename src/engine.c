@@ -25,6 +25,10 @@
  * 256^2 (the seed case: 21000 / 16 = 1313 sets instead of 165 of up to 132). */
 #define PTY_MAX_SET_SIZE 16
 
+/* Probe centring rolls probe and object only when at most this share of
+ * the probe's power wraps around the window's edge. */
+#define PTY_CENTRING_MAX_WRAP 1e-3
+
 /* A probe whose power grows past this multiple of its start has blown up. */
 #define PTY_DIVERGED_POWER_RATIO 100.0
 
@@ -272,8 +276,29 @@ static int center_probe(pty_plan *plan)
                 cc += v * x;
             }
     if (!(sum > 0.0)) return PTY_OK;
-    int s[2] = {(int)lround(cr / sum - m / 2), (int)lround(cc / sum - m / 2)};
+    /* whole pixels only once the centre is a pixel off: rounding at half a
+       pixel flips a probe centred between two pixels (a (m-1)/2 centre,
+       as many simulators make) back and forth every iteration */
+    int s[2] = {(int)trunc(cr / sum - m / 2), (int)trunc(cc / sum - m / 2)};
     if (s[0] == 0 && s[1] == 0) return PTY_OK;
+    /* The roll wraps |s| rows and columns of the probe to the far side.  A
+       compact probe is dark there and loses nothing; a probe that fills its
+       window (a defocused zone plate, rings to the edges) would be torn
+       apart, and cannot drift far anyway: the window holds it.  Measured on
+       such probes: NRMSE 0.15 with the roll against 1e-4 without. */
+    double edge = 0.0;
+    for (int k = 0; k < K; k++)
+        for (int y = 0; y < m; y++)
+            for (int x = 0; x < m; x++) {
+                const int wraps_r = s[0] > 0 ? y < s[0] : y >= m + s[0];
+                const int wraps_c = s[1] > 0 ? x < s[1] : x >= m + s[1];
+                if ((s[0] && wraps_r) || (s[1] && wraps_c)) edge += pty_cabs2(plan->probe_host[k * npix + (size_t)y * m + x]);
+            }
+    if (edge > PTY_CENTRING_MAX_WRAP * sum) {
+        pty_log(PTY_LOG_DEBUG, "probe centring: not rolling by (%d, %d): %.2g of the power would wrap", s[0], s[1],
+                edge / sum);
+        return PTY_OK;
+    }
     const int h = plan->geom.obj_h, w = plan->geom.obj_w;
     if (!plan->object_host) {
         plan->object_host = malloc((size_t)h * w * sizeof *plan->object_host);
@@ -303,6 +328,24 @@ static int center_probe(pty_plan *plan)
     }
     free(tmp);
     return rc;
+}
+
+int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
+{
+    const size_t npix = (size_t)plan->m * plan->m, nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
+    pty_cf *object = malloc(nobj * sizeof *object);
+    PTY_CHECK(object, PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
+    for (size_t i = 0; i < nobj; i++) object[i] = pty_cf_make(1.0f, 0.0f);
+    int rc = plan->ops->set_object(plan->impl, object);
+    free(object);
+    PTY_TRY(rc);
+    PTY_TRY(plan->ops->set_probe(plan->impl, probe));
+    plan->probe_power_start = 0.0;
+    for (size_t i = 0; i < npix * plan->params.n_modes; i++) plan->probe_power_start += pty_cabs2(probe[i]);
+    pty_rng_seed(&plan->rng, plan->params.seed);
+    plan->n_done = 0;
+    plan->warned_rising = 0;
+    return PTY_OK;
 }
 
 int pty_plan_center_probe(pty_plan *plan)

@@ -92,6 +92,12 @@ int pty_plan_get_probe(pty_plan *plan, pty_cf *out);
 int pty_plan_set_object(pty_plan *plan, const pty_cf *in);
 int pty_plan_set_probe(pty_plan *plan, const pty_cf *in);
 
+/* Start again from `probe` (n_modes*m*m, as given: not orthogonalised)
+ * and a transmission-one object, with the error history, iteration count
+ * and random order reset: the same plan tries several starts (probe
+ * search) without planning its FFTs again. */
+int pty_plan_restart(pty_plan *plan, const pty_cf *probe);
+
 /* Roll probe and object back by whole pixels when the probe's centre of
  * intensity is half a pixel or more off its window's centre (what
  * center_probe does after each probe update).  Ranks sharing one probe call

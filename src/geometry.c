@@ -19,6 +19,13 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
             if (p > hi[a]) hi[a] = p;
         }
     }
+    /* A scan inside one pixel is no scan: positions in metres read as
+       pixels put every frame on one spot (seen: 144 frames, an 82 x 82
+       object, and a meaningless result with exit 0). */
+    PTY_CHECK(n < 2 || hi[0] - lo[0] >= 1.0 || hi[1] - lo[1] >= 1.0, PTY_ERR_DATA,
+              "all %d positions lie within %.3g x %.3g object pixels, so every frame sees the same spot; are they in "
+              "the right unit (metres given as pixels?) and is the pixel size right?",
+              n, hi[0] - lo[0], hi[1] - lo[1]);
     int size[2];
     for (int a = 0; a < 2; a++) {
         double extent = hi[a] - lo[a] + m + 2.0 * pad + 1.0;

@@ -22,19 +22,20 @@ int pty_probe_kind_parse(const char *s, pty_probe_kind *kind)
 {
     if (s && strcasecmp(s, "aperture") == 0) *kind = PTY_PROBE_APERTURE;
     else if (s && strcasecmp(s, "gaussian") == 0) *kind = PTY_PROBE_GAUSSIAN;
-    else return pty_error_set(PTY_ERR_ARG, "--probe must be one of aperture|gaussian, got '%s'", s ? s : "");
+    else if (s && strcasecmp(s, "disc") == 0) *kind = PTY_PROBE_DISC;
+    else return pty_error_set(PTY_ERR_ARG, "--probe must be one of aperture|gaussian|disc, got '%s'", s ? s : "");
     return PTY_OK;
 }
 
 const char *pty_probe_kind_name(pty_probe_kind kind)
 {
-    return kind == PTY_PROBE_GAUSSIAN ? "gaussian" : "aperture";
+    return kind == PTY_PROBE_GAUSSIAN ? "gaussian" : kind == PTY_PROBE_DISC ? "disc" : "aperture";
 }
 
 /* signed frequency of FFT index k: 0, 1, ..., then negative from (m+1)/2 */
 static int signed_freq(int k, int m) { return k < (m + 1) / 2 ? k : k - m; }
 
-static int normalise(pty_cf *p, size_t npix, double power)
+int pty_probe_normalise(pty_cf *p, size_t npix, double power)
 {
     double sum = 0.0;
     for (size_t i = 0; i < npix; i++) sum += pty_cabs2(p[i]);
@@ -47,8 +48,12 @@ static int normalise(pty_cf *p, size_t npix, double power)
     return PTY_OK;
 }
 
-static int aperture(int m, double diameter_px, pty_cf *out)
+int pty_probe_pupil(const float *modulus, int m, double radius, double curvature, pty_cf *out)
 {
+    PTY_CHECK(m >= 4, PTY_ERR_ARG, "probe size %d is too small (need >= 4 pixels)", m);
+    PTY_CHECK(modulus || (radius > 0 && isfinite(radius)), PTY_ERR_ARG, "pupil radius %g pixels must be positive",
+              radius);
+    PTY_CHECK(isfinite(curvature), PTY_ERR_ARG, "pupil curvature %g is not finite", curvature);
     const size_t npix = (size_t)m * m;
     fftwf_complex *buf = fftwf_alloc_complex(npix);
     PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate a %dx%d probe", m, m);
@@ -57,16 +62,15 @@ static int aperture(int m, double diameter_px, pty_cf *out)
         fftwf_free(buf);
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan a %dx%d probe", m, m);
     }
-    const double a = m / 4.0;
-    const double phi_max = M_PI * a * diameter_px / (2.0 * m);
     /* pupil directly in FFT order; symmetric in q, so the real-space probe is centred */
     for (int u = 0; u < m; u++) {
         for (int v = 0; v < m; v++) {
-            double q = hypot(signed_freq(u, m), signed_freq(v, m));
-            double wgt = fmin(1.0, fmax(0.0, a + 0.5 - q));
-            double phi = phi_max * (q / a) * (q / a);
-            buf[(size_t)u * m + v][0] = (float)(wgt * cos(phi));
-            buf[(size_t)u * m + v][1] = (float)(wgt * sin(phi));
+            const double q = hypot(signed_freq(u, m), signed_freq(v, m));
+            const size_t i = (size_t)u * m + v;
+            const double wgt = modulus ? modulus[i] : fmin(1.0, fmax(0.0, radius + 0.5 - q));
+            const double phi = curvature * q * q;
+            buf[i][0] = (float)(wgt * cos(phi));
+            buf[i][1] = (float)(wgt * sin(phi));
         }
     }
     fftwf_execute(inv);
@@ -81,6 +85,61 @@ static int aperture(int m, double diameter_px, pty_cf *out)
     return PTY_OK;
 }
 
+double pty_pupil_curvature(int m, double radius, double spot_px)
+{
+    /* a ray leaving the pupil edge q = a lands m/(2 pi) d(phi)/dq = m c a / pi
+       pixels off axis, half the spot */
+    return M_PI * spot_px / (2.0 * m * radius);
+}
+
+/* The simulator's aperture: a pupil a quarter of the frame in radius (the
+   far field fills half the detector), defocused to the asked spot. */
+static int aperture(int m, double diameter_px, pty_cf *out)
+{
+    const double a = m / 4.0;
+    return pty_probe_pupil(NULL, m, a, pty_pupil_curvature(m, a, diameter_px), out);
+}
+
+int pty_lens_pupil(const pty_lens *lens, int m, double wavelength_m, double distance_m, double detector_pixel_m,
+                   double *radius, double *curvature)
+{
+    PTY_CHECK(lens->aperture_m > 0 && isfinite(lens->aperture_m), PTY_ERR_ARG,
+              "--probe-aperture must be a positive diameter in metres (got %g)", lens->aperture_m);
+    PTY_CHECK(lens->focal_length_m > 0 && isfinite(lens->focal_length_m), PTY_ERR_ARG,
+              "--probe-focal-length must be positive, in metres (got %g)", lens->focal_length_m);
+    PTY_CHECK(isfinite(lens->defocus_m), PTY_ERR_ARG, "--probe-defocus must be finite (got %g)", lens->defocus_m);
+    PTY_CHECK(wavelength_m > 0 && distance_m > 0 && detector_pixel_m > 0, PTY_ERR_ARG,
+              "--probe-model aperture needs the energy, detector distance and detector pixel size (from the file or "
+              "--energy, --distance, --pixel-size)");
+    /* the lens's cone, half-angle A / 2f, seen from the sample on the detector */
+    const double a = lens->aperture_m * distance_m / (2.0 * lens->focal_length_m * detector_pixel_m);
+    PTY_CHECK(a >= 1.0 && a <= m / 2.0, PTY_ERR_ARG,
+              "--probe-aperture %g m with --probe-focal-length %g m lights a disc of radius %.3g detector pixels; "
+              "it must be between 1 and half the frame (%d)",
+              lens->aperture_m, lens->focal_length_m, a, m / 2);
+    /* Fresnel propagation by the defocus: the angular spectrum at spatial
+       frequency nu = q p / (lambda z) takes the phase -pi lambda dz nu^2 */
+    const double c = -M_PI * lens->defocus_m * detector_pixel_m * detector_pixel_m /
+                     (wavelength_m * distance_m * distance_m);
+    const double spot = 2.0 * m * fabs(c) * a / M_PI;
+    PTY_CHECK(spot <= m, PTY_ERR_ARG,
+              "--probe-defocus %g m makes a beam %.0f pixels wide, wider than the %d-pixel window: the frames "
+              "cannot hold it (check the defocus and the optics)",
+              lens->defocus_m, spot, m);
+    *radius = a;
+    *curvature = c;
+    return PTY_OK;
+}
+
+int pty_probe_lens(const pty_lens *lens, int m, double wavelength_m, double distance_m, double detector_pixel_m,
+                   double power, pty_cf *out)
+{
+    double a = 0.0, c = 0.0;
+    PTY_TRY(pty_lens_pupil(lens, m, wavelength_m, distance_m, detector_pixel_m, &a, &c));
+    PTY_TRY(pty_probe_pupil(NULL, m, a, c, out));
+    return pty_probe_normalise(out, (size_t)m * m, power);
+}
+
 static void gaussian(int m, double diameter_px, pty_cf *out)
 {
     /* intensity exp(-r^2 / (2 s^2)) has FWHM 2 sqrt(2 ln 2) s; amplitude is its root */
@@ -92,6 +151,15 @@ static void gaussian(int m, double diameter_px, pty_cf *out)
         }
 }
 
+static void disc(int m, double diameter_px, pty_cf *out)
+{
+    for (int r = 0; r < m; r++)
+        for (int c = 0; c < m; c++) {
+            const double dist = hypot(r - m / 2, c - m / 2);
+            out[(size_t)r * m + c] = pty_cf_make((float)fmin(1.0, fmax(0.0, 0.5 * diameter_px + 0.5 - dist)), 0.0f);
+        }
+}
+
 int pty_probe_model(pty_probe_kind kind, int m, double diameter_px, double power, pty_cf *out)
 {
     PTY_CHECK(m >= 4, PTY_ERR_ARG, "probe size %d is too small (need >= 4 pixels)", m);
@@ -99,8 +167,9 @@ int pty_probe_model(pty_probe_kind kind, int m, double diameter_px, double power
               diameter_px);
     PTY_CHECK(power > 0 && isfinite(power), PTY_ERR_ARG, "probe power %g must be positive", power);
     if (kind == PTY_PROBE_APERTURE) PTY_TRY(aperture(m, diameter_px, out));
+    else if (kind == PTY_PROBE_DISC) disc(m, diameter_px, out);
     else gaussian(m, diameter_px, out);
-    return normalise(out, (size_t)m * m, power);
+    return pty_probe_normalise(out, (size_t)m * m, power);
 }
 
 int pty_probe_phase_ramp(pty_cf *spectrum, int m, double dr, double dc)

@@ -33,6 +33,7 @@ static int write_parameters(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_attr_double(f, g, "center_probe", p->center_probe));
     PTY_TRY(pty_h5_attr_string(f, g, "fft_wisdom", p->fft_wisdom ? p->fft_wisdom : ""));
     PTY_TRY(pty_h5_attr_string(f, g, "order", pty_order_names[p->order]));
+    PTY_TRY(pty_h5_attr_string(f, g, "probe_start_how", r->probe_start ? r->probe_start : ""));
     PTY_TRY(pty_h5_attr_string(f, g, "backend", r->backend));
     PTY_TRY(pty_h5_attr_string(f, g, "input", r->input ? r->input : ""));
     PTY_TRY(pty_h5_attr_string(f, g, "command_line", r->command_line ? r->command_line : ""));

@@ -40,6 +40,7 @@ typedef struct pty_result {
     const char *command_line;
     double read_s, setup_s, iterate_s;
     const pty_recon_params *params;
+    const char *probe_start;  /* how the first probe was chosen (probe_guess.h), may be NULL */
     const float *weight;     /* obj_h*obj_w blending weight of a partial result (may be NULL) */
     /* multi-rank run (may be NULL): written under /mpi, see pty_result_write_mpi */
     const pty_dist_result *dist;

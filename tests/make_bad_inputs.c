@@ -119,6 +119,13 @@ static int write_scan(const char *dir, const defect *d)
     }
     hsize_t pdims[2] = {(hsize_t)d->n_positions, 3};
     pty_h5_write_double(f, "/entry_1/sample_1/geometry_1/translation", pos, 2, pdims);
+    /* the same in metres as (row, col) pairs: what a user hands --positions-px by mistake */
+    for (int j = 0; j < d->n_positions; j++) {
+        pos[2 * j] = (j / 4) * 0.3e-6 * d->position_scale;
+        pos[2 * j + 1] = (j % 4) * 0.3e-6 * d->position_scale;
+    }
+    hsize_t rc_dims[2] = {(hsize_t)d->n_positions, 2};
+    pty_h5_write_double(f, "/positions_metres_rc", pos, 2, rc_dims);
     pty_h5_write_scalar(f, "/entry_1/instrument_1/source_1/energy", d->energy_j);
     pty_h5_write_scalar(f, "/entry_1/instrument_1/detector_1/distance", d->distance_m);
     pty_h5_write_scalar(f, "/entry_1/instrument_1/detector_1/x_pixel_size", 75e-6);

@@ -12,6 +12,9 @@ expect_error "frames of rank 2" "must be 3-D (N, M, M), got rank 2" R --input ra
 expect_error "non-square frames" "non-square frames 32x16" R --input nonsquare.cxi
 expect_error "positions count differs from frames" "holds 15 positions but there are 16 frames" R --input count_mismatch.cxi
 expect_error "positions far outside any sane object" "an object wider than" R --input far_positions.cxi
+expect_error "positions in metres given as pixels" \
+  "all 16 positions lie within 9e-07 x 9e-07 object pixels, so every frame sees the same spot" \
+  R --input good.cxi --positions-px /positions_metres_rc
 expect_error "zero energy in file" "energy must be positive" R --input zero_energy.cxi
 expect_error "negative distance in file" "distance must be positive" R --input negative_distance.cxi
 expect_error "negative energy flag" "--energy -5 is out of range" R --input good.cxi --energy -5
