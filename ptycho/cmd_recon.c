@@ -241,6 +241,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     PTY_TRY(pty_args_choice("recon", "probe-model", probe_model, pty_guess_names, PTY_GUESS_N, &dopt->guess.model));
     PTY_TRY(pty_args_choice("recon", "probe-search", probe_search, on_off, 2, &dopt->guess.search));
     dopt->guess.diameter_px = pp->probe_diameter;
+    dopt->progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
     const pty_lens *lens = &dopt->guess.lens;
     const int lens_given = lens->aperture_m > 0 || lens->focal_length_m > 0 || lens->defocus_m != 0;
     PTY_CHECK(dopt->guess.model == PTY_GUESS_APERTURE || !lens_given, PTY_ERR_ARG,

@@ -89,6 +89,20 @@ long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const 
     return bad;
 }
 
+double pty_dataset_noise_floor(const pty_dataset *d)
+{
+    double sum = 0.0, noise = 0.0;
+    size_t n = (size_t)d->n_frames * d->m * d->m;
+    for (size_t i = 0; i < n; i++) {
+        const double a2 = (double)d->amplitudes[i] * d->amplitudes[i];
+        if (d->amplitudes[i] > 0.0f) {
+            sum += a2;
+            noise += a2 < 0.25 ? a2 : 0.25;
+        }
+    }
+    return sum > 0.0 ? noise / sum : 0.0;
+}
+
 double pty_dataset_total_intensity(const pty_dataset *d)
 {
     double sum = 0.0;

@@ -49,6 +49,10 @@ void pty_dataset_destroy(pty_dataset *d);
  * of pixels masked because of bad values (not counting `mask`). */
 long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const unsigned char *mask);
 
+/* The Fourier error photon noise alone leaves (convergence.h): sum over
+ * unmasked pixels of min(I, 1/4), over sum I; 0 without counts. */
+double pty_dataset_noise_floor(const pty_dataset *d);
+
 /* Sum over all frames of measured intensity at unmasked pixels, the
  * denominator of the Fourier error. */
 double pty_dataset_total_intensity(const pty_dataset *d);

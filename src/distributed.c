@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "comm.h"
+#include "convergence.h"
 #include "illumination.h"
 #include "modes.h"
 #include "pty_error.h"
@@ -109,6 +110,37 @@ static int run_chunk(pty_plan *plan, int done, int n, pty_progress_fn progress, 
         PTY_TRY(pty_plan_execute(plan, 1, progress, user));
     }
     return PTY_OK;
+}
+
+/* The progress callback with the error over all ranks' frames where the
+ * caller wants it: every rank reduces at the same iterations. */
+typedef struct global_progress {
+    pty_progress_fn fn;
+    void *user;
+    double intensity; /* this rank's error denominator */
+    int every, total;
+} global_progress;
+
+static int progress_global(void *user, int iter, int n_iter, double error, double seconds)
+{
+    global_progress *g = user;
+    const int done = iter + 1;
+    if (done % g->every == 0 || done == g->total || done == 1) {
+        double sums[2] = {error * g->intensity, g->intensity};
+        int rc = pty_comm_sum_doubles(sums, 2);
+        if (rc == PTY_OK && sums[1] > 0) error = sums[0] / sums[1];
+    }
+    return g->fn(g->user, iter, n_iter, error, seconds);
+}
+
+/* Warn when an error history stalled far above its noise floor. */
+static void judge(const double *errors, int n, double floor, const char *who)
+{
+    const int verdict = pty_convergence_judge(errors, n, floor);
+    if (verdict == PTY_CONVERGED) return;
+    char line[768];
+    pty_convergence_advice(verdict, errors, n, floor, who, line, sizeof line);
+    pty_warn("%s", line);
 }
 
 static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *boxes, int m, int n_modes, int center,
@@ -266,9 +298,22 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
         const double hi[2] = {part->row_cuts[br + 1], part->col_cuts[bc + 1]};
         pty_feather_block(feather, g->obj_h, g->obj_w, g->origin, lo, hi, part->halo);
     }
-    rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, feather, n_iter, progress, user, out, &st.share_s);
+    global_progress gp = {progress, user, pty_plan_total_intensity(plan), o->progress_every, n_iter};
+    const int reduce = P > 1 && progress && o->progress_every > 0;
+    rc = iterate(plan, o, boxes, m, p.n_modes, p_in->center_probe, feather, n_iter, reduce ? progress_global : progress,
+                 reduce ? (void *)&gp : user, out, &st.share_s);
     if (rc != PTY_OK) goto done;
     if ((rc = global_errors(plan, pty_plan_total_intensity(plan), out)) != PTY_OK) goto done;
+    {
+        int n_own;
+        const double *own = pty_plan_errors(plan, &n_own);
+        double floor[2] = {pty_plan_noise_floor(plan) * pty_plan_total_intensity(plan), pty_plan_total_intensity(plan)};
+        if ((rc = pty_comm_sum_doubles(floor, 2)) != PTY_OK) goto done;
+        char who[64];
+        snprintf(who, sizeof who, "rank %d's block", me);
+        if (P > 1) judge(own, n_own, pty_plan_noise_floor(plan), who);
+        if (me == 0) judge(out->errors, out->n_errors, floor[1] > 0 ? floor[0] / floor[1] : 0.0, "the reconstruction");
+    }
     pty_plan_timings(plan, &setup_s, &st.compute_s);
     st.comm_s = pty_comm_seconds() - comm_before;
 

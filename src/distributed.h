@@ -44,6 +44,9 @@ typedef struct pty_dist_options {
     pty_probe_guess_options guess; /* the first probe (rank 0 chooses, all ranks start from it) */
     const char *partials;  /* when set, each rank also writes its partial result to <partials>_rank<R>.h5
                               (input for `ptycho stitch`, and a way to inspect each block) */
+    int progress_every;    /* several ranks: every this many iterations (and the first and last) the
+                              progress callback gets the error over all ranks' frames, one small
+                              all-reduce; 0: each rank's own error, no communication */
     void (*ready)(void *user, const pty_dist_info *info); /* may be NULL; called on every rank */
     void *ready_user;
 } pty_dist_options;
@@ -82,7 +85,9 @@ typedef struct pty_dist_result {
 
 /* Read (each rank its own frames), reconstruct for n_iter iterations and
  * merge.  `progress` is called on every rank after each of its iterations
- * with its own block's error.  Errors during reading and setup are agreed
+ * with its own block's error, or the global one (o->progress_every).  A
+ * finished run whose error stalled far above its noise floor (convergence.h)
+ * warns, for each block and for the whole.  Errors during reading and setup are agreed
  * across ranks (pty_comm_agree); a later error is this rank's own. */
 int pty_dist_reconstruct(const pty_read_options *ro, const pty_recon_params *p, const pty_dist_options *o,
                          int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out);

@@ -39,6 +39,7 @@ struct pty_plan {
     pty_geometry geom;
     int m, n_frames;
     double total_intensity;   /* denominator of the Fourier error */
+    double noise_floor;       /* the error photon noise alone leaves (pty_dataset_noise_floor) */
     double probe_power_start;
     pty_rng rng;
     int *order;
@@ -186,6 +187,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     plan->probe_power_start = 0.0;
     for (size_t i = 0; i < npix * p->n_modes; i++) plan->probe_power_start += pty_cabs2(plan->probe_host[i]);
     plan->total_intensity = pty_dataset_total_intensity(d);
+    plan->noise_floor = pty_dataset_noise_floor(d);
     if (!(plan->total_intensity > 0.0)) {
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
@@ -456,6 +458,8 @@ const double *pty_plan_errors(const pty_plan *plan, int *n)
 }
 
 double pty_plan_total_intensity(const pty_plan *plan) { return plan->total_intensity; }
+
+double pty_plan_noise_floor(const pty_plan *plan) { return plan->noise_floor; }
 
 void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s)
 {

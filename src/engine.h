@@ -111,6 +111,11 @@ const double *pty_plan_errors(const pty_plan *plan, int *n);
  * denominator of the Fourier error (taken once, at create). */
 double pty_plan_total_intensity(const pty_plan *plan);
 
+/* The Fourier error photon noise alone would leave on the plan's frames
+ * (pty_dataset_noise_floor, taken at create): what convergence.h judges
+ * a finished run's error against. */
+double pty_plan_noise_floor(const pty_plan *plan);
+
 /* Seconds spent in create (setup) and in execute (iterations). */
 void pty_plan_timings(const pty_plan *plan, double *setup_s, double *iterate_s);
 

@@ -14,13 +14,18 @@ void pty_log(int level, const char *fmt, ...)
 {
     if (level > log_level) return;
     FILE *out = level <= PTY_LOG_WARN ? stderr : stdout;
-    if (level == PTY_LOG_ERROR) fputs("ptycho: error: ", out);
-    else if (level == PTY_LOG_WARN) fputs("ptycho: warning: ", out);
+    /* one write per line, so lines of several MPI ranks do not interleave */
+    char line[2048];
+    int len = snprintf(line, sizeof line, "%s",
+                       level == PTY_LOG_ERROR ? "ptycho: error: " : level == PTY_LOG_WARN ? "ptycho: warning: " : "");
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
+    int more = vsnprintf(line + len, sizeof line - (size_t)len - 1, fmt, ap);
     va_end(ap);
-    fputc('\n', out);
+    len = more < 0 ? len : len + more < (int)sizeof line - 2 ? len + more : (int)sizeof line - 2;
+    line[len++] = '\n';
+    line[len] = '\0';
+    fputs(line, out);
     fflush(out);
 }
 

@@ -37,6 +37,7 @@ static int write_merges(hid_t f, const pty_merge_record *r, int n, double *buf)
     PAIR("/mpi/merges/ramp", r[i].report.ramp);
     COLUMN("/mpi/merges/error", r[i].report.reg_error);
     COLUMN("/mpi/merges/accepted", r[i].report.accepted);
+    COLUMN("/mpi/merges/disagree", r[i].report.disagree);
     COLUMN("/mpi/merges/overlap_px", (double)r[i].report.overlap_px);
 #undef COLUMN
 #undef PAIR

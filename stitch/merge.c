@@ -57,6 +57,7 @@ void pty_merge_options_default(pty_merge_options *o)
     o->upsample = 20;
     o->max_error = 0.5;
     o->max_shift = 8.0;
+    o->warn_error = 0.05;
 }
 
 int pty_partial_alloc(pty_partial *p, int h, int w, int off_r, int off_c)
@@ -571,6 +572,14 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
                 double len = hypot(s[0], s[1]);
                 if (ok && r.reg_error <= opt.max_error && len <= opt.max_shift) {
                     r.accepted = 1;
+                    if (r.reg_error > opt.warn_error) {
+                        r.disagree = 1;
+                        pty_warn("merge: B (at %d, %d) and A (at %d, %d) disagree: registration error %.3f, above "
+                                 "%.3f (blocks that both converged give about 0.01); one of them has likely not "
+                                 "converged: look at each block (--write-partials) and its error",
+                                 b->offset[0], b->offset[1], a->offset[0], a->offset[1], r.reg_error,
+                                 opt.warn_error);
+                    }
                 } else {
                     if (ok)
                         pty_warn("merge: registration of B (at %d, %d) on A (at %d, %d) refused: shift (%.2f, %.2f) "

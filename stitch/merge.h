@@ -45,10 +45,13 @@ typedef struct pty_merge_options {
     double max_error;   /* registration error (pty_registration.error) above which the shift is
                            refused; default 0.5 */
     double max_shift;   /* |shift| (px, Euclidean) above which the shift is refused; default 8 */
+    double warn_error;  /* an accepted registration above this error is flagged as blocks that disagree
+                           (report.disagree, a warning): blocks that both converged give ~0.01, a block
+                           that stagnated 0.185; default 0.05 */
 } pty_merge_options;
 
 /* register_shift 1, normalise 1, fit_ramp 0, upsample 20, max_error 0.5,
- * max_shift 8.  max_error sits between what matching and unrelated content
+ * max_shift 8, warn_error 0.05.  max_error sits between what matching and unrelated content
  * give (tests/test_merge.c, 160 x 40 overlap): an aligned noise-free copy
  * ~2e-4, 20% complex noise in both partials 0.12, random noise against an
  * object 0.997. */
@@ -66,6 +69,8 @@ typedef struct pty_merge_report {
     double ramp[2];        /* k, rad/px (row, col), applied to B as exp(i k.(r - ramp_origin)) */
     double ramp_origin[2]; /* global (row, col) of the overlap's centre, where the ramp's phase is 0
                               (so `phase` is the phase correction there); 0 without overlap */
+    int disagree;          /* 1: accepted, but with reg_error above warn_error: the blocks' contents differ
+                              more than noise explains (one has likely not converged) */
     long overlap_px;       /* well-seen overlap pixels: both weights (B's after its shift) >= 15% of
                               their partial's maximum */
 } pty_merge_report;

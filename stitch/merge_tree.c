@@ -23,7 +23,8 @@ void pty_merge_describe(const pty_merge_report *m, char *buf, size_t size)
         snprintf(buf, size, "shift (%+.3f, %+.3f) px, phase %+.4f rad, amplitude %.4f, ramp (%+.2e, %+.2e) rad/px, "
                  "error %.3f%s, overlap %ld px",
                  m->shift[0], m->shift[1], m->phase, m->amplitude, m->ramp[0], m->ramp[1], m->reg_error,
-                 m->accepted ? "" : " (refused: known offset used)", m->overlap_px);
+                 m->accepted ? (m->disagree ? " (blocks disagree)" : "") : " (refused: known offset used)",
+                 m->overlap_px);
 }
 
 typedef struct record_list {
