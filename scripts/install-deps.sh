@@ -2,7 +2,9 @@
 # install-deps.sh - install what ptycho needs to build and test on Debian/Ubuntu.
 # Runs apt-get only for packages that are missing; needs root (or sudo).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libhdf5-dev libtiff-dev zlib1g-dev libfftw3-dev libopenmpi-dev openmpi-bin)
+# python3-numpy, python3-h5py: the independent simulator the tests check ptycho against (tests/indep/)
+pkgs=(build-essential cmake pkg-config libhdf5-dev libtiff-dev zlib1g-dev libfftw3-dev libopenmpi-dev openmpi-bin
+      python3 python3-numpy python3-h5py)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

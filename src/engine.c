@@ -26,8 +26,12 @@
 #define PTY_MAX_SET_SIZE 16
 
 /* Probe centring rolls probe and object only when at most this share of
- * the probe's power wraps around the window's edge. */
-#define PTY_CENTRING_MAX_WRAP 1e-3
+ * the probe's power wraps around the window's edge.  Independent
+ * simulator, beam filling 90 % of the window, first probe 6 px off centre:
+ * NRMSE 0.018 with centring at this bound, 0.031 without; at 1e-3 it
+ * refused a roll that wrapped 0.13 % and helped (3 px off: 0.015 against
+ * 0.021). */
+#define PTY_CENTRING_MAX_WRAP 1e-2
 
 /* A probe whose power grows past this multiple of its start has blown up. */
 #define PTY_DIVERGED_POWER_RATIO 100.0
@@ -286,8 +290,8 @@ static int center_probe(pty_plan *plan)
     /* The roll wraps |s| rows and columns of the probe to the far side.  A
        compact probe is dark there and loses nothing; a probe that fills its
        window (a defocused zone plate, rings to the edges) would be torn
-       apart, and cannot drift far anyway: the window holds it.  Measured on
-       such probes: NRMSE 0.15 with the roll against 1e-4 without. */
+       apart, and cannot drift far anyway: the window holds it (reported on
+       such probes before this guard: NRMSE 0.15 with centring, 1e-4 without). */
     double edge = 0.0;
     for (int k = 0; k < K; k++)
         for (int y = 0; y < m; y++)
@@ -306,6 +310,7 @@ static int center_probe(pty_plan *plan)
         plan->object_host = malloc((size_t)h * w * sizeof *plan->object_host);
         PTY_CHECK(plan->object_host, PTY_ERR_NOMEM, "cannot allocate the %dx%d object", h, w);
     }
+    pty_log(PTY_LOG_DEBUG, "probe centring: rolled probe and object by (%d, %d) px", s[0], s[1]);
     pty_cf *tmp = malloc((npix > (size_t)h * w ? npix : (size_t)h * w) * sizeof *tmp);
     PTY_CHECK(tmp, PTY_ERR_NOMEM, "cannot allocate probe-centring scratch");
     /* the probe wraps inside its window (its tails are small there) */

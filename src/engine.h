@@ -43,8 +43,9 @@ typedef struct pty_recon_params {
     int device;             /* CUDA device index (taken modulo the device count) */
     int order;              /* PTY_ORDER_* */
     int gpu_frames;         /* PTY_FRAMES_*: frames on the GPU, streamed from host memory, or as they fit */
-    int center_probe;       /* keep the probe's centre of intensity within half a pixel of the window
-                               centre, moving the object with it (removes the free drift of both) */
+    int center_probe;       /* keep the probe's centre of intensity within a pixel of the window
+                               centre, moving the object with it (removes the free drift of both),
+                               unless the roll would wrap a probe that fills its window */
     const char *fft_wisdom; /* CPU: FFTW wisdom file, so repeated runs plan alike and give the same
                                bits (fft_wisdom.h); NULL: plans timed afresh each run */
 } pty_recon_params;
@@ -99,8 +100,9 @@ int pty_plan_set_probe(pty_plan *plan, const pty_cf *in);
 int pty_plan_restart(pty_plan *plan, const pty_cf *probe);
 
 /* Roll probe and object back by whole pixels when the probe's centre of
- * intensity is half a pixel or more off its window's centre (what
- * center_probe does after each probe update).  Ranks sharing one probe call
+ * intensity is a pixel or more off its window's centre and at most 1 % of
+ * its power would wrap around the window (what center_probe does after
+ * each probe update).  Ranks sharing one probe call
  * this after agreeing on it, so they all move their objects alike. */
 int pty_plan_center_probe(pty_plan *plan);
 

@@ -54,31 +54,40 @@ int pty_probe_pupil(const float *modulus, int m, double radius, double curvature
     PTY_CHECK(modulus || (radius > 0 && isfinite(radius)), PTY_ERR_ARG, "pupil radius %g pixels must be positive",
               radius);
     PTY_CHECK(isfinite(curvature), PTY_ERR_ARG, "pupil curvature %g is not finite", curvature);
-    const size_t npix = (size_t)m * m;
-    fftwf_complex *buf = fftwf_alloc_complex(npix);
-    PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate a %dx%d probe", m, m);
-    fftwf_plan inv = fftwf_plan_dft_2d(m, m, buf, buf, FFTW_BACKWARD, FFTW_ESTIMATE);
+    /* A disc pupil is evaluated on a window twice as wide, then cropped: the
+       beam's tails beyond the frame are cut off as a real window cuts them,
+       not wrapped onto the far side (a beam filling 90 % of the window:
+       correlation with an independent Fresnel model 0.992 wrapped).  A
+       measured modulus exists only on the frame's own grid. */
+    const int c = modulus ? m : 2 * m, s = c / m;
+    const size_t nc = (size_t)c * c;
+    fftwf_complex *buf = fftwf_alloc_complex(nc);
+    PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate a %dx%d probe", c, c);
+    fftwf_plan inv = fftwf_plan_dft_2d(c, c, buf, buf, FFTW_BACKWARD, FFTW_ESTIMATE);
     if (!inv) {
         fftwf_free(buf);
-        return pty_error_set(PTY_ERR_FFT, "FFTW could not plan a %dx%d probe", m, m);
+        return pty_error_set(PTY_ERR_FFT, "FFTW could not plan a %dx%d probe", c, c);
     }
-    /* pupil directly in FFT order; symmetric in q, so the real-space probe is centred */
-    for (int u = 0; u < m; u++) {
-        for (int v = 0; v < m; v++) {
-            const double q = hypot(signed_freq(u, m), signed_freq(v, m));
-            const size_t i = (size_t)u * m + v;
-            const double wgt = modulus ? modulus[i] : fmin(1.0, fmax(0.0, radius + 0.5 - q));
+    /* pupil directly in FFT order (frequencies in the frame's pixels, 1/s
+       apart); symmetric in q, so the real-space probe is centred */
+    for (int u = 0; u < c; u++) {
+        for (int v = 0; v < c; v++) {
+            const double q = hypot(signed_freq(u, c), signed_freq(v, c)) / s;
+            const size_t i = (size_t)u * c + v;
+            const double wgt = modulus ? modulus[i] : fmin(1.0, fmax(0.0, s * (radius - q) + 0.5));
             const double phi = curvature * q * q;
             buf[i][0] = (float)(wgt * cos(phi));
             buf[i][1] = (float)(wgt * sin(phi));
         }
     }
     fftwf_execute(inv);
-    /* fftshift: FFT index k goes to centred index (k + m/2) mod m */
-    for (int u = 0; u < m; u++)
-        for (int v = 0; v < m; v++) {
-            fftwf_complex *z = &buf[(size_t)u * m + v];
-            out[(size_t)((u + m / 2) % m) * m + (v + m / 2) % m] = pty_cf_make((*z)[0], (*z)[1]);
+    /* fftshift (FFT index k to centred index (k + c/2) mod c), then the
+       central m x m */
+    for (int y = 0; y < m; y++)
+        for (int x = 0; x < m; x++) {
+            const int u = (y - m / 2 + c) % c, v = (x - m / 2 + c) % c;
+            fftwf_complex *z = &buf[(size_t)u * c + v];
+            out[(size_t)y * m + x] = pty_cf_make((*z)[0], (*z)[1]);
         }
     fftwf_destroy_plan(inv);
     fftwf_free(buf);

@@ -37,6 +37,7 @@ static int write_params(hid_t f, const pty_sim_params *p, const pty_simulation *
     ATTR("frame", "%d", p->m);
     ATTR("probe", "%s", pty_probe_kind_name(p->probe));
     ATTR("probe_diameter_px", "%.9g", sim->diameter_px);
+    ATTR("probe_curvature_rad", "%.9g", sim->curvature_rad);
     ATTR("modes", "%d", p->modes);
     ATTR("mode_decay", "%.9g", p->mode_decay);
     ATTR("fly_steps", "%d", p->fly_steps);

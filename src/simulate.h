@@ -27,6 +27,8 @@ typedef struct pty_sim_params {
     int m;                   /* frame size (64) */
     pty_probe_kind probe;    /* PTY_PROBE_APERTURE */
     double probe_diameter;   /* pixels; <= 0 means 3m/8 */
+    double probe_curvature;  /* gaussian, disc: wavefront phase at radius D/2, rad (a beam away from its
+                                waist or focus is curved); < 0 means 3 for gaussian, 0 for disc */
     int modes;               /* incoherent probe modes K (1) */
     double mode_decay;       /* power of mode k over mode k-1 (0.5) */
     int fly_steps;           /* sub-positions per exposure (1 = step scan) */
@@ -52,6 +54,7 @@ typedef struct pty_simulation {
     double pixel_size_m;  /* object pixel size lambda z / (m p) */
     double mean_counts;   /* mean total counts per frame (after noise) */
     double diameter_px;   /* probe diameter used */
+    double curvature_rad; /* wavefront phase at radius D/2 used (gaussian, disc; 0 for the aperture) */
     double fly_length_px; /* fly length used (0 for step scans) */
 } pty_simulation;
 
