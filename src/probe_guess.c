@@ -24,6 +24,10 @@ static const double search_spots[] = {0.0, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9};
  * the default 100-iteration run), but takes at least this many frames. */
 #define SEARCH_BUDGET_ITERATIONS 10.0
 #define SEARCH_MIN_FRAMES 36
+/* A patch this large shows everything the search looks at; more would only
+ * copy frames (the seed case's budget alone would be 3500 frames of 256^2,
+ * 0.9 GB). */
+#define SEARCH_MAX_FRAMES 400
 
 void pty_probe_guess_options_default(pty_probe_guess_options *o)
 {
@@ -186,6 +190,7 @@ static int search(pty_dataset *d, const pty_recon_params *p, pty_probe_guess_rep
     const int n_cand = 2 * N_SPOTS - 1 + 2;
     int n_sub = (int)(SEARCH_BUDGET_ITERATIONS * d->n_frames / (n_cand * SEARCH_ITERATIONS));
     if (n_sub < SEARCH_MIN_FRAMES) n_sub = SEARCH_MIN_FRAMES;
+    if (n_sub > SEARCH_MAX_FRAMES) n_sub = SEARCH_MAX_FRAMES;
     if (n_sub > d->n_frames) n_sub = d->n_frames;
     float *modulus = malloc(npix * sizeof *modulus);
     PTY_CHECK(modulus, PTY_ERR_NOMEM, "cannot allocate the mean pattern (%dx%d)", m, m);
