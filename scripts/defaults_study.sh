@@ -47,7 +47,7 @@ run() { # run NAME PROGRAM ARGS... -> "nrmse seconds"
   if "$prog" recon --backend cpu --threads 2 --no-tiff --quiet --seed 3 --output "$name" "$@" >"$name.log" 2>&1; then
     t1=$(date +%s.%N)
     printf "%.4f (%.1f s)" "$("$P" compare "$name.h5" "${name%%__*}.cxi" | awk '$1 == "nrmse" { print $2 }')" \
-      "$(echo "$t1 - $t0" | bc)"
+      "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
   else
     printf "failed"
   fi

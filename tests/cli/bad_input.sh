@@ -15,6 +15,16 @@ expect_error "positions far outside any sane object" "an object wider than" R --
 expect_error "positions in metres given as pixels" \
   "all 16 positions lie within 9e-07 x 9e-07 object pixels, so every frame sees the same spot" \
   R --input good.cxi --positions-px /positions_metres_rc
+expect_error "unknown probe model" "--probe-model must be one of auto|data|disc|gauss|aperture, got 'zoneplate'" \
+  R --input good.cxi --probe-model zoneplate
+expect_error "probe search neither on nor off" "--probe-search must be one of off|on, got 'maybe'" \
+  R --input good.cxi --probe-search maybe
+expect_error "aperture model without its lens" "--probe-model aperture needs --probe-aperture and --probe-focal-length" \
+  R --input good.cxi --probe-model aperture --probe-defocus 1e-3
+expect_error "lens flags without the aperture model" "--probe-aperture, --probe-focal-length and --probe-defocus describe --probe-model aperture" \
+  R --input good.cxi --probe-aperture 1e-4
+expect_error "a lens whose beam is wider than the window" "--probe-defocus 0.5 m makes a beam" \
+  R --input good.cxi --probe-model aperture --probe-aperture 1e-4 --probe-focal-length 0.1 --probe-defocus 0.5
 expect_error "zero energy in file" "energy must be positive" R --input zero_energy.cxi
 expect_error "negative distance in file" "distance must be positive" R --input negative_distance.cxi
 expect_error "negative energy flag" "--energy -5 is out of range" R --input good.cxi --energy -5
