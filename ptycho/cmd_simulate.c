@@ -43,7 +43,7 @@ int pty_cmd_simulate(int argc, char **argv)
         {"jitter-whole-pixels", PTY_OPT_FLAG, &p.jitter_whole, 1, 0, "draw the jitter from the whole numbers -J..J (positions stay on the pixel grid)"},
         {"frame", PTY_OPT_INT, &p.m, 16, 4096, "frame size m, detector pixels (default 64)"},
         {"probe", PTY_OPT_STRING, &probe, 1, 0, "probe model: aperture (defocused lens: --probe-diameter is its geometric spot) | gaussian | disc (default aperture)"},
-        {"probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels; aperture: geometric spot, gaussian: FWHM (default 3m/8)"},
+        {"probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels, up to the frame; aperture: geometric spot, gaussian: FWHM (default 3m/8)"},
         {"probe-curvature", PTY_OPT_DOUBLE, &p.probe_curvature, 0, 100, "gaussian, disc: wavefront phase at the FWHM / edge radius, rad: a beam away from its waist (default 3 for gaussian, 0 for disc; a flat Gaussian on the star stagnates in any ePIE, see README)"},
         {"modes", PTY_OPT_INT, &p.modes, 1, 32, "incoherent probe modes K (default 1)"},
         {"mode-decay", PTY_OPT_DOUBLE, &p.mode_decay, 1e-6, 1, "power of mode k relative to mode k-1 (default 0.5)"},

@@ -70,7 +70,7 @@ int pty_sim_validate(const pty_sim_params *p)
     PTY_CHECK(p->jitter >= 0 && isfinite(p->jitter), PTY_ERR_ARG, "--jitter %g must be >= 0 (pixels)", p->jitter);
     PTY_CHECK(p->m >= 16 && p->m <= 4096, PTY_ERR_ARG, "--frame %d must lie in [16, 4096] pixels", p->m);
     double d = diameter_of(p);
-    PTY_CHECK(d >= 1.0 && d < p->m, PTY_ERR_ARG, "--probe-diameter %g must lie in [1, --frame %d) pixels", d, p->m);
+    PTY_CHECK(d >= 1.0 && d <= p->m, PTY_ERR_ARG, "--probe-diameter %g must lie in [1, --frame %d] pixels", d, p->m);
     PTY_CHECK(p->probe_curvature < 0 || (isfinite(p->probe_curvature) && p->probe_curvature <= 100), PTY_ERR_ARG,
               "--probe-curvature %g must lie in [0, 100] rad", p->probe_curvature);
     PTY_CHECK(p->probe_curvature < 0 || p->probe != PTY_PROBE_APERTURE, PTY_ERR_ARG,

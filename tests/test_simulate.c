@@ -369,8 +369,8 @@ static void test_validation(void)
     PTY_TEST("frame < 16 refused, naming --frame",
              pty_sim_validate(&p) == PTY_ERR_ARG && strstr(pty_error_message(), "--frame") != NULL);
     pty_sim_defaults(&p);
-    p.probe_diameter = 64;
-    PTY_TEST("probe diameter >= frame refused, naming --probe-diameter",
+    p.probe_diameter = 64.5; /* a spot as wide as the window is allowed (a beam filling it) */
+    PTY_TEST("probe diameter > frame refused, naming --probe-diameter",
              pty_sim_validate(&p) == PTY_ERR_ARG && strstr(pty_error_message(), "--probe-diameter") != NULL);
     pty_sim_defaults(&p);
     p.rows = 0;
