@@ -8,11 +8,16 @@
 /* "Stopped falling": less than this relative drop over the last fifth of the run. */
 #define STALL_DROP 0.05
 
+/* The last fifth of the run, at least 10 iterations (fewer if the run is shorter). */
+static int window(int n)
+{
+    const int w = n / 5 < 10 ? 10 : n / 5;
+    return w > n - 1 ? n - 1 : w;
+}
+
 static double drop_over_last_fifth(const double *e, int n)
 {
-    int w = n / 5 < 10 ? 10 : n / 5;
-    if (w > n - 1) w = n - 1;
-    const double before = e[n - 1 - w];
+    const double before = e[n - 1 - window(n)];
     return before > 0 ? (before - e[n - 1]) / before : 0.0;
 }
 
@@ -40,6 +45,5 @@ void pty_convergence_advice(int verdict, const double *errors, int n, double flo
                  "falling (%.0f %% over the last %d iterations): more --iterations may help; if it stays this high, "
                  "the first probe, positions or geometry are likely wrong (see --probe-model, --probe-search, "
                  "--transpose, --flip-x, --flip-y)",
-                 who, last, last / floor, floor, 100.0 * drop_over_last_fifth(errors, n),
-                 n / 5 < 10 ? 10 : n / 5);
+                 who, last, last / floor, floor, 100.0 * drop_over_last_fifth(errors, n), window(n));
 }

@@ -89,7 +89,7 @@ long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const 
     return bad;
 }
 
-double pty_dataset_noise_floor(const pty_dataset *d)
+double pty_dataset_noise_floor(const pty_dataset *d, double *total)
 {
     double sum = 0.0, noise = 0.0;
     size_t n = (size_t)d->n_frames * d->m * d->m;
@@ -100,6 +100,7 @@ double pty_dataset_noise_floor(const pty_dataset *d)
             noise += a2 < 0.25 ? a2 : 0.25;
         }
     }
+    if (total) *total = sum;
     return sum > 0.0 ? noise / sum : 0.0;
 }
 

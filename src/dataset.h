@@ -50,8 +50,9 @@ void pty_dataset_destroy(pty_dataset *d);
 long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const unsigned char *mask);
 
 /* The Fourier error photon noise alone leaves (convergence.h): sum over
- * unmasked pixels of min(I, 1/4), over sum I; 0 without counts. */
-double pty_dataset_noise_floor(const pty_dataset *d);
+ * unmasked pixels of min(I, 1/4), over sum I; 0 without counts.  *total
+ * (may be NULL) gets sum I, pty_dataset_total_intensity from the same pass. */
+double pty_dataset_noise_floor(const pty_dataset *d, double *total);
 
 /* Sum over all frames of measured intensity at unmasked pixels, the
  * denominator of the Fourier error. */

@@ -149,6 +149,14 @@ static int initial_probe(const pty_dataset *d, const pty_recon_params *p, pty_rn
     return pty_modes_orthogonalize(probe, p->n_modes, npix, NULL);
 }
 
+/* sum |P|^2 over all modes: the divergence check compares it with the start */
+static double total_power(const pty_cf *probe, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += pty_cabs2(probe[i]);
+    return sum;
+}
+
 static int copy_geometry(const pty_geometry *from, pty_geometry *to)
 {
     *to = *from;
@@ -188,10 +196,8 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     }
     for (size_t i = 0; i < nobj; i++) object[i] = pty_cf_make(1.0f, 0.0f);
     if ((rc = initial_probe(d, p, &plan->rng, plan->probe_host)) != PTY_OK) goto fail;
-    plan->probe_power_start = 0.0;
-    for (size_t i = 0; i < npix * p->n_modes; i++) plan->probe_power_start += pty_cabs2(plan->probe_host[i]);
-    plan->total_intensity = pty_dataset_total_intensity(d);
-    plan->noise_floor = pty_dataset_noise_floor(d);
+    plan->probe_power_start = total_power(plan->probe_host, npix * p->n_modes);
+    plan->noise_floor = pty_dataset_noise_floor(d, &plan->total_intensity); /* one pass over the frames */
     if (!(plan->total_intensity > 0.0)) {
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
@@ -347,8 +353,7 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
     free(object);
     PTY_TRY(rc);
     PTY_TRY(plan->ops->set_probe(plan->impl, probe));
-    plan->probe_power_start = 0.0;
-    for (size_t i = 0; i < npix * plan->params.n_modes; i++) plan->probe_power_start += pty_cabs2(probe[i]);
+    plan->probe_power_start = total_power(probe, npix * plan->params.n_modes);
     pty_rng_seed(&plan->rng, plan->params.seed);
     plan->n_done = 0;
     plan->warned_rising = 0;
@@ -367,8 +372,7 @@ static int probe_housekeeping(pty_plan *plan, int iter, int orthogonalise)
     const pty_recon_params *p = &plan->params;
     const size_t npix = (size_t)plan->m * plan->m;
     PTY_TRY(plan->ops->get_probe(plan->impl, plan->probe_host));
-    double power = 0.0;
-    for (size_t i = 0; i < npix * p->n_modes; i++) power += pty_cabs2(plan->probe_host[i]);
+    const double power = total_power(plan->probe_host, npix * p->n_modes);
     if (!isfinite(power) || power > PTY_DIVERGED_POWER_RATIO * plan->probe_power_start)
         return pty_error_set(PTY_ERR_DIVERGED,
                              "iteration %d: probe power grew %.3g times its start (diverging); try a smaller --beta "

@@ -38,51 +38,38 @@ void pty_probe_guess_options_default(pty_probe_guess_options *o)
     o->search = 1;
 }
 
-static int signed_freq(int k, int m) { return k < (m + 1) / 2 ? k : k - m; }
-
 /* sqrt of the mean measured intensity, FFT order.  Pixels no frame
  * measures (a beam stop, a mask) take the mean of the measured pixels at
  * their distance from the centre, so the pupil has no hole there. */
 static int mean_modulus(const pty_dataset *d, float *out)
 {
-    const int m = d->m, nr = m;
+    const int m = d->m;
     const size_t npix = (size_t)m * m;
-    double *sum = calloc(npix, sizeof *sum), *ring = calloc(2 * (size_t)nr, sizeof *ring);
-    int *count = calloc(npix, sizeof *count);
-    if (!sum || !ring || !count) {
-        free(sum);
-        free(ring);
-        free(count);
-        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate the mean pattern (%dx%d)", m, m);
-    }
-    for (int j = 0; j < d->n_frames; j++) {
-        const float *a = d->amplitudes + (size_t)j * npix;
-        for (size_t i = 0; i < npix; i++)
-            if (a[i] >= 0.0f) {
-                sum[i] += (double)a[i] * a[i];
-                count[i]++;
-            }
-    }
+    /* rings up to the corner, m / sqrt(2) < m pixels out */
+    double *mean = malloc(npix * sizeof *mean), *ring = calloc(2 * (size_t)m, sizeof *ring);
+    int rc = mean && ring ? pty_mean_pattern(d, mean)
+                          : pty_error_set(PTY_ERR_NOMEM, "cannot allocate the mean pattern (%dx%d)", m, m);
+    if (rc != PTY_OK) goto done;
     for (int u = 0; u < m; u++)
         for (int v = 0; v < m; v++) {
             const size_t i = (size_t)u * m + v;
-            const int r = (int)lround(hypot(signed_freq(u, m), signed_freq(v, m)));
-            if (count[i] && r < nr) {
-                ring[2 * r] += sum[i] / count[i];
+            const int r = (int)lround(hypot(pty_signed_freq(u, m), pty_signed_freq(v, m)));
+            if (!isnan(mean[i])) {
+                ring[2 * r] += mean[i];
                 ring[2 * r + 1] += 1.0;
             }
         }
     for (int u = 0; u < m; u++)
         for (int v = 0; v < m; v++) {
             const size_t i = (size_t)u * m + v;
-            const int r = (int)lround(hypot(signed_freq(u, m), signed_freq(v, m)));
-            double mean = count[i] ? sum[i] / count[i] : r < nr && ring[2 * r + 1] > 0 ? ring[2 * r] / ring[2 * r + 1] : 0.0;
-            out[i] = (float)sqrt(mean);
+            const int r = (int)lround(hypot(pty_signed_freq(u, m), pty_signed_freq(v, m)));
+            const double fill = ring[2 * r + 1] > 0 ? ring[2 * r] / ring[2 * r + 1] : 0.0;
+            out[i] = (float)sqrt(isnan(mean[i]) ? fill : mean[i]);
         }
-    free(sum);
+done:
+    free(mean);
     free(ring);
-    free(count);
-    return PTY_OK;
+    return rc;
 }
 
 /* Radius of the pupil a uniform disc would have: the measured pattern's
@@ -93,7 +80,7 @@ static double pupil_radius(const float *modulus, int m)
     if (!ring) return m / 4.0;
     for (int u = 0; u < m; u++)
         for (int v = 0; v < m; v++) {
-            const int r = (int)floor(hypot(signed_freq(u, m), signed_freq(v, m)));
+            const int r = (int)floor(hypot(pty_signed_freq(u, m), pty_signed_freq(v, m)));
             const double w = (double)modulus[(size_t)u * m + v] * modulus[(size_t)u * m + v];
             if (r < m) ring[r] += w;
             total += w;
@@ -185,7 +172,7 @@ static int try_candidate(pty_plan *plan, const float *modulus, int m, double rad
 
 static const char *sign_name(int sign) { return sign > 0 ? "converging" : "diverging"; }
 
-static int search(pty_dataset *d, const pty_recon_params *p, pty_probe_guess_report *rep, pty_cf *probe)
+static int search(pty_dataset *d, const pty_recon_params *p, double power, pty_probe_guess_report *rep, pty_cf *probe)
 {
     const int m = d->m;
     const size_t npix = (size_t)m * m;
@@ -199,7 +186,7 @@ static int search(pty_dataset *d, const pty_recon_params *p, pty_probe_guess_rep
     pty_dataset *sub = NULL;
     pty_plan *plan = NULL;
     int rc = mean_modulus(d, modulus);
-    const double radius = pupil_radius(modulus, m), power = pty_mean_frame_counts(d) / (double)npix;
+    const double radius = pupil_radius(modulus, m);
     if (rc == PTY_OK) rc = central_subset(d, n_sub, &sub);
     pty_recon_params sp = *p;
     sp.n_modes = 1;
@@ -274,7 +261,7 @@ int pty_probe_guess(pty_dataset *d, const pty_probe_guess_options *o, const pty_
     const int model = o->model == PTY_GUESS_AUTO && !o->search ? PTY_GUESS_DATA : o->model;
     switch (model) {
     case PTY_GUESS_AUTO:
-        rc = search(d, p, rep, probe);
+        rc = search(d, p, power, rep, probe);
         break;
     case PTY_GUESS_DATA:
         rc = pty_probe_from_data(d, diameter, probe);

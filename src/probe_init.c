@@ -4,22 +4,41 @@
 #include <fftw3.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pty_error.h"
 
 double pty_mean_frame_counts(const pty_dataset *d) { return pty_dataset_total_intensity(d) / d->n_frames; }
+
+int pty_mean_pattern(const pty_dataset *d, double *mean)
+{
+    const size_t npix = (size_t)d->m * d->m;
+    int *count = calloc(npix, sizeof *count);
+    PTY_CHECK(count, PTY_ERR_NOMEM, "cannot allocate the mean pattern (%dx%d)", d->m, d->m);
+    memset(mean, 0, npix * sizeof *mean);
+    for (int j = 0; j < d->n_frames; j++) {
+        const float *a = d->amplitudes + (size_t)j * npix;
+        for (size_t i = 0; i < npix; i++)
+            if (a[i] >= 0.0f) {
+                mean[i] += (double)a[i] * a[i];
+                count[i]++;
+            }
+    }
+    for (size_t i = 0; i < npix; i++) mean[i] = count[i] ? mean[i] / count[i] : NAN;
+    free(count);
+    return PTY_OK;
+}
 
 int pty_probe_from_data(const pty_dataset *d, double diameter_px, pty_cf *out)
 {
     const int m = d->m;
     const size_t npix = (size_t)m * m;
     if (diameter_px <= 0) diameter_px = 0.5 * m;
-    double *mean = calloc(npix, sizeof *mean);
-    int *count = calloc(npix, sizeof *count);
+    double *mean = malloc(npix * sizeof *mean);
     fftwf_complex *buf = fftwf_alloc_complex(npix);
     fftwf_plan fwd = NULL, inv = NULL;
     int rc = PTY_OK;
-    if (!mean || !count || !buf) {
+    if (!mean || !buf) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the initial probe (%dx%d)", m, m);
         goto done;
     }
@@ -29,14 +48,7 @@ int pty_probe_from_data(const pty_dataset *d, double diameter_px, pty_cf *out)
         rc = pty_error_set(PTY_ERR_FFT, "FFTW could not plan the initial probe (%dx%d)", m, m);
         goto done;
     }
-    for (int j = 0; j < d->n_frames; j++) {
-        const float *a = d->amplitudes + (size_t)j * npix;
-        for (size_t i = 0; i < npix; i++)
-            if (a[i] >= 0.0f) {
-                mean[i] += (double)a[i] * a[i];
-                count[i]++;
-            }
-    }
+    if ((rc = pty_mean_pattern(d, mean)) != PTY_OK) goto done;
     /* soft-edged disc: its spectrum supplies a phase consistent with a
        compact, centred illumination of about the right size */
     const double rad = 0.5 * diameter_px, edge = fmax(1.0, 0.1 * rad);
@@ -50,7 +62,7 @@ int pty_probe_from_data(const pty_dataset *d, double diameter_px, pty_cf *out)
     fftwf_execute(fwd);
     for (size_t i = 0; i < npix; i++) {
         double mod = hypot(buf[i][0], buf[i][1]);
-        double target = count[i] ? sqrt(mean[i] / count[i]) : mod;
+        double target = isnan(mean[i]) ? mod : sqrt(mean[i]);
         /* unmeasured pixels keep the model's modulus scaled later with the rest */
         double s = mod > 0 ? target / mod : 0.0;
         buf[i][0] = (float)(buf[i][0] * s);
@@ -78,6 +90,5 @@ done:
     if (inv) fftwf_destroy_plan(inv);
     fftwf_free(buf);
     free(mean);
-    free(count);
     return rc;
 }

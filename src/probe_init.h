@@ -19,6 +19,11 @@ extern "C" {
  * so that a transmission-one object reproduces the measured counts. */
 int pty_probe_from_data(const pty_dataset *d, double diameter_px, pty_cf *out);
 
+/* The mean measured intensity of each detector pixel over the frames that
+ * measure it (m*m, FFT order like the amplitudes); NAN where no frame does
+ * (masked everywhere).  PTY_ERR_NOMEM. */
+int pty_mean_pattern(const pty_dataset *d, double *mean);
+
 /* Mean total counts per frame over unmasked pixels. */
 double pty_mean_frame_counts(const pty_dataset *d);
 

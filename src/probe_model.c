@@ -32,9 +32,6 @@ const char *pty_probe_kind_name(pty_probe_kind kind)
     return kind == PTY_PROBE_GAUSSIAN ? "gaussian" : kind == PTY_PROBE_DISC ? "disc" : "aperture";
 }
 
-/* signed frequency of FFT index k: 0, 1, ..., then negative from (m+1)/2 */
-static int signed_freq(int k, int m) { return k < (m + 1) / 2 ? k : k - m; }
-
 int pty_probe_normalise(pty_cf *p, size_t npix, double power)
 {
     double sum = 0.0;
@@ -72,7 +69,7 @@ int pty_probe_pupil(const float *modulus, int m, double radius, double curvature
        apart); symmetric in q, so the real-space probe is centred */
     for (int u = 0; u < c; u++) {
         for (int v = 0; v < c; v++) {
-            const double q = hypot(signed_freq(u, c), signed_freq(v, c)) / s;
+            const double q = hypot(pty_signed_freq(u, c), pty_signed_freq(v, c)) / s;
             const size_t i = (size_t)u * c + v;
             const double wgt = modulus ? modulus[i] : fmin(1.0, fmax(0.0, s * (radius - q) + 0.5));
             const double phi = curvature * q * q;
@@ -187,11 +184,11 @@ int pty_probe_phase_ramp(pty_cf *spectrum, int m, double dr, double dc)
     pty_cf *col = malloc((size_t)m * sizeof *col);
     PTY_CHECK(col, PTY_ERR_NOMEM, "cannot allocate a %d-pixel phase ramp", m);
     for (int v = 0; v < m; v++) {
-        double t = -2.0 * M_PI * signed_freq(v, m) * dc / m;
+        double t = -2.0 * M_PI * pty_signed_freq(v, m) * dc / m;
         col[v] = pty_cf_make((float)cos(t), (float)sin(t));
     }
     for (int u = 0; u < m; u++) {
-        double t = -2.0 * M_PI * signed_freq(u, m) * dr / m;
+        double t = -2.0 * M_PI * pty_signed_freq(u, m) * dr / m;
         pty_cf rowf = pty_cf_make((float)cos(t), (float)sin(t));
         pty_cf *line = spectrum + (size_t)u * m;
         for (int v = 0; v < m; v++) line[v] = pty_cmul(line[v], pty_cmul(rowf, col[v]));

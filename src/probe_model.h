@@ -20,6 +20,9 @@ typedef enum {
     PTY_PROBE_DISC      /* real, flat disc with a one-pixel soft edge */
 } pty_probe_kind;
 
+/* Signed frequency of FFT index k of m: 0, 1, ..., then negative from (m+1)/2. */
+static inline int pty_signed_freq(int k, int m) { return k < (m + 1) / 2 ? k : k - m; }
+
 /* "aperture", "gaussian" or "disc" (case-insensitive); PTY_ERR_ARG names the value otherwise. */
 int pty_probe_kind_parse(const char *s, pty_probe_kind *kind);
 const char *pty_probe_kind_name(pty_probe_kind kind);

@@ -83,8 +83,10 @@ static void noise_floor(void)
     /* counts 100, 1, 0.04 and a masked pixel: floor (0.25 + 0.25 + 0.04) / 101.04 */
     const float amp[4] = {10.0f, 1.0f, 0.2f, PTY_MASKED};
     memcpy(d->amplitudes, amp, sizeof amp);
+    double total = 0.0;
     PTY_TEST("noise floor: sum min(I, 1/4) / sum I over unmasked pixels",
-             fabs(pty_dataset_noise_floor(d) - 0.54 / 101.04) < 1e-6);
+             fabs(pty_dataset_noise_floor(d, &total) - 0.54 / 101.04) < 1e-6);
+    PTY_TEST("noise floor: the same pass gives the total intensity", total == pty_dataset_total_intensity(d));
     pty_dataset_destroy(d);
 }
 

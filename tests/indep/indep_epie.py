@@ -18,6 +18,8 @@ import sys
 import h5py
 import numpy as np
 
+from indep_sim import width90  # the scanned area is scored as the simulator defines the beam width
+
 H_PLANCK, C_LIGHT = 6.62607015e-34, 299792458.0
 
 
@@ -38,16 +40,6 @@ def load(path):
     # measured moduli, moved from detector-centred to FFT order (zero frequency at index 0)
     amp = np.sqrt(np.maximum(np.fft.ifftshift(I, axes=(-2, -1)), 0))
     return amp, pos, truth, guess
-
-
-def width90(p):
-    n = p.shape[-1]
-    y, x = np.indices((n, n)) - n // 2
-    r = np.hypot(y, x).ravel()
-    w = (np.abs(p) ** 2).reshape(-1, n * n).sum(0)
-    o = np.argsort(r)
-    cum = np.cumsum(w[o])
-    return 2 * r[o][np.searchsorted(cum, 0.9 * cum[-1])]
 
 
 def region(pos, origin, width, shape):

@@ -46,14 +46,9 @@ def crop(canvas, m):
 
 
 def width90(p):
-    """Diameter (px) of the circle about the array centre holding 90 % of sum |p|^2."""
+    """Diameter (px) of the circle about the array centre holding 90 % of sum |p|^2 (all modes)."""
     n = p.shape[-1]
-    y, x = np.indices((n, n)) - n // 2
-    r = np.hypot(y, x).ravel()
-    w = (np.abs(p) ** 2).reshape(-1, n * n).sum(0)
-    o = np.argsort(r)
-    cum = np.cumsum(w[o])
-    return 2 * r[o][np.searchsorted(cum, 0.9 * cum[-1])]
+    return enclosed_diameter(np.sqrt((np.abs(p) ** 2).reshape(-1, n, n).sum(0)), 0.9)
 
 
 def gauss_blur(a, sigma):
