@@ -140,6 +140,7 @@ int pty_cmd_stitch(int argc, char **argv)
     static const char *synopsis = "PART.h5 PART.h5 ... --output PREFIX [options]";
     const char *output = NULL;
     int no_tiff = 0, known_offsets = 0, no_ramp = 0;
+    const char *ramp = "off";
     pty_merge_options mo;
     pty_merge_options_default(&mo);
     const pty_option opts[] = {
@@ -147,7 +148,8 @@ int pty_cmd_stitch(int argc, char **argv)
         {"upsample", PTY_OPT_INT, &mo.upsample, 1, 1000, "registration up-sampling kappa (default 20)"},
         {"max-error", PTY_OPT_DOUBLE, &mo.max_error, 0, 1, "refuse a registration above this error and use the known offset (default 0.5)"},
         {"max-shift", PTY_OPT_DOUBLE, &mo.max_shift, 0, 1e4, "refuse a registration shifting more than this many pixels (default 8)"},
-        {"no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "remove only a constant phase between parts, not a linear ramp"},
+        {"ramp", PTY_OPT_STRING, &ramp, 1, 0, "on|off: also remove a linear phase ramp between parts, fitted on their overlap (default off, as recon's --stitch-ramp)"},
+        {"no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "old spelling of --ramp off"},
         {"known-offsets", PTY_OPT_FLAG, &known_offsets, 1, 0, "no registration or normalisation: blend at the positions' offsets"},
         {"no-tiff", PTY_OPT_FLAG, &no_tiff, 1, 0, "write only the HDF5 result"},
     };
@@ -159,7 +161,9 @@ int pty_cmd_stitch(int argc, char **argv)
     PTY_CHECK(n >= 2, PTY_ERR_ARG, "ptycho stitch: give at least two part files (got %d), in block order", n);
     char prefix[4096];
     PTY_TRY(pty_args_output_prefix("stitch", output, prefix, sizeof prefix));
-    mo.fit_ramp = !no_ramp;
+    static const char *const on_off[] = {"off", "on"};
+    PTY_TRY(pty_args_choice("stitch", "ramp", ramp, on_off, 2, &mo.fit_ramp));
+    PTY_CHECK(!(no_ramp && mo.fit_ramp), PTY_ERR_ARG, "ptycho stitch: --no-ramp and --ramp on contradict each other");
     if (known_offsets) mo.register_shift = mo.normalise = mo.fit_ramp = 0;
     char cmdline[4096] = "ptycho stitch";
     for (int i = 2; i < argc && strlen(cmdline) + strlen(argv[i]) + 2 < sizeof cmdline; i++) {

@@ -40,7 +40,10 @@ typedef struct pty_merge_options {
     int register_shift; /* 1 (asynchronous mode): find B's translation relative to A on the overlap;
                            0 (synchronous mode): trust the offsets */
     int normalise;      /* 1: remove B's constant phase and amplitude difference to A on the overlap */
-    int fit_ramp;       /* 1: also remove a linear phase-ramp difference (of A conj(B)) */
+    int fit_ramp;       /* 1: also remove a linear phase-ramp difference (of A conj(B)).  Default 0: a
+                           ramp fitted on an overlap strip is the blocks' local phase difference there, not
+                           the difference of their whole-block ramps (README "Several ranks"), so it helps
+                           some scans and harms others */
     int upsample;       /* up-sampling kappa for pty_register and pty_find_ramp, [1, 1000]; default 20 */
     double max_error;   /* registration error (pty_registration.error) above which the shift is
                            refused; default 0.5 */

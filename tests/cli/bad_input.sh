@@ -19,6 +19,10 @@ expect_error "unknown probe model" "--probe-model must be one of auto|data|disc|
   R --input good.cxi --probe-model zoneplate
 expect_error "probe search neither on nor off" "--probe-search must be one of off|on, got 'maybe'" \
   R --input good.cxi --probe-search maybe
+expect_error "stitch ramp neither on nor off" "--stitch-ramp must be one of off|on, got 'maybe'" \
+  R --input good.cxi --stitch-ramp maybe
+expect_error "old and new ramp flags disagree" "--stitch-no-ramp and --stitch-ramp on contradict each other" \
+  R --input good.cxi --stitch-ramp on --stitch-no-ramp
 expect_error "aperture model without its lens" "--probe-model aperture needs --probe-aperture and --probe-focal-length" \
   R --input good.cxi --probe-model aperture --probe-defocus 1e-3
 expect_error "lens flags without the aperture model" "--probe-aperture, --probe-focal-length and --probe-defocus describe --probe-model aperture" \
