@@ -11,7 +11,7 @@
  * batched launches (epie_kernels.cuh) when it fits the batch, then one kernel adds the set's summed
  * probe steps.  Streamed frames are copied on a second stream into two
  * staging buffers, chunk c+1 while chunk c computes.  The host syncs once,
- * at the end of the pass.  The arithmetic is src/backend_cpu.c's, through
+ * at the end of the pass.  The arithmetic is src/engine/backend_cpu.c's, through
  * the same pty_pixel.h functions. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -175,14 +175,17 @@ static int make_plan(const cuda_impl *c, int batch, cufftHandle *plan, size_t *w
     return PTY_OK;
 }
 
-/* The work area cuFFT needs for a batch (for pty_gpu_choose_layout); a plan
- * that cannot be made needs more than there is. */
+/* The work area cuFFT needs for a batch (for pty_gpu_choose_layout), or
+ * PTY_GPU_NO_PLAN when cuFFT cannot plan it. */
 static size_t fft_work_of(void *user, int batch)
 {
     const cuda_impl *c = (const cuda_impl *)user;
     cufftHandle h;
     size_t work = 0;
-    if (make_plan(c, batch, &h, &work) != PTY_OK) return SIZE_MAX / 4;
+    if (make_plan(c, batch, &h, &work) != PTY_OK) {
+        pty_error_clear();
+        return PTY_GPU_NO_PLAN;
+    }
     cufftDestroy(h);
     return work;
 }
@@ -502,6 +505,6 @@ extern "C" int pty_cuda_device_count(void)
 
 /* Positional initialisation: designated initialisers are C++20. */
 extern "C" const pty_backend_ops pty_backend_cuda = {
-    "cuda", cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
+    "cuda", 0, cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
     cuda_set_object, cuda_stats,
 };

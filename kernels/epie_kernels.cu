@@ -3,7 +3,7 @@
  * A chunk's kernels run on a grid of (pixel blocks, positions): one thread
  * per pixel of one position's m x m frame, looping over the K probe modes and
  * calling the same pty_pixel.h functions, in the same order, as the CPU
- * reference (src/backend_cpu.c).  Maxima are block-reduced and merged with
+ * reference (src/engine/backend_cpu.c).  Maxima are block-reduced and merged with
  * atomicMax on the float bits (valid: the values are >= +0, and non-negative
  * IEEE floats order like their bit patterns as ints); the Fourier error is
  * block-reduced in double and merged with one atomicAdd per block.  The

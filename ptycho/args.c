@@ -32,18 +32,21 @@ static int set_value(const char *command, const pty_option *o, const char *value
     char *end = NULL;
     errno = 0;
     switch (o->kind) {
-    case PTY_OPT_INT:
-    case PTY_OPT_U64: {
-        if (value[0] == '-' && o->kind == PTY_OPT_U64) goto bad;
+    case PTY_OPT_INT: {
         long long v = strtoll(value, &end, 10);
         if (errno || end == value || *end) goto bad;
+        if (!in_range(o, (double)v) || v < -2147483647LL || v > 2147483647LL) return range_error(command, o, value);
+        *(int *)o->target = (int)v;
+        return PTY_OK;
+    }
+    case PTY_OPT_U64: {
+        /* strtoull would wrap "-1" to 2^64 - 1: a sign is never a valid count or seed */
+        if (value[0] == '-' || value[0] == '+') goto bad;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (end == value || *end) goto bad;
+        if (errno == ERANGE) return range_error(command, o, value);
         if (!in_range(o, (double)v)) return range_error(command, o, value);
-        if (o->kind == PTY_OPT_INT) {
-            if (v < -2147483647LL || v > 2147483647LL) return range_error(command, o, value);
-            *(int *)o->target = (int)v;
-        } else {
-            *(uint64_t *)o->target = (uint64_t)v;
-        }
+        *(uint64_t *)o->target = (uint64_t)v;
         return PTY_OK;
     }
     case PTY_OPT_DOUBLE:

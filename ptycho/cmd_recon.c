@@ -133,11 +133,20 @@ typedef struct recon_job {
     pty_recon_params p;
     pty_dist_options dopt;
     const char *input, *output; /* output points at prefix once parsed */
+    const char *partials;       /* --write-partials PREFIX, or NULL */
     char prefix[4096];
     int iterations, quiet, no_tiff, every;
 } recon_job;
 
 static const char *const mode_names[] = {"async", "sync"};
+
+/* --write-partials: each rank's block to PREFIX_rank<R>.h5 (input for ptycho stitch). */
+static int write_block(void *user, const pty_dist_block *b)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s_rank%d.h5", (const char *)user, b->rank);
+    return pty_result_write_block(path, b);
+}
 
 /* Parse and check the command line; every rank does the same and agrees. */
 static int recon_setup(int argc, char **argv, recon_job *job)
@@ -149,7 +158,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_read_options *const ro = &job->ro;
     pty_recon_params *const pp = &job->p;
     pty_dist_options *const dopt = &job->dopt;
-    const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mode = "async", *partition = NULL;
+    const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mpi_mode = NULL, *old_mode = NULL, *partition = NULL;
     const char *order = "auto", *gpu_frames = "auto", *probe_model = "auto", *probe_search = "on";
     job->output = "ptycho_recon";
     job->iterations = 100;
@@ -187,7 +196,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"probe-focal-length", PTY_OPT_DOUBLE, &dopt->guess.lens.focal_length_m, 1e-6, 1e3, "--probe-model aperture: focal length f, m"},
         {"probe-defocus", PTY_OPT_DOUBLE, &dopt->guess.lens.defocus_m, -1e3, 1e3, "--probe-model aperture: focus-to-sample distance dz, m, > 0 when the sample is downstream of the focus; the beam is A |dz| / f wide, its pupil phase -pi dz (q p)^2 / (lambda z^2)"},
         {"no-probe-centering", PTY_OPT_FLAG, &fixed_drift, 1, 0, "let probe and object drift together (default: keep the probe centred in its window)"},
-        {"seed", PTY_OPT_U64, &pp->seed, 0, 1.8e19, "random seed for position order and mode seeding (default 1)"},
+        {"seed", PTY_OPT_U64, &pp->seed, 0, 18446744073709551615.0, "random seed for position order and mode seeding (default 1)"},
         {"pad", PTY_OPT_INT, &pp->pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
         {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once: GPU batches, CPU threads) | auto (default: batched on a GPU or more than one CPU thread)"},
@@ -197,14 +206,15 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
         {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},
         {"quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"},
-        {"mode", PTY_OPT_STRING, &mode, 1, 0, "several ranks (mpirun): async (independent blocks, registered and stitched) | sync (blocks share overlaps and probe) (default async)"},
+        {"mpi-mode", PTY_OPT_STRING, &mpi_mode, 1, 0, "several ranks (mpirun): async (independent blocks, registered and stitched) | sync (blocks share overlaps and probe) (default async)"},
+        {"mode", PTY_OPT_STRING, &old_mode, 1, 0, "old name of --mpi-mode (too close to --modes), still accepted with a warning"},
         {"partition", PTY_OPT_STRING, &partition, 1, 0, "block grid RxC over the ranks, e.g. 4x2 (default: as square as the scan allows)"},
         {"overlap", PTY_OPT_DOUBLE, &dopt->overlap, 0, 1000, "halo of each block, in scan steps (default 4)"},
         {"share-every", PTY_OPT_INT, &dopt->share_every, 1, 1000000, "sync: iterations between exchanges of overlaps and probe (default 1)"},
         {"stitch-upsample", PTY_OPT_INT, &dopt->merge.upsample, 1, 1000, "async: registration up-sampling kappa (default 20)"},
         {"stitch-max-error", PTY_OPT_DOUBLE, &dopt->merge.max_error, 0, 1, "async: refuse a registration above this error and use the known offset (default 0.5)"},
         {"stitch-max-shift", PTY_OPT_DOUBLE, &dopt->merge.max_shift, 0, 1e4, "async: refuse a registration shifting more than this many pixels (default 8)"},
-        {"write-partials", PTY_OPT_STRING, &dopt->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"},
+        {"write-partials", PTY_OPT_STRING, &job->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"},
         {"stitch-ramp", PTY_OPT_STRING, &stitch_ramp, 1, 0, "async: on|off: also remove a linear phase ramp between blocks, fitted on their overlap (default off: it helps some scans by up to 15 % and harms others by up to 25 %, see README)"},
         {"stitch-no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "old spelling of --stitch-ramp off"},
     };
@@ -235,7 +245,14 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     job->output = job->prefix;
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
 
-    PTY_TRY(pty_args_choice("recon", "mode", mode, mode_names, 2, &dopt->mode));
+    if (old_mode) {
+        PTY_CHECK(!mpi_mode || strcmp(mpi_mode, old_mode) == 0, PTY_ERR_ARG,
+                  "ptycho recon: --mode %s and --mpi-mode %s disagree (--mode is the old name of --mpi-mode)", old_mode,
+                  mpi_mode);
+        if (pty_comm_rank() == 0) pty_warn("--mode is the old name of --mpi-mode (it reads too much like --modes): use --mpi-mode %s", old_mode);
+        mpi_mode = old_mode;
+    }
+    PTY_TRY(pty_args_choice("recon", "mpi-mode", mpi_mode ? mpi_mode : "async", mode_names, 2, &dopt->mode));
     PTY_TRY(pty_args_choice("recon", "order", order, pty_order_names, 3, &pp->order));
     PTY_TRY(pty_args_choice("recon", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &pp->gpu_frames));
     static const char *const on_off[] = {"off", "on"};
@@ -284,6 +301,10 @@ int pty_cmd_recon(int argc, char **argv)
     }
     job.dopt.ready = print_setup;
     job.dopt.ready_user = &ps;
+    if (job.partials) {
+        job.dopt.block_done = write_block;
+        job.dopt.block_user = (void *)job.partials;
+    }
     int rc = pty_dist_reconstruct(&job.ro, &p, &job.dopt, iterations, print_progress, &ps, &dr);
     if (rc != PTY_OK) return rc;
     if (rank != 0) goto done;

@@ -60,7 +60,7 @@ int pty_cmd_simulate(int argc, char **argv)
         {"distance", PTY_OPT_DOUBLE, &p.distance_m, 1e-6, 1e3, "sample-detector distance, m (default 2.0)"},
         {"detector-pixel", PTY_OPT_DOUBLE, &p.detector_pixel_m, 1e-9, 1, "detector pixel size, m (default 75e-6)"},
         {"pad", PTY_OPT_INT, &p.pad, 0, 4096, "object margin around the scanned windows, pixels (default 8)"},
-        {"seed", PTY_OPT_U64, &p.seed, 0, 1.8e19, "random seed (jitter, noise); same seed = same file (default 1)"},
+        {"seed", PTY_OPT_U64, &p.seed, 0, 18446744073709551615.0, "random seed (jitter, noise); same seed = same file (default 1)"},
     };
     const int n_opts = (int)(sizeof opts / sizeof opts[0]);
     const char *pos[1];

@@ -51,7 +51,7 @@ for np in $ranks; do
         --threads 1 --print-every 100000 >"$name.log" 2>&1
     else
       "$mpirun" --oversubscribe -np "$np" "$ptycho" recon --input scan.cxi --output "$name" --modes "$modes" \
-        --iterations "$iters" --backend cpu --threads 1 --mode "$mode" --print-every 100000 >"$name.log" 2>&1
+        --iterations "$iters" --backend cpu --threads 1 --mpi-mode "$mode" --print-every 100000 >"$name.log" 2>&1
     fi
     t1=$(date +%s.%N)
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')

@@ -1,4 +1,4 @@
-/* test_cpu_rows.c - the CPU's row loops (src/cpu_rows.c) give, pixel for
+/* test_cpu_rows.c - the CPU's row loops (src/engine/cpu_rows.c) give, pixel for
  * pixel, what the per-pixel math of pty_pixel.h gives: the same operations
  * in the same order, so the results must be equal, not close.  Runs of 200
  * pixels cross a block boundary and end in a partial block; the frame has

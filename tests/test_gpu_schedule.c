@@ -18,6 +18,17 @@ static size_t fake_work(void *user, int batch)
     return (size_t)batch * z->n_modes * z->m * z->m * 8;
 }
 
+/* cuFFT that cannot plan more than 16 positions (a driver limit, or no memory for the plan). */
+static size_t work_up_to_16(void *user, int batch) { return batch > 16 ? PTY_GPU_NO_PLAN : fake_work(user, batch); }
+
+/* cuFFT that cannot plan at all. */
+static size_t no_plan(void *user, int batch)
+{
+    (void)user;
+    (void)batch;
+    return PTY_GPU_NO_PLAN;
+}
+
 int main(void)
 {
     /* the seed case: 21,000 frames of 256^2 (5.1 GiB), sets of up to 140 windows */
@@ -76,6 +87,13 @@ int main(void)
     bad.max_set = 0;
     PTY_TEST("sizes are checked", pty_gpu_choose_layout(&bad, PTY_FRAMES_AUTO, 80 * GiB, fake_work, &bad, &l) ==
                                       PTY_ERR_ARG);
+    PTY_TEST("a batch cuFFT cannot plan is skipped for the largest one it can",
+             pty_gpu_choose_layout(&seed, PTY_FRAMES_AUTO, 80 * GiB, work_up_to_16, &seed, &l) == PTY_OK &&
+                 l.batch == 16 && !l.streamed && l.fft_work == fake_work(&seed, 16));
+    rc = pty_gpu_choose_layout(&seed, PTY_FRAMES_AUTO, 80 * GiB, no_plan, &seed, &l);
+    PTY_TEST("no plan at all is refused by name, not as a huge memory need",
+             rc == PTY_ERR_NOMEM && strstr(pty_error_message(), "cuFFT cannot plan even one 256x256 transform of 1 mode"));
+    pty_error_clear();
 
     /* the plan's own sets are one chunk each; another size runs as the
        binary digits of its size, capped by the batch */

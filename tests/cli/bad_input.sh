@@ -23,6 +23,9 @@ expect_error "stitch ramp neither on nor off" "--stitch-ramp must be one of off|
   R --input good.cxi --stitch-ramp maybe
 expect_error "old and new ramp flags disagree" "--stitch-no-ramp and --stitch-ramp on contradict each other" \
   R --input good.cxi --stitch-ramp on --stitch-no-ramp
+expect_error "old and new spelling of the MPI mode disagree" "--mode sync and --mpi-mode async disagree" \
+  R --input good.cxi --mode sync --mpi-mode async
+expect_error "unknown MPI mode" "--mpi-mode must be one of async|sync, got 'fast'" R --input good.cxi --mpi-mode fast
 expect_error "aperture model without its lens" "--probe-model aperture needs --probe-aperture and --probe-focal-length" \
   R --input good.cxi --probe-model aperture --probe-defocus 1e-3
 expect_error "lens flags without the aperture model" "--probe-aperture, --probe-focal-length and --probe-defocus describe --probe-model aperture" \

@@ -24,7 +24,7 @@ scaling_case() {
   ref=$(value_of nrmse cmp_ref.txt)
   for np in "$@"; do
     for mode in async sync; do
-      mpi_recon "$np" --input "$scan" --output "r_${mode}_$np" --modes "$modes" --iterations "$iters" --mode "$mode" \
+      mpi_recon "$np" --input "$scan" --output "r_${mode}_$np" --modes "$modes" --iterations "$iters" --mpi-mode "$mode" \
         --print-every 1000 --no-tiff | grep -E "merge|done|partition" || { fail "$mode P=$np: recon failed"; continue; }
       "$PTYCHO" compare "r_${mode}_$np.h5" "$scan" --seam-band 8 | tee "cmp_${mode}_$np.txt"
       local n seam away

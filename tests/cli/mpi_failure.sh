@@ -27,7 +27,7 @@ export PTYCHO_FAIL_AT=2:3
 for mode in async sync; do
   timed_error "$mode: rank 2 of 4 out of memory at iteration 4" \
     "rank 2: out of memory before iteration 4" \
-    mpi_recon 4 --input scan.cxi --output out/r --iterations 100000 --mode "$mode"
+    mpi_recon 4 --input scan.cxi --output out/r --iterations 100000 --mpi-mode "$mode"
 done
 unset PTYCHO_FAIL_AT
 finish

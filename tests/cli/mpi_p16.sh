@@ -12,7 +12,7 @@
 "$PTYCHO" compare ref.h5 scan.cxi | tee cmp_ref.txt
 ref=$(value_of nrmse cmp_ref.txt)
 for mode in async sync; do
-  mpi_recon 16 --input scan.cxi --output "r_$mode" --iterations 100 --mode "$mode" --print-every 1000 --no-tiff |
+  mpi_recon 16 --input scan.cxi --output "r_$mode" --iterations 100 --mpi-mode "$mode" --print-every 1000 --no-tiff |
     grep -E "done|partition" || { fail "$mode P=16: recon failed"; continue; }
   "$PTYCHO" compare "r_$mode.h5" scan.cxi --seam-band 8 | tee "cmp_$mode.txt"
   check "$mode P=16: NRMSE <= 1.5 x single rank" "x <= 1.5 * y" "$(value_of nrmse "cmp_$mode.txt")" "$ref"

@@ -74,6 +74,10 @@ typedef struct pty_pass_params {
 
 typedef struct pty_backend_ops {
     const char *name;
+    /* 1: a pass runs on the host's threads, each taking whole positions of a set (the CPU: sets are
+       balanced to multiples of the thread count, and one thread runs the sequential order by default);
+       0: a pass takes a whole set at once (a GPU) */
+    int host_threads;
     /* allocate, plan FFTs, upload frames, object and probe */
     int (*create)(const pty_backend_setup *s, void **impl);
     /* free all; NULL is a no-op */

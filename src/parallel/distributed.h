@@ -35,6 +35,18 @@ typedef struct pty_dist_info {
     const struct pty_partition *partition;
 } pty_dist_info;
 
+/* One rank's finished block, before the merge: what a result file of its
+ * own needs (results layer: pty_result_write_block). */
+typedef struct pty_dist_block {
+    const pty_plan *plan;           /* its errors, timings and backend */
+    const pty_dataset *data;        /* its frames' positions and pixel size */
+    const pty_recon_params *params;
+    const pty_cf *probe;            /* params->n_modes x m x m */
+    const pty_partial *partial;     /* object and weight on its box */
+    double origin[2];               /* (row, col) of position (0, 0) on the partial's box */
+    int rank;
+} pty_dist_block;
+
 typedef struct pty_dist_options {
     int mode;              /* PTY_MODE_* */
     int rows, cols;        /* --partition; 0 x 0 = automatic */
@@ -42,8 +54,10 @@ typedef struct pty_dist_options {
     int share_every;       /* sync: iterations between exchanges */
     pty_merge_options merge;
     pty_probe_guess_options guess; /* the first probe (rank 0 chooses, all ranks start from it) */
-    const char *partials;  /* when set, each rank also writes its partial result to <partials>_rank<R>.h5
-                              (input for `ptycho stitch`, and a way to inspect each block) */
+    int (*block_done)(void *user, const pty_dist_block *b); /* may be NULL; called on every rank with its
+                              block before the merge (ptycho recon --write-partials writes it to a file:
+                              this layer writes none); a non-zero return ends the run with that error */
+    void *block_user;
     int progress_every;    /* several ranks: every this many iterations (and the first and last) the
                               progress callback gets the error over all ranks' frames, one small
                               all-reduce; 0: each rank's own error, no communication */

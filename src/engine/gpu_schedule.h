@@ -15,6 +15,7 @@
 #define PTY_GPU_SCHEDULE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,7 +57,9 @@ typedef struct pty_gpu_layout {
 } pty_gpu_layout;
 
 /* cuFFT's work area for `batch` x K transforms (supplied by the caller, so
- * the choice can be tested without cuFFT); 0 bytes when it fails. */
+ * the choice can be tested without cuFFT), or PTY_GPU_NO_PLAN when no plan
+ * can be made for that batch: pty_gpu_choose_layout then skips it. */
+#define PTY_GPU_NO_PLAN SIZE_MAX
 typedef size_t (*pty_gpu_fft_work_fn)(void *user, int batch);
 
 /* Device bytes of one layout (frames resident or two staging buffers). */
@@ -66,7 +69,8 @@ size_t pty_gpu_layout_bytes(const pty_gpu_sizes *z, int batch, int streamed, siz
  * device memory (less PTY_GPU_RESERVE_BYTES): resident frames with the
  * largest batch down to PTY_GPU_MIN_RESIDENT_BATCH (or the largest set when
  * smaller), then streamed frames with the largest batch down to 1.  Fails
- * with PTY_ERR_NOMEM and a message giving the memory needed and free. */
+ * with PTY_ERR_NOMEM and a message giving the memory needed and free, or
+ * saying that cuFFT could plan no batch at all. */
 int pty_gpu_choose_layout(const pty_gpu_sizes *z, int frames, size_t free_bytes, pty_gpu_fft_work_fn work,
                           void *user, pty_gpu_layout *out);
 

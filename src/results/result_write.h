@@ -57,6 +57,10 @@ typedef struct pty_result {
 int pty_result_write_mpi(hid_t file, const pty_dist_result *d, const pty_dist_options *o, int n_ranks);
 
 int pty_result_write_h5(const char *path, const pty_result *r);
+
+/* One rank's block (before the merge) as a result file of its own, on its
+ * own box, with its /weight: input for `ptycho stitch`. */
+int pty_result_write_block(const char *path, const pty_dist_block *b);
 int pty_result_write_tiffs(const char *prefix, const pty_result *r);
 
 #ifdef __cplusplus

@@ -256,16 +256,17 @@ int pty_comm_exchange(int n_peers, const int *peer, void *const *send, const siz
                       const size_t *recv_bytes, int tag)
 {
     if (n_peers == 0) return PTY_OK;
+    PTY_CHECK(n_peers > 0, PTY_ERR_ARG, "exchange with %d peers", n_peers);
 #ifdef PTY_HAVE_MPI
+    for (int i = 0; i < n_peers; i++)
+        PTY_CHECK(send_bytes[i] <= PIECE_BYTES && recv_bytes[i] <= PIECE_BYTES, PTY_ERR_ARG,
+                  "exchange with rank %d: %zu bytes to send and %zu to receive, more than one message holds (%zu)",
+                  peer[i], send_bytes[i], recv_bytes[i], PIECE_BYTES);
     MPI_Request *req = malloc((size_t)2 * n_peers * sizeof *req);
     PTY_CHECK(req, PTY_ERR_NOMEM, "cannot allocate %d MPI requests", 2 * n_peers);
+    for (int i = 0; i < n_peers; i++) req[i] = req[n_peers + i] = MPI_REQUEST_NULL;
     int rc = PTY_OK;
     double t0 = pty_now_s();
-    for (int i = 0; i < n_peers; i++) {
-        PTY_CHECK(send_bytes[i] <= PIECE_BYTES && recv_bytes[i] <= PIECE_BYTES, PTY_ERR_ARG,
-                  "exchange with rank %d: %zu bytes exceed one message", peer[i], send_bytes[i]);
-        req[i] = req[n_peers + i] = MPI_REQUEST_NULL;
-    }
     for (int i = 0; i < n_peers && rc == PTY_OK; i++) {
         int code = MPI_Irecv(recv[i], (int)recv_bytes[i], MPI_BYTE, peer[i], tag, MPI_COMM_WORLD, &req[i]);
         if (code != MPI_SUCCESS) rc = mpi_failed("MPI_Irecv", code);

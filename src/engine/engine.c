@@ -203,14 +203,14 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         goto fail;
     }
     if ((rc = choose_backend(p->backend, &plan->ops)) != PTY_OK) goto fail;
-    const int on_cpu = plan->ops == &pty_backend_cpu;
+    const int on_host = plan->ops->host_threads;
     const int cpu_threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
     if (p->order == PTY_ORDER_AUTO)
-        plan->params.order = on_cpu && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
+        plan->params.order = on_host && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
     if (plan->params.order == PTY_ORDER_BATCHED) {
         /* CPU threads take whole positions, so sets are balanced to multiples
            of the thread count; a GPU takes a whole set at once */
-        const int workers = on_cpu ? cpu_threads : 1;
+        const int workers = on_host ? cpu_threads : 1;
         rc = pty_sets_build(plan->geom.window, d->n_frames, d->m, plan->geom.obj_h, plan->geom.obj_w, workers,
                             PTY_MAX_SET_SIZE, &plan->rng, &plan->sets);
         if (rc != PTY_OK) goto fail;

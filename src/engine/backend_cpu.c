@@ -401,6 +401,7 @@ static void cpu_stats(const void *impl, pty_backend_stats *out)
 
 const pty_backend_ops pty_backend_cpu = {
     .name = "cpu",
+    .host_threads = 1,
     .create = cpu_create,
     .destroy = cpu_destroy,
     .pass = cpu_pass,

@@ -15,7 +15,6 @@
 #include "modes.h"
 #include "pty_error.h"
 #include "pty_log.h"
-#include "result_write.h"
 #include "sync_share.h"
 
 void pty_dist_options_default(pty_dist_options *o)
@@ -164,32 +163,6 @@ static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *box
     return rc;
 }
 
-/* This rank's block as a result file of its own, on its own box. */
-static int write_partial(const char *prefix, pty_plan *plan, const pty_dataset *d, const pty_recon_params *p,
-                         const pty_cf *probe, const pty_partial *mine, const double global_origin[2])
-{
-    double *share = malloc((size_t)p->n_modes * sizeof *share);
-    PTY_CHECK(share, PTY_ERR_NOMEM, "cannot allocate %d mode shares", p->n_modes);
-    pty_modes_power_share(probe, p->n_modes, (size_t)d->m * d->m, share);
-    int n_err;
-    const double *errors = pty_plan_errors(plan, &n_err);
-    double setup_s, iterate_s;
-    pty_plan_timings(plan, &setup_s, &iterate_s);
-    pty_result r = {
-        .object = mine->object, .obj_h = mine->h, .obj_w = mine->w,
-        .origin = {global_origin[0] - mine->offset[0], global_origin[1] - mine->offset[1]},
-        .probe = probe, .n_modes = p->n_modes, .m = d->m, .mode_share = share,
-        .errors = errors, .n_errors = n_err, .positions = d->positions, .n_positions = d->n_frames,
-        .pixel_size = d->pixel_size, .backend = pty_plan_backend_name(plan), .input = "", .command_line = "",
-        .setup_s = setup_s, .iterate_s = iterate_s, .params = p, .weight = mine->weight,
-    };
-    char path[4096];
-    snprintf(path, sizeof path, "%s_rank%d.h5", prefix, pty_comm_rank());
-    int rc = pty_result_write_h5(path, &r);
-    free(share);
-    return rc;
-}
-
 int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *p_in, const pty_dist_options *o,
                          int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out)
 {
@@ -325,7 +298,12 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     if (rc != PTY_OK) goto done;
     if (feather)
         for (size_t i = 0; i < (size_t)g->obj_h * g->obj_w; i++) mine.weight[i] *= feather[i];
-    if (o->partials && (rc = write_partial(o->partials, plan, d, &p, out->probe, &mine, global.origin)) != PTY_OK) goto done;
+    if (o->block_done) {
+        pty_dist_block blk = {.plan = plan, .data = d, .params = &p, .probe = out->probe, .partial = &mine,
+                              .origin = {global.origin[0] - mine.offset[0], global.origin[1] - mine.offset[1]},
+                              .rank = me};
+        if ((rc = o->block_done(o->block_user, &blk)) != PTY_OK) goto done;
+    }
     double t_merge = pty_now_s(), comm_merge = pty_comm_seconds();
     pty_merge_options mo = o->merge;
     if (o->mode == PTY_MODE_SYNC) mo.register_shift = mo.normalise = mo.fit_ramp = 0;

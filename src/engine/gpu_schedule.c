@@ -40,6 +40,7 @@ static int try_batches(const pty_gpu_sizes *z, int streamed, int top, int bottom
 {
     for (int b = top; b >= bottom && b >= 1; b /= 2) {
         size_t w = work(user, b);
+        if (w == PTY_GPU_NO_PLAN) continue;
         size_t bytes = pty_gpu_layout_bytes(z, b, streamed, w);
         if (bytes <= budget) {
             out->batch = b;
@@ -68,7 +69,12 @@ int pty_gpu_choose_layout(const pty_gpu_sizes *z, int frames, size_t free_bytes,
     if (frames != PTY_FRAMES_RESIDENT && try_batches(z, 1, top, 1, budget, work, user, out)) return PTY_OK;
     const double gib = 1024.0 * 1024.0 * 1024.0;
     const int streamed = frames != PTY_FRAMES_RESIDENT;
-    const size_t need = pty_gpu_layout_bytes(z, 1, streamed, work(user, 1)) + PTY_GPU_RESERVE_BYTES;
+    const size_t work1 = work(user, 1);
+    PTY_CHECK(work1 != PTY_GPU_NO_PLAN, PTY_ERR_NOMEM,
+              "cuFFT cannot plan even one %dx%d transform of %d %s (the GPU has %.2f GiB free); "
+              "use fewer --modes or the CPU backend (--backend cpu)",
+              z->m, z->m, z->n_modes, z->n_modes > 1 ? "modes" : "mode", free_bytes / gib);
+    const size_t need = pty_gpu_layout_bytes(z, 1, streamed, work1) + PTY_GPU_RESERVE_BYTES;
     const char *modes = z->n_modes > 1 ? "modes" : "mode";
     if (streamed)
         return pty_error_set(PTY_ERR_NOMEM,
