@@ -23,6 +23,8 @@ static int in_range(const pty_option *o, double v)
 
 static int range_error(const char *command, const pty_option *o, const char *value)
 {
+    if (o->min > o->max)
+        return pty_error_set(PTY_ERR_ARG, "ptycho %s: --%s %s is too large for an integer", command, o->name, value);
     return pty_error_set(PTY_ERR_ARG, "ptycho %s: --%s %s is out of range [%g, %g]", command, o->name, value, o->min,
                          o->max);
 }

@@ -166,6 +166,9 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     int fixed_drift = 0, no_ramp = 0;
     const char *stitch_ramp = "off";
 
+    /* The ePIE parameters' ranges (min 1 > max 0 here: any value) live in one place, the library's
+       pty_recon_params_check, which runs once all flags are parsed and names the flag.  --rpie keeps
+       its [0, 1] here: a negative value is the library's "off" and must not be reachable by mistake. */
     const pty_option opts[] = {
         {"input", PTY_OPT_STRING, &job->input, 1, 0, "input CXI/HDF5 file (or give it as the first argument)"},
         {"output", PTY_OPT_STRING, &job->output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif, a trailing .h5 dropped (default ptycho_recon)"},
@@ -181,14 +184,14 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"flip-x", PTY_OPT_FLAG, &ro->flip_x, 1, 0, "negate the horizontal (column) positions"},
         {"flip-y", PTY_OPT_FLAG, &ro->flip_y, 1, 0, "negate the vertical (row) positions"},
         {"iterations", PTY_OPT_INT, &job->iterations, 0, 1000000, "ePIE iterations (default 100)"},
-        {"modes", PTY_OPT_INT, &pp->n_modes, 1, 64, "incoherent probe modes K (default 1)"},
-        {"alpha", PTY_OPT_FLOAT, &pp->alpha, 1e-6, 2, "object step (default 1)"},
-        {"beta", PTY_OPT_FLOAT, &pp->beta, 0, 2, "probe step, 0 = keep the probe fixed (default 1)"},
+        {"modes", PTY_OPT_INT, &pp->n_modes, 1, 0, "incoherent probe modes K, 1 to 64 (default 1)"},
+        {"alpha", PTY_OPT_FLOAT, &pp->alpha, 1, 0, "object step, in (0, 2] (default 1)"},
+        {"beta", PTY_OPT_FLOAT, &pp->beta, 1, 0, "probe step, in [0, 2], 0 = keep the probe fixed (default 1)"},
         {"rpie", PTY_OPT_DOUBLE, &rpie, 0, 1, "use rPIE with this regularisation a in (0, 1], e.g. 0.1 (default off: ePIE)"},
         {"obj-norm", PTY_OPT_STRING, &obj_norm, 1, 0, "max|O|^2 of the probe step: global|patch (default global)"},
-        {"probe-start", PTY_OPT_INT, &pp->probe_start, 0, 1000000, "first iteration that updates the probe (default 10)"},
-        {"mode-power", PTY_OPT_FLOAT, &pp->mode_power, 1e-6, 0.999, "initial power of each extra mode, fraction of mode 1 (default 0.05)"},
-        {"ortho-every", PTY_OPT_INT, &pp->ortho_every, 0, 1000000, "orthogonalise modes every N iterations, 0 = never (default 1)"},
+        {"probe-start", PTY_OPT_INT, &pp->probe_start, 1, 0, "first iteration that updates the probe (default 10)"},
+        {"mode-power", PTY_OPT_FLOAT, &pp->mode_power, 1, 0, "initial power of each extra mode, fraction of mode 1, in (0, 1) (default 0.05)"},
+        {"ortho-every", PTY_OPT_INT, &pp->ortho_every, 1, 0, "orthogonalise modes every N iterations, 0 = never (default 1)"},
         {"probe-model", PTY_OPT_STRING, &probe_model, 1, 0, "first probe: auto (the file's; without one, a search) | data (measured far-field modulus, phase of a disc of --probe-diameter) | disc | gauss (real, --probe-diameter wide: diameter, FWHM) | aperture (a lens: --probe-aperture, --probe-focal-length, --probe-defocus) (default auto)"},
         {"probe-search", PTY_OPT_STRING, &probe_search, 1, 0, "on|off: with no probe in the file and no --probe-model, try defocus phases of both signs on the measured modulus, a few iterations each on the central frames, and keep the best (default on; off: --probe-model data)"},
         {"probe-diameter", PTY_OPT_DOUBLE, &pp->probe_diameter, 0, 1e5, "size of the data/disc/gauss first probe, object pixels (default M/2)"},
@@ -197,7 +200,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         {"probe-defocus", PTY_OPT_DOUBLE, &dopt->guess.lens.defocus_m, -1e3, 1e3, "--probe-model aperture: focus-to-sample distance dz, m, > 0 when the sample is downstream of the focus; the beam is A |dz| / f wide, its pupil phase -pi dz (q p)^2 / (lambda z^2)"},
         {"no-probe-centering", PTY_OPT_FLAG, &fixed_drift, 1, 0, "let probe and object drift together (default: keep the probe centred in its window)"},
         {"seed", PTY_OPT_U64, &pp->seed, 0, 18446744073709551615.0, "random seed for position order and mode seeding (default 1)"},
-        {"pad", PTY_OPT_INT, &pp->pad, 0, 4096, "object margin around the scan, pixels (default 8)"},
+        {"pad", PTY_OPT_INT, &pp->pad, 1, 0, "object margin around the scan, pixels, 0 to 4096 (default 8)"},
         {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
         {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once: GPU batches, CPU threads) | auto (default: batched on a GPU or more than one CPU thread)"},
         {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0, "auto|resident|streamed: frames on the GPU, or streamed from host memory chunk by chunk (default auto: on the GPU when they fit)"},

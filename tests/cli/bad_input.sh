@@ -36,9 +36,12 @@ expect_error "zero energy in file" "energy must be positive" R --input zero_ener
 expect_error "negative distance in file" "distance must be positive" R --input negative_distance.cxi
 expect_error "negative energy flag" "--energy -5 is out of range" R --input good.cxi --energy -5
 expect_error "zero pixel-size flag" "--pixel-size 0 is out of range" R --input good.cxi --pixel-size 0
-expect_error "zero modes" "--modes 0 is out of range [1, 64]" R --input good.cxi --modes 0
+expect_error "zero modes" "--modes must be between 1 and 64 (got 0)" R --input good.cxi --modes 0
 expect_error "rPIE without regularisation" "--rpie must be in (0, 1] (got 0)" R --input good.cxi --rpie 0
-expect_error "absurd modes" "--modes 1000 is out of range [1, 64]" R --input good.cxi --modes 1000
+expect_error "absurd modes" "--modes must be between 1 and 64 (got 1000)" R --input good.cxi --modes 1000
+expect_error "modes beyond an int" "--modes 99999999999 is too large for an integer" R --input good.cxi --modes 99999999999
+expect_error "zero object step" "--alpha must be in (0, 2] (got 0)" R --input good.cxi --alpha 0
+expect_error "negative rPIE (the library's off) by hand" "--rpie -0.5 is out of range [0, 1]" R --input good.cxi --rpie -0.5
 expect_error "non-numeric value" "--iterations expects an integer, got 'ten'" R --input good.cxi --iterations ten
 expect_error "unknown flag" "unknown flag '--bogus'" R --input good.cxi --bogus 3
 expect_error "unknown backend" "--backend must be one of auto|cpu|cuda, got 'opencl'" R --input good.cxi --backend opencl
