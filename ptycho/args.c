@@ -167,3 +167,4 @@ int pty_args_output_prefix(const char *command, const char *value, char *buf, si
 }
 
 const char *const pty_gpu_frames_names[3] = {"auto", "resident", "streamed"};
+const char *const pty_on_off_names[2] = {"off", "on"};

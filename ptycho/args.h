@@ -50,6 +50,9 @@ int pty_args_output_prefix(const char *command, const char *value, char *buf, si
 /* Names of the PTY_FRAMES_* placements, for --gpu-frames. */
 extern const char *const pty_gpu_frames_names[3];
 
+/* "off", "on" (index = the switch's value), for on|off flags. */
+extern const char *const pty_on_off_names[2];
+
 /* Print "usage: ptycho <command> <synopsis>" and one line per option. */
 void pty_args_usage(FILE *out, const char *command, const char *synopsis, const pty_option *opts, int n_opts);
 

@@ -258,10 +258,9 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     PTY_TRY(pty_args_choice("recon", "mpi-mode", mpi_mode ? mpi_mode : "async", mode_names, 2, &dopt->mode));
     PTY_TRY(pty_args_choice("recon", "order", order, pty_order_names, 3, &pp->order));
     PTY_TRY(pty_args_choice("recon", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &pp->gpu_frames));
-    static const char *const on_off[] = {"off", "on"};
     PTY_TRY(pty_args_choice("recon", "probe-model", probe_model, pty_guess_names, PTY_GUESS_N, &dopt->guess.model));
-    PTY_TRY(pty_args_choice("recon", "probe-search", probe_search, on_off, 2, &dopt->guess.search));
-    PTY_TRY(pty_args_choice("recon", "stitch-ramp", stitch_ramp, on_off, 2, &dopt->merge.fit_ramp));
+    PTY_TRY(pty_args_choice("recon", "probe-search", probe_search, pty_on_off_names, 2, &dopt->guess.search));
+    PTY_TRY(pty_args_choice("recon", "stitch-ramp", stitch_ramp, pty_on_off_names, 2, &dopt->merge.fit_ramp));
     PTY_CHECK(!(no_ramp && dopt->merge.fit_ramp), PTY_ERR_ARG, "ptycho recon: --stitch-no-ramp and --stitch-ramp on contradict each other");
     dopt->guess.diameter_px = pp->probe_diameter;
     dopt->progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
@@ -330,7 +329,7 @@ int pty_cmd_recon(int argc, char **argv)
     pty_result res = {
         .object = obj->object, .obj_h = obj->h, .obj_w = obj->w,
         .origin = {dr.origin[0], dr.origin[1]},
-        .probe = probe, .n_modes = p.n_modes, .m = m, .mode_share = share,
+        .probe = probe, .n_modes = p.n_modes, .m = m,
         .errors = dr.errors, .n_errors = dr.n_errors,
         .positions = dr.positions, .n_positions = dr.n_positions,
         .pixel_size = dr.pixel_size, .backend = dr.backend,

@@ -19,7 +19,6 @@
 #include "commands.h"
 #include "illumination.h"
 #include "merge_tree.h"
-#include "modes.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "register.h"
@@ -67,7 +66,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
 {
     pty_result_file *f = calloc((size_t)n, sizeof *f);
     pty_partial *parts = calloc((size_t)n, sizeof *parts);
-    double *positions = NULL, *share = NULL;
+    double *positions = NULL;
     pty_merge_record *records = NULL;
     int n_records = 0, rc = PTY_OK, total = 0;
     if (!f || !parts) {
@@ -87,8 +86,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
     for (int i = 0; i < n && rc == PTY_OK; i++) rc = place_part(&f[i], names[i], origin, &parts[i]);
     if (rc != PTY_OK) goto done;
     positions = malloc((size_t)total * 2 * sizeof *positions);
-    share = malloc((size_t)f[0].n_modes * sizeof *share);
-    if (!positions || !share) {
+    if (!positions) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d positions", total);
         goto done;
     }
@@ -103,7 +101,6 @@ static int stitch_files(const char **names, int n, const char *output, const pty
         pty_merge_describe(&records[i].report, line, sizeof line);
         pty_info("merge %s <- %s: %s", names[records[i].into], names[records[i].from], line);
     }
-    pty_modes_power_share(f[0].probe, f[0].n_modes, (size_t)f[0].m * f[0].m, share);
     pty_recon_params p;
     pty_recon_params_default(&p);
     p.n_modes = f[0].n_modes;
@@ -114,7 +111,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
     pty_result res = {
         .object = parts[0].object, .obj_h = parts[0].h, .obj_w = parts[0].w,
         .origin = {origin[0] - parts[0].offset[0], origin[1] - parts[0].offset[1]},
-        .probe = f[0].probe, .n_modes = f[0].n_modes, .m = f[0].m, .mode_share = share,
+        .probe = f[0].probe, .n_modes = f[0].n_modes, .m = f[0].m,
         .positions = positions, .n_positions = total, .backend = "stitch", .input = names[0],
         .command_line = cmdline, .params = &p, .dist = &dr, .dist_options = &dopt, .n_ranks = n,
     };
@@ -130,7 +127,6 @@ done:
     free(f);
     free(parts);
     free(positions);
-    free(share);
     free(records);
     return rc;
 }
@@ -161,8 +157,7 @@ int pty_cmd_stitch(int argc, char **argv)
     PTY_CHECK(n >= 2, PTY_ERR_ARG, "ptycho stitch: give at least two part files (got %d), in block order", n);
     char prefix[4096];
     PTY_TRY(pty_args_output_prefix("stitch", output, prefix, sizeof prefix));
-    static const char *const on_off[] = {"off", "on"};
-    PTY_TRY(pty_args_choice("stitch", "ramp", ramp, on_off, 2, &mo.fit_ramp));
+    PTY_TRY(pty_args_choice("stitch", "ramp", ramp, pty_on_off_names, 2, &mo.fit_ramp));
     PTY_CHECK(!(no_ramp && mo.fit_ramp), PTY_ERR_ARG, "ptycho stitch: --no-ramp and --ramp on contradict each other");
     if (known_offsets) mo.register_shift = mo.normalise = mo.fit_ramp = 0;
     char cmdline[4096] = "ptycho stitch";

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 
 #include "h5util.h"
-#include "modes.h"
 #include "pty_error.h"
 #include "result_write.h"
 
@@ -99,10 +98,6 @@ int pty_result_write_mpi(hid_t f, const pty_dist_result *d, const pty_dist_optio
 int pty_result_write_block(const char *path, const pty_dist_block *b)
 {
     const pty_recon_params *p = b->params;
-    const int m = b->data->m;
-    double *share = malloc((size_t)p->n_modes * sizeof *share);
-    PTY_CHECK(share, PTY_ERR_NOMEM, "cannot allocate %d mode shares", p->n_modes);
-    pty_modes_power_share(b->probe, p->n_modes, (size_t)m * m, share);
     int n_err;
     const double *errors = pty_plan_errors(b->plan, &n_err);
     double setup_s, iterate_s;
@@ -110,12 +105,10 @@ int pty_result_write_block(const char *path, const pty_dist_block *b)
     pty_result r = {
         .object = b->partial->object, .obj_h = b->partial->h, .obj_w = b->partial->w,
         .origin = {b->origin[0], b->origin[1]},
-        .probe = b->probe, .n_modes = p->n_modes, .m = m, .mode_share = share,
+        .probe = b->probe, .n_modes = p->n_modes, .m = b->data->m,
         .errors = errors, .n_errors = n_err, .positions = b->data->positions, .n_positions = b->data->n_frames,
         .pixel_size = b->data->pixel_size, .backend = pty_plan_backend_name(b->plan), .input = "", .command_line = "",
         .setup_s = setup_s, .iterate_s = iterate_s, .params = p, .weight = b->partial->weight,
     };
-    int rc = pty_result_write_h5(path, &r);
-    free(share);
-    return rc;
+    return pty_result_write_h5(path, &r);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "h5util.h"
+#include "modes.h"
 #include "pty_error.h"
 #include "png_write.h"
 #include "tiff_io.h"
@@ -50,7 +51,12 @@ static int write_all(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_write_complex(f, "/object", r->object, 2, obj_dims));
     PTY_TRY(pty_h5_write_double(f, "/object_position_origin", r->origin, 1, &two));
     PTY_TRY(pty_h5_write_complex(f, "/probe", r->probe, 3, probe_dims));
-    PTY_TRY(pty_h5_write_double(f, "/probe_mode_power", r->mode_share, 1, &k));
+    double *share = malloc((size_t)r->n_modes * sizeof *share);
+    PTY_CHECK(share, PTY_ERR_NOMEM, "cannot allocate %d mode shares", r->n_modes);
+    pty_modes_power_share(r->probe, r->n_modes, (size_t)r->m * r->m, share);
+    int rc = pty_h5_write_double(f, "/probe_mode_power", share, 1, &k);
+    free(share);
+    PTY_TRY(rc);
     PTY_TRY(pty_h5_write_double(f, "/positions_px", r->positions, 2, pos_dims));
     if (ne > 0) PTY_TRY(pty_h5_write_double(f, "/error", r->errors, 1, &ne));
     PTY_TRY(pty_h5_write_scalar(f, "/pixel_size", r->pixel_size));

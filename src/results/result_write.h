@@ -29,7 +29,6 @@ typedef struct pty_result {
     double origin[2];
     const pty_cf *probe;
     int n_modes, m;
-    const double *mode_share;
     const double *errors;
     int n_errors;
     const double *positions; /* N*2 (row, col) probe centres */
