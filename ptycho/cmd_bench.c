@@ -15,9 +15,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "args.h"
 #include "commands.h"
 #include "engine.h"
+#include "opts.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "sim_dataset.h"
@@ -88,31 +88,20 @@ int pty_cmd_bench(int argc, char **argv)
        moves the probe, and a bench of fewer would never time the probe step */
     p.probe_start = 0;
     int iterations = 5, json = 0;
-    const char *backend = "auto", *order = "auto", *gpu_frames = "auto";
-    const pty_option opts[] = {
-        {"rows", PTY_OPT_INT, &sp.rows, 1, 100000, "raster rows (default 175, the seed case)"},
-        {"cols", PTY_OPT_INT, &sp.cols, 1, 100000, "raster columns (default 120)"},
-        {"frame", PTY_OPT_INT, &sp.m, 16, 4096, "frame size, pixels (default 256)"},
-        {"step", PTY_OPT_DOUBLE, &sp.step, 0, 1e5, "raster step, pixels (default 0.3 x the probe diameter 3m/8: 70% overlap)"},
-        {"modes", PTY_OPT_INT, &p.n_modes, 1, 64, "probe modes reconstructed (and simulated) (default 1)"},
-        {"iterations", PTY_OPT_INT, &iterations, 1, 100000, "timed iterations (default 5)"},
-        {"probe-start", PTY_OPT_INT, &p.probe_start, 0, 1000000, "first iteration that updates the probe (default 0: every timed iteration does)"},
-        {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto)"},
-        {"threads", PTY_OPT_INT, &p.n_threads, 0, 1024, "CPU threads, 0 = all cores (default 0)"},
-        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential|batched|auto (default auto: batched on a GPU or more than one CPU thread)"},
-        {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0,
-         "auto|resident|streamed: frames on the GPU or streamed from host memory (default auto: resident when they fit)"},
-        {"fft-wisdom", PTY_OPT_STRING, &p.fft_wisdom, 1, 0, "CPU: FFTW plans read from FILE and saved back, as recon --fft-wisdom"},
-        {"json", PTY_OPT_FLAG, &json, 1, 0, "print one JSON object instead of the table"},
+    const pty_option scan[] = {
+        PTY_OPT("rows", PTY_OPT_INT, &sp.rows, 1, 100000, "raster rows"),
+        PTY_OPT("cols", PTY_OPT_INT, &sp.cols, 1, 100000, "raster columns"),
+        PTY_OPT("frame", PTY_OPT_INT, &sp.m, 16, 4096, "frame size, pixels"),
+        PTY_OPT("step", PTY_OPT_DOUBLE, &sp.step, 0, 1e5, "raster step, pixels (default 0.3 x the probe diameter 3m/8: 70% overlap)"),
+        PTY_OPT("json", PTY_OPT_FLAG, &json, 1, 0, "print one JSON object instead of the table"),
     };
+    pty_opt_block blocks[2];
+    PTY_OPT_BLOCK(&blocks[0], "simulated scan (default: the seed case; --modes also sets its probe modes)", scan, NULL,
+                  NULL);
+    pty_opts_epie(&blocks[1], &p, &iterations);
     const char *extra[1];
     int n_extra = 0;
-    PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]), extra, 0,
-                           &n_extra));
-    static const char *const backends[] = {"auto", "cpu", "cuda"};
-    PTY_TRY(pty_args_choice("bench", "backend", backend, backends, 3, &p.backend));
-    PTY_TRY(pty_args_choice("bench", "order", order, pty_order_names, 3, &p.order));
-    PTY_TRY(pty_args_choice("bench", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &p.gpu_frames));
+    PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, blocks, 2, extra, 0, &n_extra));
     sp.modes = p.n_modes;
     if (sp.step <= 0.0) sp.step = round(0.3 * 3.0 * sp.m / 8.0);
     PTY_TRY(pty_sim_validate(&sp));

@@ -68,17 +68,18 @@ int pty_cmd_compare(int argc, char **argv)
     double band = 0.0;
     const char *map = NULL;
     const pty_option opts[] = {
-        {"upsample", PTY_OPT_INT, &upsample, 1, 1000,
-         "sub-pixel registration up-sampling factor, points per pixel (default 20)"},
-        {"json", PTY_OPT_FLAG, &json, 0, -1, "print one JSON object instead of key/value lines"},
-        {"error-map", PTY_OPT_STRING, &map, 1, 0, "write |g e^{ik.r} O - O_true| over the region as FILE.tif (float) and FILE.png"},
-        {"seam-band", PTY_OPT_DOUBLE, &band, 0.5, 1e4,
-         "also give the NRMSE within this many pixels of the lines where a multi-rank result was joined, and away from them"},
+        PTY_OPT("upsample", PTY_OPT_INT, &upsample, 1, 1000,
+         "sub-pixel registration up-sampling factor, points per pixel (default 20)"),
+        PTY_OPT("json", PTY_OPT_FLAG, &json, 0, -1, "print one JSON object instead of key/value lines"),
+        PTY_OPT("error-map", PTY_OPT_STRING, &map, 1, 0, "write |g e^{ik.r} O - O_true| over the region as FILE.tif (float) and FILE.png"),
+        PTY_OPT("seam-band", PTY_OPT_DOUBLE, &band, 0.5, 1e4,
+         "also give the NRMSE within this many pixels of the lines where a multi-rank result was joined, and away from them"),
     };
     const char *files[2];
     int n_files = 0;
-    PTY_TRY(pty_args_parse("compare", synopsis, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]), files, 2,
-                           &n_files));
+    pty_opt_block block;
+    PTY_OPT_BLOCK(&block, "comparison", opts, NULL, NULL);
+    PTY_TRY(pty_args_parse("compare", synopsis, argc, argv, 2, &block, 1, files, 2, &n_files));
     PTY_CHECK(n_files == 2, PTY_ERR_ARG,
               "ptycho compare: expected RESULT.h5 and TRUTH.h5, got %d file%s (see 'ptycho compare --help')",
               n_files, n_files == 1 ? "" : "s");

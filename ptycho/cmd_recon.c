@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "args.h"
-#include "commands.h"
 #include "comm.h"
+#include "commands.h"
 #include "cxi_read.h"
 #include "distributed.h"
 #include "engine.h"
 #include "modes.h"
+#include "opts.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "result_write.h"
@@ -132,13 +132,11 @@ typedef struct recon_job {
     pty_read_options ro;
     pty_recon_params p;
     pty_dist_options dopt;
-    const char *input, *output; /* output points at prefix once parsed */
+    pty_output_flags out;
+    const char *input, *output; /* output points at out.prefix once parsed */
     const char *partials;       /* --write-partials PREFIX, or NULL */
-    char prefix[4096];
     int iterations, quiet, no_tiff, every;
 } recon_job;
-
-static const char *const mode_names[] = {"async", "sync"};
 
 /* --write-partials: each rank's block to PREFIX_rank<R>.h5 (input for ptycho stitch). */
 static int write_block(void *user, const pty_dist_block *b)
@@ -155,127 +153,37 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_read_options_default(&job->ro);
     pty_recon_params_default(&job->p);
     pty_dist_options_default(&job->dopt);
-    pty_read_options *const ro = &job->ro;
-    pty_recon_params *const pp = &job->p;
-    pty_dist_options *const dopt = &job->dopt;
-    const char *positions_px = NULL, *backend = "auto", *obj_norm = "global", *mpi_mode = NULL, *old_mode = NULL, *partition = NULL;
-    const char *order = "auto", *gpu_frames = "auto", *probe_model = "auto", *probe_search = "on";
-    job->output = "ptycho_recon";
+    job->out.output = "ptycho_recon";
     job->iterations = 100;
-    double rpie = -1.0;
-    int fixed_drift = 0, no_ramp = 0;
-    const char *stitch_ramp = "off";
-
-    /* The ePIE parameters' ranges (min 1 > max 0 here: any value) live in one place, the library's
-       pty_recon_params_check, which runs once all flags are parsed and names the flag.  --rpie keeps
-       its [0, 1] here: a negative value is the library's "off" and must not be reachable by mistake. */
-    const pty_option opts[] = {
-        {"input", PTY_OPT_STRING, &job->input, 1, 0, "input CXI/HDF5 file (or give it as the first argument)"},
-        {"output", PTY_OPT_STRING, &job->output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif, a trailing .h5 dropped (default ptycho_recon)"},
-        {"frames", PTY_OPT_STRING, &ro->frames, 1, 0, "frames dataset (N, M, M), detector-centred (default /entry_1/data_1/data)"},
-        {"positions", PTY_OPT_STRING, &ro->positions, 1, 0, "positions dataset in metres, CXI N x 3 or 3 x N (x, y, z) (default: CXI translation)"},
-        {"positions-px", PTY_OPT_STRING, &positions_px, 1, 0, "positions dataset in object pixels, N x 2 (row, col), instead of --positions"},
-        {"energy", PTY_OPT_DOUBLE, &ro->energy_ev, 1, 1e7, "photon energy, eV (default: from the file, J)"},
-        {"distance", PTY_OPT_DOUBLE, &ro->distance_m, 1e-6, 1e3, "sample-detector distance, m (default: from the file)"},
-        {"pixel-size", PTY_OPT_DOUBLE, &ro->pixel_m, 1e-9, 1.0, "detector pixel size, m (default: from the file)"},
-        {"mask", PTY_OPT_STRING, &ro->mask, 1, 0, "mask dataset (M, M), 0 = good (default CXI detector_1/mask if present)"},
-        {"probe", PTY_OPT_STRING, &ro->probe, 1, 0, "initial probe dataset, complex (M, M) or (K, M, M) (default CXI source_1/illumination if present)"},
-        {"transpose", PTY_OPT_FLAG, &ro->transpose, 1, 0, "swap the row and column of every position"},
-        {"flip-x", PTY_OPT_FLAG, &ro->flip_x, 1, 0, "negate the horizontal (column) positions"},
-        {"flip-y", PTY_OPT_FLAG, &ro->flip_y, 1, 0, "negate the vertical (row) positions"},
-        {"iterations", PTY_OPT_INT, &job->iterations, 0, 1000000, "ePIE iterations (default 100)"},
-        {"modes", PTY_OPT_INT, &pp->n_modes, 1, 0, "incoherent probe modes K, 1 to 64 (default 1)"},
-        {"alpha", PTY_OPT_FLOAT, &pp->alpha, 1, 0, "object step, in (0, 2] (default 1)"},
-        {"beta", PTY_OPT_FLOAT, &pp->beta, 1, 0, "probe step, in [0, 2], 0 = keep the probe fixed (default 1)"},
-        {"rpie", PTY_OPT_DOUBLE, &rpie, 0, 1, "use rPIE with this regularisation a in (0, 1], e.g. 0.1 (default off: ePIE)"},
-        {"obj-norm", PTY_OPT_STRING, &obj_norm, 1, 0, "max|O|^2 of the probe step: global|patch (default global)"},
-        {"probe-start", PTY_OPT_INT, &pp->probe_start, 1, 0, "first iteration that updates the probe (default 10)"},
-        {"mode-power", PTY_OPT_FLOAT, &pp->mode_power, 1, 0, "initial power of each extra mode, fraction of mode 1, in (0, 1) (default 0.05)"},
-        {"ortho-every", PTY_OPT_INT, &pp->ortho_every, 1, 0, "orthogonalise modes every N iterations, 0 = never (default 1)"},
-        {"probe-model", PTY_OPT_STRING, &probe_model, 1, 0, "first probe: auto (the file's; without one, a search) | data (measured far-field modulus, phase of a disc of --probe-diameter) | disc | gauss (real, --probe-diameter wide: diameter, FWHM) | aperture (a lens: --probe-aperture, --probe-focal-length, --probe-defocus) (default auto)"},
-        {"probe-search", PTY_OPT_STRING, &probe_search, 1, 0, "on|off: with no probe in the file and no --probe-model, try defocus phases of both signs on the measured modulus, a few iterations each on the central frames, and keep the best (default on; off: --probe-model data)"},
-        {"probe-diameter", PTY_OPT_DOUBLE, &pp->probe_diameter, 0, 1e5, "size of the data/disc/gauss first probe, object pixels (default M/2)"},
-        {"probe-aperture", PTY_OPT_DOUBLE, &dopt->guess.lens.aperture_m, 1e-9, 1.0, "--probe-model aperture: lens (zone plate, KB acceptance) diameter A, m; its far field is a disc of radius A z / (2 f p) detector pixels"},
-        {"probe-focal-length", PTY_OPT_DOUBLE, &dopt->guess.lens.focal_length_m, 1e-6, 1e3, "--probe-model aperture: focal length f, m"},
-        {"probe-defocus", PTY_OPT_DOUBLE, &dopt->guess.lens.defocus_m, -1e3, 1e3, "--probe-model aperture: focus-to-sample distance dz, m, > 0 when the sample is downstream of the focus; the beam is A |dz| / f wide, its pupil phase -pi dz (q p)^2 / (lambda z^2)"},
-        {"no-probe-centering", PTY_OPT_FLAG, &fixed_drift, 1, 0, "let probe and object drift together (default: keep the probe centred in its window)"},
-        {"seed", PTY_OPT_U64, &pp->seed, 0, 18446744073709551615.0, "random seed for position order and mode seeding (default 1)"},
-        {"pad", PTY_OPT_INT, &pp->pad, 1, 0, "object margin around the scan, pixels, 0 to 4096 (default 8)"},
-        {"backend", PTY_OPT_STRING, &backend, 1, 0, "auto|cpu|cuda (default auto: CUDA if a GPU is present)"},
-        {"order", PTY_OPT_STRING, &order, 1, 0, "sequential (one position at a time) | batched (sets of non-overlapping windows at once: GPU batches, CPU threads) | auto (default: batched on a GPU or more than one CPU thread)"},
-        {"gpu-frames", PTY_OPT_STRING, &gpu_frames, 1, 0, "auto|resident|streamed: frames on the GPU, or streamed from host memory chunk by chunk (default auto: on the GPU when they fit)"},
-        {"fft-wisdom", PTY_OPT_STRING, &pp->fft_wisdom, 1, 0, "CPU: FFTW plans read from FILE and saved back; runs sharing FILE (and flags) give identical results (default: plans timed afresh)"},
-        {"threads", PTY_OPT_INT, &pp->n_threads, 0, 1024, "CPU threads, 0 = all cores, shared among the MPI ranks of a node (default 0)"},
-        {"print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"},
-        {"no-tiff", PTY_OPT_FLAG, &job->no_tiff, 1, 0, "write only the HDF5 result"},
-        {"quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"},
-        {"mpi-mode", PTY_OPT_STRING, &mpi_mode, 1, 0, "several ranks (mpirun): async (independent blocks, registered and stitched) | sync (blocks share overlaps and probe) (default async)"},
-        {"mode", PTY_OPT_STRING, &old_mode, 1, 0, "old name of --mpi-mode (too close to --modes), still accepted with a warning"},
-        {"partition", PTY_OPT_STRING, &partition, 1, 0, "block grid RxC over the ranks, e.g. 4x2 (default: as square as the scan allows)"},
-        {"overlap", PTY_OPT_DOUBLE, &dopt->overlap, 0, 1000, "halo of each block, in scan steps (default 4)"},
-        {"share-every", PTY_OPT_INT, &dopt->share_every, 1, 1000000, "sync: iterations between exchanges of overlaps and probe (default 1)"},
-        {"stitch-upsample", PTY_OPT_INT, &dopt->merge.upsample, 1, 1000, "async: registration up-sampling kappa (default 20)"},
-        {"stitch-max-error", PTY_OPT_DOUBLE, &dopt->merge.max_error, 0, 1, "async: refuse a registration above this error and use the known offset (default 0.5)"},
-        {"stitch-max-shift", PTY_OPT_DOUBLE, &dopt->merge.max_shift, 0, 1e4, "async: refuse a registration shifting more than this many pixels (default 8)"},
-        {"write-partials", PTY_OPT_STRING, &job->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"},
-        {"stitch-ramp", PTY_OPT_STRING, &stitch_ramp, 1, 0, "async: on|off: also remove a linear phase ramp between blocks, fitted on their overlap (default off: it helps some scans by up to 15 % and harms others by up to 25 %, see README)"},
-        {"stitch-no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "old spelling of --stitch-ramp off"},
+    pty_input_flags input = {&job->ro, NULL};
+    pty_partition_flags partition = {&job->dopt, NULL};
+    const pty_option progress[] = {
+        PTY_OPT("print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"),
+        PTY_OPT("quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"),
+        PTY_OPT("write-partials", PTY_OPT_STRING, &job->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"),
     };
-    const int n_opts = (int)(sizeof opts / sizeof opts[0]);
+    pty_opt_block blocks[7];
+    pty_opts_input(&blocks[0], &input);
+    pty_opts_epie(&blocks[1], &job->p, &job->iterations);
+    pty_opts_probe(&blocks[2], &job->dopt.guess);
+    pty_opts_partition(&blocks[3], &partition);
+    pty_opts_stitch(&blocks[4], &job->dopt.merge);
+    pty_opts_output(&blocks[5], &job->out);
+    PTY_OPT_BLOCK(&blocks[6], "progress", progress, NULL, NULL);
     const char *pos[1];
     int n_pos = 0;
-    PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, opts, n_opts, pos, 1, &n_pos));
+    PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, blocks, 7, pos, 1, &n_pos));
     if (n_pos == 1) {
-        PTY_CHECK(!job->input, PTY_ERR_ARG, "ptycho recon: give the input once (--input or first argument)");
-        job->input = pos[0];
+        PTY_CHECK(!job->ro.path, PTY_ERR_ARG, "ptycho recon: give the input once (--input or first argument)");
+        job->ro.path = pos[0];
     }
-    PTY_CHECK(job->input, PTY_ERR_ARG, "ptycho recon: no input file (give --input FILE; see 'ptycho recon --help')");
-    PTY_CHECK(job->iterations >= 1, PTY_ERR_ARG, "ptycho recon: --iterations must be at least 1");
-    static const char *const backends[] = {"auto", "cpu", "cuda"};
-    static const char *const norms[] = {"patch", "global"};
-    PTY_TRY(pty_args_choice("recon", "backend", backend, backends, 3, &pp->backend));
-    PTY_TRY(pty_args_choice("recon", "obj-norm", obj_norm, norms, 2, &pp->obj_norm));
-    pp->rpie = (float)rpie;
-    pp->center_probe = !fixed_drift;
-    if (positions_px) {
-        PTY_CHECK(!ro->positions, PTY_ERR_ARG, "ptycho recon: give either --positions or --positions-px, not both");
-        ro->positions = positions_px;
-        ro->positions_px = 1;
-    }
-    ro->path = job->input;
-    PTY_TRY(pty_recon_params_check(pp));
-    PTY_TRY(pty_args_output_prefix("recon", job->output, job->prefix, sizeof job->prefix));
-    job->output = job->prefix;
+    PTY_CHECK(job->ro.path, PTY_ERR_ARG, "ptycho recon: no input file (give --input FILE; see 'ptycho recon --help')");
+    job->input = job->ro.path;
+    job->output = job->out.prefix;
+    job->no_tiff = job->out.no_tiff;
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
-
-    if (old_mode) {
-        PTY_CHECK(!mpi_mode || strcmp(mpi_mode, old_mode) == 0, PTY_ERR_ARG,
-                  "ptycho recon: --mode %s and --mpi-mode %s disagree (--mode is the old name of --mpi-mode)", old_mode,
-                  mpi_mode);
-        if (pty_comm_rank() == 0) pty_warn("--mode is the old name of --mpi-mode (it reads too much like --modes): use --mpi-mode %s", old_mode);
-        mpi_mode = old_mode;
-    }
-    PTY_TRY(pty_args_choice("recon", "mpi-mode", mpi_mode ? mpi_mode : "async", mode_names, 2, &dopt->mode));
-    PTY_TRY(pty_args_choice("recon", "order", order, pty_order_names, 3, &pp->order));
-    PTY_TRY(pty_args_choice("recon", "gpu-frames", gpu_frames, pty_gpu_frames_names, 3, &pp->gpu_frames));
-    PTY_TRY(pty_args_choice("recon", "probe-model", probe_model, pty_guess_names, PTY_GUESS_N, &dopt->guess.model));
-    PTY_TRY(pty_args_choice("recon", "probe-search", probe_search, pty_on_off_names, 2, &dopt->guess.search));
-    PTY_TRY(pty_args_choice("recon", "stitch-ramp", stitch_ramp, pty_on_off_names, 2, &dopt->merge.fit_ramp));
-    PTY_CHECK(!(no_ramp && dopt->merge.fit_ramp), PTY_ERR_ARG, "ptycho recon: --stitch-no-ramp and --stitch-ramp on contradict each other");
-    dopt->guess.diameter_px = pp->probe_diameter;
-    dopt->progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
-    const pty_lens *lens = &dopt->guess.lens;
-    const int lens_given = lens->aperture_m > 0 || lens->focal_length_m > 0 || lens->defocus_m != 0;
-    PTY_CHECK(dopt->guess.model == PTY_GUESS_APERTURE || !lens_given, PTY_ERR_ARG,
-              "ptycho recon: --probe-aperture, --probe-focal-length and --probe-defocus describe --probe-model aperture");
-    PTY_CHECK(dopt->guess.model != PTY_GUESS_APERTURE || (lens->aperture_m > 0 && lens->focal_length_m > 0), PTY_ERR_ARG,
-              "ptycho recon: --probe-model aperture needs --probe-aperture and --probe-focal-length (and --probe-defocus, default 0: in focus)");
-    if (partition) {
-        char extra;
-        PTY_CHECK(sscanf(partition, "%dx%d%c", &dopt->rows, &dopt->cols, &extra) == 2 && dopt->rows >= 1 &&
-                      dopt->cols >= 1,
-                  PTY_ERR_ARG, "ptycho recon: --partition must look like 4x2 (rows x columns), got '%s'", partition);
-    }
+    job->p.probe_diameter = job->dopt.guess.diameter_px; /* the engine's data start and the guess alike */
+    job->dopt.progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
     return PTY_OK;
 }
 
@@ -298,7 +206,7 @@ int pty_cmd_recon(int argc, char **argv)
     progress_state ps = {quiet, iterations, every > 0 ? every : 1, 0.0};
     if (!quiet) {
         printf("ptycho recon: %s\n", input);
-        if (n_ranks > 1) printf("  %d ranks, %s mode\n", n_ranks, mode_names[dopt.mode]);
+        if (n_ranks > 1) printf("  %d ranks, %s mode\n", n_ranks, pty_mode_names[dopt.mode]);
         fflush(stdout);
     }
     job.dopt.ready = print_setup;

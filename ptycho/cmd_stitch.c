@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "args.h"
 #include "commands.h"
 #include "illumination.h"
 #include "merge_tree.h"
+#include "opts.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "register.h"
@@ -134,36 +134,26 @@ done:
 int pty_cmd_stitch(int argc, char **argv)
 {
     static const char *synopsis = "PART.h5 PART.h5 ... --output PREFIX [options]";
-    const char *output = NULL;
-    int no_tiff = 0, known_offsets = 0, no_ramp = 0;
-    const char *ramp = "off";
+    int known_offsets = 0;
+    pty_output_flags out = {0};
     pty_merge_options mo;
     pty_merge_options_default(&mo);
-    const pty_option opts[] = {
-        {"output", PTY_OPT_STRING, &output, 1, 0, "output prefix: PREFIX.h5 and PREFIX_*.tif, a trailing .h5 dropped (required)"},
-        {"upsample", PTY_OPT_INT, &mo.upsample, 1, 1000, "registration up-sampling kappa (default 20)"},
-        {"max-error", PTY_OPT_DOUBLE, &mo.max_error, 0, 1, "refuse a registration above this error and use the known offset (default 0.5)"},
-        {"max-shift", PTY_OPT_DOUBLE, &mo.max_shift, 0, 1e4, "refuse a registration shifting more than this many pixels (default 8)"},
-        {"ramp", PTY_OPT_STRING, &ramp, 1, 0, "on|off: also remove a linear phase ramp between parts, fitted on their overlap (default off, as recon's --stitch-ramp)"},
-        {"no-ramp", PTY_OPT_FLAG, &no_ramp, 1, 0, "old spelling of --ramp off"},
-        {"known-offsets", PTY_OPT_FLAG, &known_offsets, 1, 0, "no registration or normalisation: blend at the positions' offsets"},
-        {"no-tiff", PTY_OPT_FLAG, &no_tiff, 1, 0, "write only the HDF5 result"},
+    const pty_option own[] = {
+        PTY_OPT("known-offsets", PTY_OPT_FLAG, &known_offsets, 1, 0, "no registration or normalisation: blend at the positions' offsets"),
     };
+    pty_opt_block blocks[3];
+    pty_opts_stitch(&blocks[0], &mo);
+    PTY_OPT_BLOCK(&blocks[1], "parts", own, NULL, NULL);
+    pty_opts_output(&blocks[2], &out);
     const char *names[MAX_PARTS];
     int n = 0;
-    PTY_TRY(pty_args_parse("stitch", synopsis, argc, argv, 2, opts, (int)(sizeof opts / sizeof opts[0]), names,
-                           MAX_PARTS, &n));
-    PTY_CHECK(output, PTY_ERR_ARG, "ptycho stitch: no --output PREFIX given");
+    PTY_TRY(pty_args_parse("stitch", synopsis, argc, argv, 2, blocks, 3, names, MAX_PARTS, &n));
     PTY_CHECK(n >= 2, PTY_ERR_ARG, "ptycho stitch: give at least two part files (got %d), in block order", n);
-    char prefix[4096];
-    PTY_TRY(pty_args_output_prefix("stitch", output, prefix, sizeof prefix));
-    PTY_TRY(pty_args_choice("stitch", "ramp", ramp, pty_on_off_names, 2, &mo.fit_ramp));
-    PTY_CHECK(!(no_ramp && mo.fit_ramp), PTY_ERR_ARG, "ptycho stitch: --no-ramp and --ramp on contradict each other");
     if (known_offsets) mo.register_shift = mo.normalise = mo.fit_ramp = 0;
     char cmdline[4096] = "ptycho stitch";
     for (int i = 2; i < argc && strlen(cmdline) + strlen(argv[i]) + 2 < sizeof cmdline; i++) {
         strcat(cmdline, " ");
         strcat(cmdline, argv[i]);
     }
-    return stitch_files(names, n, prefix, &mo, no_tiff, cmdline);
+    return stitch_files(names, n, out.prefix, &mo, out.no_tiff, cmdline);
 }

@@ -486,12 +486,14 @@ static int covers(const pty_partial *p, long long r, long long c)
            c < (long long)p->offset[1] + p->w;
 }
 
-static int check_options(const pty_merge_options *o)
+int pty_merge_options_check(const pty_merge_options *o)
 {
-    PTY_CHECK(o->upsample >= 1 && o->upsample <= 1000, PTY_ERR_ARG, "merge: upsample %d must be in [1, 1000]",
+    PTY_CHECK(o->upsample >= 1 && o->upsample <= 1000, PTY_ERR_ARG, "--stitch-upsample must be in [1, 1000] (got %d)",
               o->upsample);
-    PTY_CHECK(o->max_error >= 0.0 && o->max_shift >= 0.0, PTY_ERR_ARG,
-              "merge: max_error %g and max_shift %g must be >= 0", o->max_error, o->max_shift);
+    PTY_CHECK(o->max_error >= 0.0 && o->max_error <= 1.0, PTY_ERR_ARG,
+              "--stitch-max-error must be in [0, 1] (got %g): registration errors lie in [0, 1]", o->max_error);
+    PTY_CHECK(o->max_shift >= 0.0 && o->max_shift <= 1e4, PTY_ERR_ARG,
+              "--stitch-max-shift must be in [0, 1e4] pixels (got %g)", o->max_shift);
     return PTY_OK;
 }
 
@@ -504,7 +506,7 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
     pty_merge_options opt;
     pty_merge_options_default(&opt);
     if (o) opt = *o;
-    PTY_TRY(check_options(&opt));
+    PTY_TRY(pty_merge_options_check(&opt));
     merge_ctx x = {.a = a, .b = b};
     PTY_TRY(check_partial(a, "A", &x.amax));
     PTY_TRY(check_partial(b, "B", &x.bmax));

@@ -44,7 +44,7 @@ typedef struct pty_merge_options {
                            ramp fitted on an overlap strip is the blocks' local phase difference there, not
                            the difference of their whole-block ramps (README "Several ranks"), so it helps
                            some scans and harms others */
-    int upsample;       /* up-sampling kappa for pty_register and pty_find_ramp, [1, 1000]; default 20 */
+    int upsample;       /* up-sampling kappa for pty_register and pty_find_ramp; default 20 */
     double max_error;   /* registration error (pty_registration.error) above which the shift is
                            refused; default 0.5 */
     double max_shift;   /* |shift| (px, Euclidean) above which the shift is refused; default 8 */
@@ -59,6 +59,11 @@ typedef struct pty_merge_options {
  * ~2e-4, 20% complex noise in both partials 0.12, random noise against an
  * object 0.997. */
 void pty_merge_options_default(pty_merge_options *o);
+
+/* The options' ranges, stated here once (ptycho recon and ptycho stitch
+ * check their flags with it): upsample [1, 1000], max_error [0, 1],
+ * max_shift [0, 1e4] px.  PTY_ERR_ARG naming the flag (--stitch-upsample). */
+int pty_merge_options_check(const pty_merge_options *o);
 
 typedef struct pty_merge_report {
     double shift[2];       /* (row, col) px applied to B: B's content was displaced by `shift` relative to A

@@ -17,6 +17,20 @@
 #include "pty_log.h"
 #include "sync_share.h"
 
+const char *const pty_mode_names[2] = {"async", "sync"};
+
+int pty_dist_options_check(const pty_dist_options *o)
+{
+    PTY_CHECK(o->mode == PTY_MODE_ASYNC || o->mode == PTY_MODE_SYNC, PTY_ERR_ARG, "--mpi-mode must be async or sync");
+    PTY_CHECK(o->rows >= 0 && o->cols >= 0 && (o->rows > 0) == (o->cols > 0), PTY_ERR_ARG,
+              "--partition %dx%d: rows and columns must both be >= 1", o->rows, o->cols);
+    PTY_CHECK(o->overlap >= 0.0 && o->overlap <= 1000.0, PTY_ERR_ARG,
+              "--overlap must be in [0, 1000] scan steps (got %g)", o->overlap);
+    PTY_CHECK(o->share_every >= 1 && o->share_every <= 1000000, PTY_ERR_ARG,
+              "--share-every must be in [1, 1000000] (got %d)", o->share_every);
+    return pty_merge_options_check(&o->merge);
+}
+
 void pty_dist_options_default(pty_dist_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -181,7 +195,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     double t0 = pty_now_s();
 
     /* 1. positions and partition: the same on every rank */
-    int rc = o->share_every >= 1 ? PTY_OK : pty_error_set(PTY_ERR_ARG, "--share-every must be >= 1");
+    int rc = pty_dist_options_check(o);
     if (rc == PTY_OK) rc = pty_positions_read(&ro, &out->positions, &n, &m);
     if (rc == PTY_OK) {
         out->n_positions = n;

@@ -22,6 +22,8 @@ extern "C" {
 #endif
 
 enum { PTY_MODE_ASYNC = 0, PTY_MODE_SYNC = 1 };
+/* Their names (--mpi-mode), indexed by PTY_MODE_*. */
+extern const char *const pty_mode_names[2];
 
 /* What a run is about to do, once every rank is set up (for a progress header). */
 typedef struct pty_dist_info {
@@ -66,6 +68,12 @@ typedef struct pty_dist_options {
 } pty_dist_options;
 
 void pty_dist_options_default(pty_dist_options *o);
+
+/* The ranges of the partition and exchange settings, stated here once:
+ * overlap [0, 1000] scan steps, share_every [1, 1000000], rows and cols
+ * >= 0 (0 x 0: automatic); the merge options by pty_merge_options_check.
+ * PTY_ERR_ARG naming the flag. */
+int pty_dist_options_check(const pty_dist_options *o);
 
 /* Per-rank figures for the result file; all doubles so one gather moves them. */
 typedef struct pty_rank_stats {

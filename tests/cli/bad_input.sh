@@ -65,6 +65,46 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 expect_error "unknown subcommand" "unknown command 'reconstruct'" "$PTYCHO" reconstruct good.cxi
 
+# The stitch settings are one block shared by recon and stitch: one name, one
+# range, one message; stitch's old spellings are one-line-warned aliases.
+mkdir -p parts
+"$PTYCHO" recon --input good.cxi --iterations 2 --quiet --output parts/r --write-partials parts/p 2>/dev/null \
+  || { fail "cannot write a partial for the stitch checks"; finish; }
+ST() { "$PTYCHO" stitch parts/p_rank0.h5 parts/p_rank0.h5 --output out/s "$@"; }
+same_message() { # what, then two commands' error lines; equal once "ptycho <command>: " is dropped
+  local what=$1 a b
+  a=$(sed -n 's/^ptycho: error: ptycho [a-z]*: //p' "$2")
+  b=$(sed -n 's/^ptycho: error: ptycho [a-z]*: //p' "$3")
+  if [ -n "$a" ] && [ "$a" = "$b" ]; then pass "$what: '$a'"; else fail "$what: '$a' vs '$b'"; fi
+}
+for bad in "stitch-upsample 0" "stitch-max-error 2" "stitch-max-shift -1"; do
+  set -- $bad
+  expect_error "recon --$1 $2" "ptycho recon: --$1 must be in" R --input good.cxi --"$1" "$2"
+  cp stderr.txt recon_err.txt
+  expect_error "stitch --$1 $2" "ptycho stitch: --$1 must be in" ST --"$1" "$2"
+  same_message "recon and stitch say the same of --$1 $2" recon_err.txt stderr.txt
+done
+expect_error "stitch's old --upsample out of range" "ptycho stitch: --stitch-upsample must be in [1, 1000] (got 0)" ST --upsample 0
+expect_error "old and new spelling of the up-sampling disagree" \
+  "--upsample 4 and --stitch-upsample 8 disagree (--upsample is the old name of --stitch-upsample)" \
+  ST --stitch-upsample 8 --upsample 4
+expect_error "stitch's old --no-ramp and --stitch-ramp on" "--no-ramp and --stitch-ramp on contradict each other" \
+  ST --no-ramp --stitch-ramp on
+expect_error "stitch ramp neither on nor off (old spelling)" "ptycho stitch: --stitch-ramp must be one of off|on, got 'maybe'" \
+  ST --ramp maybe
+rm -rf out && mkdir out
+if ST --stitch-upsample 4 >stdout.txt 2>stderr.txt && [ -f out/s.h5 ] && ! grep -q warning stderr.txt; then
+  pass "ptycho stitch --stitch-upsample 4"
+else fail "ptycho stitch --stitch-upsample 4"; sed 's/^/    /' stderr.txt; fi
+mv out/s.h5 new_name.h5
+if ST --upsample 4 >stdout.txt 2>stderr.txt && [ -f out/s.h5 ]; then
+  check "ptycho stitch --upsample 4 warns once" "x == 1 && y == 1" "$(grep -c warning stderr.txt)" \
+    "$(grep -c '^ptycho: warning: --upsample is the old name of --stitch-upsample: use --stitch-upsample 4$' stderr.txt)"
+  "$PTYCHO" compare out/s.h5 new_name.h5 >cmp_names.txt
+  check "old and new spelling stitch alike (NRMSE < 1e-6)" "x < 1e-6" "$(value_of nrmse cmp_names.txt)"
+else fail "ptycho stitch --upsample 4"; sed 's/^/    /' stderr.txt; fi
+rm -rf parts
+
 # NaN, Inf and negative counts are masked with a warning, not refused
 rm -rf out && mkdir out
 if "$PTYCHO" recon --input bad_values.cxi --iterations 2 --quiet --output out/r 2>stderr.txt; then
