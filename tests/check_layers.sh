@@ -21,7 +21,9 @@ declare -A may=(
   [parallel]="base formats model engine stitch io"
   [results]="base formats model sim engine stitch io parallel"
   [kernels]="base model engine"
-  [ptycho]="base formats model sim engine stitch io parallel results"
+  [options]="base formats model sim engine stitch io parallel"
+  [api]="base formats model sim engine stitch io parallel results options"
+  [ptycho]="base formats model sim engine stitch io parallel results options"
 )
 
 layer_of() { # path -> layer name

@@ -1,6 +1,7 @@
 # End-to-end tests of the ptycho program.  Each is a shell script under
 # tests/cli/ run with PTYCHO (the program), WORK (a scratch directory) and
-# SHARED_DATA (../shared/data) in its environment; 77 means skipped.
+# SHARED_DATA (../shared/data), BUILD_DIR and SOURCE_DIR in its environment;
+# 77 means skipped.
 set(PTY_SHARED_DATA "${PROJECT_SOURCE_DIR}/../shared/data" CACHE PATH "shared real data (siemens-star-small.h5)")
 
 function(pty_cli_test name script)
@@ -11,7 +12,7 @@ function(pty_cli_test name script)
     set(T_TIMEOUT 300)
   endif()
   set_tests_properties(${name} PROPERTIES
-    ENVIRONMENT "PTYCHO=$<TARGET_FILE:ptycho>;MAKE_BAD_INPUTS=$<TARGET_FILE:make_bad_inputs>;WORK=${work};SHARED_DATA=${PTY_SHARED_DATA};MPIRUN=${MPIEXEC_EXECUTABLE}"
+    ENVIRONMENT "PTYCHO=$<TARGET_FILE:ptycho>;MAKE_BAD_INPUTS=$<TARGET_FILE:make_bad_inputs>;WORK=${work};SHARED_DATA=${PTY_SHARED_DATA};MPIRUN=${MPIEXEC_EXECUTABLE};BUILD_DIR=${PROJECT_BINARY_DIR};SOURCE_DIR=${PROJECT_SOURCE_DIR}"
     SKIP_RETURN_CODE 77 TIMEOUT ${T_TIMEOUT} LABELS "cli;${T_LABELS}")
   if("slow" IN_LIST T_LABELS OR "mpi" IN_LIST T_LABELS)
     # multi-threaded reconstructions must not share the cores with each other
@@ -32,6 +33,9 @@ pty_cli_test(recon.independent recon_independent.sh TIMEOUT 1800 LABELS slow)
 pty_cli_test(recon.smoke recon_smoke.sh)
 pty_cli_test(recon.reproducible recon_reproducible.sh)
 pty_cli_test(cli.bench bench.sh)
+pty_cli_test(install.c_program install_c.sh TIMEOUT 600)
+pty_cli_test(python.binding python_binding.sh TIMEOUT 600)
+pty_cli_test(data.indep_defocus data_indep.sh TIMEOUT 900)
 
 # Several ranks under mpirun (oversubscribed on small machines).  Labelled
 # "mpi": the sanitizer build skips them (Open MPI's own allocations are not ours).

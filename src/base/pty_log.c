@@ -6,6 +6,14 @@
 #include <time.h>
 
 static int log_level = PTY_LOG_INFO;
+static pty_log_sink log_sink;
+static void *log_sink_user;
+
+void pty_log_set_sink(pty_log_sink sink, void *user)
+{
+    log_sink = sink;
+    log_sink_user = user;
+}
 
 void pty_log_set_level(int level) { log_level = level; }
 int pty_log_get_level(void) { return log_level; }
@@ -13,6 +21,15 @@ int pty_log_get_level(void) { return log_level; }
 void pty_log(int level, const char *fmt, ...)
 {
     if (level > log_level) return;
+    if (log_sink) {
+        char msg[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        log_sink(log_sink_user, level, msg);
+        return;
+    }
     FILE *out = level <= PTY_LOG_WARN ? stderr : stdout;
     /* one write per line, so lines of several MPI ranks do not interleave */
     char line[2048];

@@ -14,6 +14,13 @@ enum { PTY_LOG_ERROR = 0, PTY_LOG_WARN = 1, PTY_LOG_INFO = 2, PTY_LOG_DEBUG = 3 
 void pty_log_set_level(int level);
 int pty_log_get_level(void);
 
+/* Where lines go: a program embedding the library (the Python binding, a
+ * beamline GUI) takes them instead of stdout/stderr.  The sink gets the
+ * level and the line without its prefix or newline; NULL restores the
+ * streams.  Set it before any thread logs: it is read, not locked. */
+typedef void (*pty_log_sink)(void *user, int level, const char *line);
+void pty_log_set_sink(pty_log_sink sink, void *user);
+
 /* WARN is printed as "ptycho: warning: <msg>", ERROR as "ptycho: error: <msg>". */
 void pty_log(int level, const char *fmt, ...)
 #if defined(__GNUC__)

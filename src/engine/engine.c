@@ -50,7 +50,9 @@ struct pty_plan {
     pty_sets sets;            /* batched order: the sets, built once */
     int *set_end, *set_scratch;
     pty_cf *probe_host;       /* scratch for orthogonalisation */
-    pty_cf *object_host;      /* scratch for probe centring, allocated when first needed */
+    pty_cf *object_host;      /* the object on the host, for probe centring */
+    void *scratch;            /* probe centring's roll and orthogonalisation's work space: made at
+                                 create, so execute allocates nothing but the error history */
     double *errors;
     int n_done, errors_cap;
     int warned_rising;
@@ -187,10 +189,13 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     rc = grid ? copy_geometry(grid, &plan->geom) : pty_geometry_create(d->positions, d->n_frames, d->m, p->pad, &plan->geom);
     if (rc != PTY_OK) goto fail;
     const size_t nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
-    object = malloc(nobj * sizeof *object);
+    const size_t roll_bytes = (npix > nobj ? npix : nobj) * sizeof(pty_cf);
+    const size_t modes_bytes = pty_modes_scratch_bytes(p->n_modes, npix);
+    object = plan->object_host = malloc(nobj * sizeof *object);
+    plan->scratch = malloc(roll_bytes > modes_bytes ? roll_bytes : modes_bytes);
     plan->probe_host = malloc(npix * p->n_modes * sizeof *plan->probe_host);
     plan->order = malloc((size_t)d->n_frames * sizeof *plan->order);
-    if (!object || !plan->probe_host || !plan->order) {
+    if (!object || !plan->scratch || !plan->probe_host || !plan->order) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
         goto fail;
     }
@@ -241,12 +246,10 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .gpu_frames = p->gpu_frames,
     };
     if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
-    free(object);
     plan->setup_s = pty_now_s() - t0;
     *out = plan;
     return PTY_OK;
 fail:
-    free(object);
     pty_plan_destroy(plan);
     return rc;
 }
@@ -262,6 +265,7 @@ void pty_plan_destroy(pty_plan *plan)
     free(plan->set_scratch);
     free(plan->probe_host);
     free(plan->object_host);
+    free(plan->scratch);
     free(plan->errors);
     free(plan);
 }
@@ -312,13 +316,8 @@ static int center_probe(pty_plan *plan)
         return PTY_OK;
     }
     const int h = plan->geom.obj_h, w = plan->geom.obj_w;
-    if (!plan->object_host) {
-        plan->object_host = malloc((size_t)h * w * sizeof *plan->object_host);
-        PTY_CHECK(plan->object_host, PTY_ERR_NOMEM, "cannot allocate the %dx%d object", h, w);
-    }
     pty_log(PTY_LOG_DEBUG, "probe centring: rolled probe and object by (%d, %d) px", s[0], s[1]);
-    pty_cf *tmp = malloc((npix > (size_t)h * w ? npix : (size_t)h * w) * sizeof *tmp);
-    PTY_CHECK(tmp, PTY_ERR_NOMEM, "cannot allocate probe-centring scratch");
+    pty_cf *tmp = plan->scratch;
     /* the probe wraps inside its window (its tails are small there) */
     for (int k = 0; k < K; k++) {
         pty_cf *mode = plan->probe_host + k * npix;
@@ -339,19 +338,14 @@ static int center_probe(pty_plan *plan)
             }
         rc = plan->ops->set_object(plan->impl, tmp);
     }
-    free(tmp);
     return rc;
 }
 
 int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
 {
     const size_t npix = (size_t)plan->m * plan->m, nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
-    pty_cf *object = malloc(nobj * sizeof *object);
-    PTY_CHECK(object, PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
-    for (size_t i = 0; i < nobj; i++) object[i] = pty_cf_make(1.0f, 0.0f);
-    int rc = plan->ops->set_object(plan->impl, object);
-    free(object);
-    PTY_TRY(rc);
+    for (size_t i = 0; i < nobj; i++) plan->object_host[i] = pty_cf_make(1.0f, 0.0f);
+    PTY_TRY(plan->ops->set_object(plan->impl, plan->object_host));
     PTY_TRY(plan->ops->set_probe(plan->impl, probe));
     plan->probe_power_start = total_power(probe, npix * plan->params.n_modes);
     pty_rng_seed(&plan->rng, plan->params.seed);
@@ -379,7 +373,7 @@ static int probe_housekeeping(pty_plan *plan, int iter, int orthogonalise)
                              "(e.g. 0.5) or a later --probe-start",
                              iter + 1, power / plan->probe_power_start);
     if (orthogonalise) {
-        PTY_TRY(pty_modes_orthogonalize(plan->probe_host, p->n_modes, npix, NULL));
+        PTY_TRY(pty_modes_orthogonalize_in(plan->probe_host, p->n_modes, npix, NULL, plan->scratch));
         PTY_TRY(plan->ops->set_probe(plan->impl, plan->probe_host));
     }
     return p->center_probe ? center_probe(plan) : PTY_OK;

@@ -2,7 +2,8 @@
  *
  * Modelled on FFTW: pty_plan_create does all allocation, FFT planning,
  * probe initialisation and data upload; pty_plan_execute runs iterations
- * and never allocates; the result is read back with the getters. */
+ * and allocates nothing but room for the errors it appends (once a call);
+ * the result is read back with the getters. */
 #ifndef PTY_ENGINE_H
 #define PTY_ENGINE_H
 

@@ -21,9 +21,6 @@
 
 #define PLANCK_J_S 6.62607015e-34 /* exact, SI 2019 */
 #define LIGHT_M_S 299792458.0
-#define MIN_FRAME 8
-#define MAX_FRAME 8192
-#define MAX_PROBE_MODES 256
 #define FRAME_CHUNK 64                  /* frames per HDF5 read */
 #define SCRATCH_BYTES ((size_t)64 << 20) /* ... but no more than this per read */
 
@@ -76,9 +73,9 @@ static int frames_shape(hid_t file, const char *f, const char *path, int *n, int
     PTY_CHECK(rank == 3, PTY_ERR_HDF5, "'%s': frames dataset '%s' must be 3-D (N, M, M), got rank %d", f, path, rank);
     unsigned long long nf = dims[0], h = dims[1], w = dims[2];
     PTY_CHECK(h == w, PTY_ERR_HDF5, "'%s': frames dataset '%s' has non-square frames %llux%llu", f, path, h, w);
-    PTY_CHECK(h >= MIN_FRAME && h <= MAX_FRAME, PTY_ERR_HDF5,
+    PTY_CHECK(h >= PTY_MIN_FRAME && h <= PTY_MAX_FRAME, PTY_ERR_HDF5,
               "'%s': frames dataset '%s' has frames of %llux%llu pixels, out of range (%d to %d)", f, path, h, w,
-              MIN_FRAME, MAX_FRAME);
+              PTY_MIN_FRAME, PTY_MAX_FRAME);
     PTY_CHECK(nf >= 1, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds no frames", f, path);
     PTY_CHECK(nf <= INT_MAX, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds %llu frames, more than %d", f, path, nf,
               INT_MAX);
@@ -286,8 +283,8 @@ static int read_probe(hid_t file, const pty_read_options *o, int m, pty_cf **out
     int ok = (rank == 2 && dims[0] == mh && dims[1] == mh) || (rank == 3 && dims[0] >= 1 && dims[1] == mh && dims[2] == mh);
     PTY_CHECK(ok, PTY_ERR_HDF5, "'%s': probe dataset '%s' has shape %s but frames are %dx%d; it must be %dx%d or Kx%dx%d", f,
               path, shape, m, m, m, m, m, m);
-    PTY_CHECK(rank == 2 || dims[0] <= MAX_PROBE_MODES, PTY_ERR_HDF5, "'%s': probe dataset '%s' holds %llu modes, more than %d",
-              f, path, (unsigned long long)dims[0], MAX_PROBE_MODES);
+    PTY_CHECK(rank == 2 || dims[0] <= PTY_MAX_PROBE_MODES, PTY_ERR_HDF5, "'%s': probe dataset '%s' holds %llu modes, more than %d",
+              f, path, (unsigned long long)dims[0], PTY_MAX_PROBE_MODES);
     PTY_CHECK(pty_h5_is_complex(file, path), PTY_ERR_HDF5,
               "'%s': probe dataset '%s' is not complex (a compound with members 'r' and 'i', as h5py writes)", f, path);
     int k = rank == 2 ? 1 : (int)dims[0];

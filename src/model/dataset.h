@@ -12,6 +12,14 @@
 extern "C" {
 #endif
 
+/* Frame sides the library takes: below 8 px there is no ptychography, above
+ * 8192 px one frame's FFT work area alone passes 0.5 GiB. */
+#define PTY_MIN_FRAME 8
+#define PTY_MAX_FRAME 8192
+/* Probe modes a probe may hold (more has never been useful: 15 suffice for
+ * fly scans, DESIGN.md). */
+#define PTY_MAX_PROBE_MODES 256
+
 typedef struct pty_dataset {
     int n_frames;          /* N */
     int m;                 /* frames are m x m pixels */

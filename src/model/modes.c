@@ -87,7 +87,23 @@ static void hermitian_jacobi(zc *h, zc *v, int n)
     }
 }
 
+size_t pty_modes_scratch_bytes(int n_modes, size_t npix)
+{
+    const size_t K = n_modes > 1 ? (size_t)n_modes : 0;
+    return K * K * 2 * sizeof(zc) + K * npix * sizeof(pty_cf) + K * sizeof(int);
+}
+
 int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *power)
+{
+    void *scratch = NULL;
+    if (n_modes > 1 && !(scratch = malloc(pty_modes_scratch_bytes(n_modes, npix))))
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate probe-mode scratch (%d modes)", n_modes);
+    int rc = pty_modes_orthogonalize_in(probe, n_modes, npix, power, scratch);
+    free(scratch);
+    return rc;
+}
+
+int pty_modes_orthogonalize_in(pty_cf *probe, int n_modes, size_t npix, double *power, void *scratch)
 {
     const int K = n_modes;
     if (K == 1) {
@@ -98,16 +114,12 @@ int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *pow
         }
         return PTY_OK;
     }
-    zc *g = calloc((size_t)K * K * 2, sizeof *g);
-    pty_cf *out = malloc((size_t)K * npix * sizeof *out);
-    int *order = calloc((size_t)K, sizeof *order);
-    if (!g || !out || !order) {
-        free(g);
-        free(out);
-        free(order);
-        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate probe-mode scratch (%d modes)", K);
-    }
+    /* zc first: the strictest alignment, which malloc gives the block */
+    zc *g = scratch;
     zc *v = g + (size_t)K * K;
+    pty_cf *out = (pty_cf *)(v + (size_t)K * K);
+    int *order = (int *)(out + (size_t)K * npix);
+    memset(g, 0, (size_t)K * K * 2 * sizeof *g);
     /* Gram matrix G_kl = sum_r P_k(r) conj(P_l(r)) */
     for (int k = 0; k < K; k++) {
         for (int l = k; l < K; l++) {
@@ -134,9 +146,6 @@ int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *pow
     if (power)
         for (int k = 0; k < K; k++) power[k] = g[order[k] * K + order[k]].re;
     memcpy(probe, out, (size_t)K * npix * sizeof *out);
-    free(g);
-    free(out);
-    free(order);
     return PTY_OK;
 }
 

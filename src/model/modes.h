@@ -21,6 +21,12 @@ extern "C" {
  * Returns PTY_ERR_NOMEM if scratch memory cannot be had. */
 int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *power);
 
+/* The same with caller's scratch of pty_modes_scratch_bytes(n_modes, npix)
+ * bytes, malloc-aligned (0 for one mode: scratch may be NULL then), so a
+ * reconstruction's iterations allocate nothing.  Cannot fail. */
+size_t pty_modes_scratch_bytes(int n_modes, size_t npix);
+int pty_modes_orthogonalize_in(pty_cf *probe, int n_modes, size_t npix, double *power, void *scratch);
+
 /* Seed modes 1..K-1 from mode 0: each is mode 0 times a smooth random phase
  * (random low-order polynomial, so modes are not colinear copies that the
  * orthogonalisation would erase), scaled to `fraction` of mode 0's power,

@@ -116,6 +116,13 @@ static int takes_value(const pty_option *o)
     return o->kind != PTY_OPT_FLAG && o->kind != PTY_OPT_UNSET;
 }
 
+const pty_option *pty_args_find(const pty_opt_block *blocks, int n_blocks, const char *name)
+{
+    return find_option(blocks, n_blocks, name, strlen(name));
+}
+
+int pty_args_is_switch(const pty_option *o) { return !takes_value(o) || (o->kind == PTY_OPT_ALIAS && o->alias_value); }
+
 /* A target's value, to tell whether an old and a new spelling agree. */
 typedef union target_value {
     int i;

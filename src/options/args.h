@@ -2,7 +2,8 @@
  *
  * A command's flags come in blocks: one table per parameter block (the
  * ePIE parameters, the stitch options, the output ...), written once in
- * ptycho/opts_*.c and handed to every command that takes the block, so a
+ * src/options/opts_*.c and handed to every command that takes the block (and
+ * to the public ptycho_settings), so a
  * setting has one name, one range and one help line everywhere.
  *
  * Accepts "--name value", "--name=value" and ptychopy's "-name=value"
@@ -92,6 +93,12 @@ void pty_opt_block_set(pty_opt_block *b, const char *title, const pty_option *ta
 int pty_args_parse(const char *command, const char *synopsis, int argc, char **argv, int first,
                    const pty_opt_block *blocks, int n_blocks, const char **positional, int max_positional,
                    int *n_positional);
+
+/* The option called `name` (no dashes, any case) in blocks, or NULL; and
+ * whether it is a switch (takes no value, or 0/1), for callers that hold
+ * settings as name/value pairs (the public ptycho_settings). */
+const pty_option *pty_args_find(const pty_opt_block *blocks, int n_blocks, const char *name);
+int pty_args_is_switch(const pty_option *o);
 
 /* *out = the index of value among names[0..n) (case-insensitive), else
  * PTY_ERR_ARG: "ptycho <command>: --<flag> must be one of a|b|c, got 'x'". */
