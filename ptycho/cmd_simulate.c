@@ -36,32 +36,35 @@ int pty_cmd_simulate(int argc, char **argv)
     const char *output = NULL, *probe = "aperture", *noise = "none", *object = "star";
     const pty_option opts[] = {
         PTY_OPT("output", PTY_OPT_STRING, &output, 1, 0, "CXI file to write (required)"),
-        PTY_OPT("rows", PTY_OPT_INT, &p.rows, 1, 100000, "raster rows (default 16)"),
-        PTY_OPT("cols", PTY_OPT_INT, &p.cols, 1, 100000, "raster columns (default 16)"),
-        PTY_OPT("step", PTY_OPT_DOUBLE, &p.step, 1e-3, 1e5, "raster step, object pixels (default 8)"),
-        PTY_OPT("jitter", PTY_OPT_DOUBLE, &p.jitter, 0, 1e5, "random offset, uniform in +-jitter object pixels per axis (default 0)"),
+        PTY_OPT("rows", PTY_OPT_INT, &p.rows, 1, 0, "raster rows (default 16)"),
+        PTY_OPT("cols", PTY_OPT_INT, &p.cols, 1, 0, "raster columns (default 16)"),
+        PTY_OPT("step", PTY_OPT_DOUBLE, &p.step, 1, 0, "raster step, object pixels (default 8)"),
+        PTY_OPT("jitter", PTY_OPT_DOUBLE, &p.jitter, 1, 0, "random offset, uniform in +-jitter object pixels per axis (default 0)"),
         PTY_OPT("jitter-whole-pixels", PTY_OPT_FLAG, &p.jitter_whole, 1, 0, "draw the jitter from the whole numbers -J..J (positions stay on the pixel grid)"),
-        PTY_OPT("frame", PTY_OPT_INT, &p.m, 16, 4096, "frame size m, detector pixels (default 64)"),
+        PTY_OPT("frame", PTY_OPT_INT, &p.m, 1, 0, "frame size m, detector pixels (default 64)"),
         PTY_OPT("probe", PTY_OPT_STRING, &probe, 1, 0, "probe model: aperture (defocused lens: --probe-diameter is its geometric spot) | gaussian | disc (default aperture)"),
         PTY_OPT("probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels, up to the frame; aperture: geometric spot, gaussian: FWHM (default 3m/8)"),
         PTY_OPT("probe-curvature", PTY_OPT_DOUBLE, &p.probe_curvature, 0, 100, "gaussian, disc: wavefront phase at the FWHM / edge radius, rad: a beam away from its waist (default 3 for gaussian, 0 for disc; a flat Gaussian on the star stagnates in any ePIE, see README)"),
-        PTY_OPT("modes", PTY_OPT_INT, &p.modes, 1, 32, "incoherent probe modes K (default 1)"),
-        PTY_OPT("mode-decay", PTY_OPT_DOUBLE, &p.mode_decay, 1e-6, 1, "power of mode k relative to mode k-1 (default 0.5)"),
-        PTY_OPT("fly-steps", PTY_OPT_INT, &p.fly_steps, 1, 1000, "sub-positions per exposure; >1 simulates a fly scan along the columns (default 1)"),
-        PTY_OPT("fly-length", PTY_OPT_DOUBLE, &p.fly_length, 0, 1e5, "distance moved during one exposure, object pixels (default: the step)"),
-        PTY_OPT("photons", PTY_OPT_DOUBLE, &p.photons, 1e-3, 1e15, "mean total counts per frame (default 1e6)"),
+        PTY_OPT("modes", PTY_OPT_INT, &p.modes, 1, 0, "incoherent probe modes K (default 1)"),
+        PTY_OPT("mode-decay", PTY_OPT_DOUBLE, &p.mode_decay, 1, 0, "power of mode k relative to mode k-1 (default 0.5)"),
+        PTY_OPT("fly-steps", PTY_OPT_INT, &p.fly_steps, 1, 0, "sub-positions per exposure; >1 simulates a fly scan along the columns (default 1)"),
+        PTY_OPT("fly-length", PTY_OPT_DOUBLE, &p.fly_length, 1, 0, "distance moved during one exposure, object pixels (default: the step)"),
+        PTY_OPT("photons", PTY_OPT_DOUBLE, &p.photons, 1, 0, "mean total counts per frame (default 1e6)"),
         PTY_OPT("noise", PTY_OPT_STRING, &noise, 1, 0, "none|poisson (default none)"),
         PTY_OPT("object", PTY_OPT_STRING, &object, 1, 0, "star (built-in Siemens star) | tiff (default star)"),
         PTY_OPT("object-magnitude", PTY_OPT_STRING, &p.object.magnitude_path, 1, 0, "grayscale TIFF for the magnitude (with --object tiff)"),
         PTY_OPT("object-phase", PTY_OPT_STRING, &p.object.phase_path, 1, 0, "grayscale TIFF for the phase (with --object tiff)"),
-        PTY_OPT("phase-max", PTY_OPT_DOUBLE, &p.object.phase_max, 0, 1e3, "object phase range [0, phase-max], rad (default 1.0)"),
-        PTY_OPT("magnitude-min", PTY_OPT_DOUBLE, &p.object.magnitude_min, 0, 1, "object magnitude range [magnitude-min, 1] (default 0.6)"),
-        PTY_OPT("energy", PTY_OPT_DOUBLE, &p.energy_ev, 1, 1e7, "photon energy, eV (default 8000)"),
-        PTY_OPT("distance", PTY_OPT_DOUBLE, &p.distance_m, 1e-6, 1e3, "sample-detector distance, m (default 2.0)"),
-        PTY_OPT("detector-pixel", PTY_OPT_DOUBLE, &p.detector_pixel_m, 1e-9, 1, "detector pixel size, m (default 75e-6)"),
-        PTY_OPT("pad", PTY_OPT_INT, &p.pad, 0, 4096, "object margin around the scanned windows, pixels (default 8)"),
+        PTY_OPT("phase-max", PTY_OPT_DOUBLE, &p.object.phase_max, 1, 0, "object phase range [0, phase-max], rad (default 1.0)"),
+        PTY_OPT("magnitude-min", PTY_OPT_DOUBLE, &p.object.magnitude_min, 1, 0, "object magnitude range [magnitude-min, 1] (default 0.6)"),
+        PTY_OPT("energy", PTY_OPT_DOUBLE, &p.energy_ev, 1, 0, "photon energy, eV (default 8000)"),
+        PTY_OPT("distance", PTY_OPT_DOUBLE, &p.distance_m, 1, 0, "sample-detector distance, m (default 2.0)"),
+        PTY_OPT("detector-pixel", PTY_OPT_DOUBLE, &p.detector_pixel_m, 1, 0, "detector pixel size, m (default 75e-6)"),
+        PTY_OPT("pad", PTY_OPT_INT, &p.pad, 1, 0, "object margin around the scanned windows, pixels (default 8)"),
         PTY_OPT("seed", PTY_OPT_U64, &p.seed, 0, 18446744073709551615.0, "random seed (jitter, noise); same seed = same file (default 1)"),
     };
+    /* Ranges are the library's (pty_sim_validate, after all flags are parsed), stated once.  The
+       table keeps two: --probe-diameter and --probe-curvature below 0 are the library's "from the
+       frame" and "from the model", which a typed value must not reach by mistake. */
     pty_opt_block block;
     PTY_OPT_BLOCK(&block, "simulation", opts, NULL, NULL);
     const char *pos[1];
@@ -75,11 +78,15 @@ int pty_cmd_simulate(int argc, char **argv)
     else return pty_error_set(PTY_ERR_ARG, "--noise must be one of none|poisson, got '%s'", noise);
     if (p.object.kind != PTY_OBJECT_TIFF && (p.object.magnitude_path || p.object.phase_path))
         return pty_error_set(PTY_ERR_ARG, "--object-magnitude and --object-phase need --object tiff");
-    PTY_TRY(pty_sim_validate(&p));
+    int rc = pty_sim_validate(&p);
+    if (rc != PTY_OK) {
+        pty_error_context("ptycho simulate");
+        return rc;
+    }
     PTY_TRY(check_writable(output));
 
     pty_simulation sim;
-    int rc = pty_sim_run(&p, &sim);
+    rc = pty_sim_run(&p, &sim);
     if (rc == PTY_OK) rc = pty_sim_write_cxi(output, &p, &sim);
     if (rc == PTY_OK) {
         double overlap = 100.0 * (1.0 - p.step / sim.diameter_px);

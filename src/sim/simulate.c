@@ -63,11 +63,12 @@ static double diameter_of(const pty_sim_params *p) { return p->probe_diameter > 
 
 int pty_sim_validate(const pty_sim_params *p)
 {
-    PTY_CHECK(p->rows >= 1 && p->cols >= 1, PTY_ERR_ARG, "--rows %d and --cols %d must be >= 1", p->rows, p->cols);
+    PTY_CHECK(p->rows >= 1 && p->cols >= 1 && p->rows <= 100000 && p->cols <= 100000, PTY_ERR_ARG,
+              "--rows %d and --cols %d must lie in [1, 100000]", p->rows, p->cols);
     PTY_CHECK((double)p->rows * p->cols <= 1e7, PTY_ERR_ARG, "--rows %d x --cols %d is more than 1e7 frames",
               p->rows, p->cols);
-    PTY_CHECK(p->step > 0 && isfinite(p->step), PTY_ERR_ARG, "--step %g must be positive (pixels)", p->step);
-    PTY_CHECK(p->jitter >= 0 && isfinite(p->jitter), PTY_ERR_ARG, "--jitter %g must be >= 0 (pixels)", p->jitter);
+    PTY_CHECK(p->step >= 1e-3 && p->step <= 1e5, PTY_ERR_ARG, "--step %g must lie in [0.001, 1e5] pixels", p->step);
+    PTY_CHECK(p->jitter >= 0 && p->jitter <= 1e5, PTY_ERR_ARG, "--jitter %g must lie in [0, 1e5] pixels", p->jitter);
     PTY_CHECK(p->m >= 16 && p->m <= 4096, PTY_ERR_ARG, "--frame %d must lie in [16, 4096] pixels", p->m);
     double d = diameter_of(p);
     PTY_CHECK(d >= 1.0 && d <= p->m, PTY_ERR_ARG, "--probe-diameter %g must lie in [1, --frame %d] pixels", d, p->m);
@@ -81,15 +82,18 @@ int pty_sim_validate(const pty_sim_params *p)
               p->mode_decay);
     PTY_CHECK(p->fly_steps >= 1 && p->fly_steps <= 1000, PTY_ERR_ARG, "--fly-steps %d must lie in [1, 1000]",
               p->fly_steps);
-    PTY_CHECK(p->fly_length >= 0 && isfinite(p->fly_length), PTY_ERR_ARG, "--fly-length %g must be >= 0 (pixels)",
+    PTY_CHECK(p->fly_length >= 0 && p->fly_length <= 1e5, PTY_ERR_ARG, "--fly-length %g must lie in [0, 1e5] pixels",
               p->fly_length);
-    PTY_CHECK(p->photons > 0 && isfinite(p->photons), PTY_ERR_ARG, "--photons %g must be positive", p->photons);
-    PTY_CHECK(p->energy_ev > 0, PTY_ERR_ARG, "--energy %g must be positive (eV)", p->energy_ev);
-    PTY_CHECK(p->distance_m > 0, PTY_ERR_ARG, "--distance %g must be positive (m)", p->distance_m);
-    PTY_CHECK(p->detector_pixel_m > 0, PTY_ERR_ARG, "--detector-pixel %g must be positive (m)", p->detector_pixel_m);
+    PTY_CHECK(p->photons >= 1e-3 && p->photons <= 1e15, PTY_ERR_ARG, "--photons %g must lie in [0.001, 1e15]",
+              p->photons);
+    PTY_CHECK(p->energy_ev >= 1 && p->energy_ev <= 1e7, PTY_ERR_ARG, "--energy %g must lie in [1, 1e7] eV", p->energy_ev);
+    PTY_CHECK(p->distance_m >= 1e-6 && p->distance_m <= 1e3, PTY_ERR_ARG, "--distance %g must lie in [1e-6, 1000] m",
+              p->distance_m);
+    PTY_CHECK(p->detector_pixel_m >= 1e-9 && p->detector_pixel_m <= 1, PTY_ERR_ARG,
+              "--detector-pixel %g must lie in [1e-9, 1] m", p->detector_pixel_m);
     PTY_CHECK(p->pad >= 0 && p->pad <= 4096, PTY_ERR_ARG, "--pad %d must lie in [0, 4096] pixels", p->pad);
-    PTY_CHECK(p->object.phase_max >= 0 && isfinite(p->object.phase_max), PTY_ERR_ARG,
-              "--phase-max %g must be >= 0 (rad)", p->object.phase_max);
+    PTY_CHECK(p->object.phase_max >= 0 && p->object.phase_max <= 1e3, PTY_ERR_ARG,
+              "--phase-max %g must lie in [0, 1000] rad", p->object.phase_max);
     PTY_CHECK(p->object.magnitude_min >= 0 && p->object.magnitude_min <= 1, PTY_ERR_ARG,
               "--magnitude-min %g must lie in [0, 1]", p->object.magnitude_min);
     if (p->object.kind == PTY_OBJECT_TIFF)

@@ -15,4 +15,9 @@ if [ -f d.cxi ] && ! cmp -s a.cxi d.cxi; then pass "seed 2^63 + 5 differs from s
 S --seed 18446744073709551615 --output e.cxi >/dev/null && pass "seed 2^64 - 1 accepted" || fail "seed 2^64 - 1 refused"
 expect_error "seed 2^64" "--seed 18446744073709551616 is out of range" S --seed 18446744073709551616 --output f.cxi
 expect_error "negative seed" "--seed expects an integer, got '-1'" S --seed -1 --output f.cxi
+# ranges are the simulator's own check (pty_sim_validate), stated once, after all flags are parsed
+expect_error "frame too small" "ptycho simulate: --frame 8 must lie in [16, 4096] pixels" S --frame 8 --output f.cxi
+expect_error "too many photons" "ptycho simulate: --photons 1e+20 must lie in [0.001, 1e15]" S --photons 1e20 --output f.cxi
+expect_error "energy out of range" "ptycho simulate: --energy 0.5 must lie in [1, 1e7] eV" S --energy 0.5 --output f.cxi
+expect_error "auto curvature not reachable" "--probe-curvature -1 is out of range [0, 100]" S --probe gaussian --probe-curvature -1 --output f.cxi
 finish
