@@ -2,16 +2,16 @@
  * overlap, remove B's translation, phase ramp and complex factor, blend
  * with illumination weights (DESIGN.md §3 "Asynchronous").
  *
- * B is resampled by a Fourier shift of a mirror-extended window (as in
- * compare.c), so its content never wraps around its box.  On the overlap,
- * one taper (both weights and a Tukey window) serves A and B.  Registering
- * tapered images is biased toward zero shift, because the taper does not
- * move with B's content (by up to half the shift on a 40 px overlap), so a
- * few registration rounds, each after shifting B by the estimate so far,
- * only bring B close; Gauss-Newton on the tapered misfit
+ * The overlap is the window of an aligner (align.h) whose moving image is
+ * B and whose target is A, so B is resampled by a Fourier shift of a
+ * mirror-extended window and its content never wraps around its box.  One
+ * taper (both weights and a Tukey window) weights A and B alike.
+ * Registering tapered images is biased toward zero shift, because the taper
+ * does not move with B's content (by up to half the shift on a 40 px
+ * overlap), so a few registration rounds, each after shifting B by the
+ * estimate so far, only bring B close; Gauss-Newton on the tapered misfit
  * sum m |A - g e^{ik.r} B(r + s)|^2, whose minimum is unbiased, finishes.
- * The fit sees A and B smoothed by [1 2 1]/4 (see smooth()).  Sums are
- * double; images are single precision. */
+ * The fit sees A and B smoothed by [1 2 1]/4 (pty_align_images.smooth). */
 #include "merge.h"
 
 #include <limits.h>
@@ -19,12 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <fftw3.h>
-
-#include "numeric.h"
+#include "align.h"
 #include "pty_error.h"
 #include "pty_log.h"
-#include "register.h"
 
 static const double pi = 3.14159265358979323846;
 
@@ -41,11 +38,11 @@ static const double pi = 3.14159265358979323846;
 /* Largest side of the overlap window the registration and fit use. */
 #define MERGE_FIT_MAX 256
 
-/* Real pixels around a resampled window: ringing from the mirror's kinks decays within a few. */
-#define MERGE_MARGIN 16
 /* Registration rounds before Gauss-Newton: each leaves up to half the shift. */
 #define MERGE_START_ROUNDS 3
 #define MERGE_GN_ITERATIONS 20
+/* Gauss-Newton stops below this step (px, and rad of ramp across the overlap). */
+#define MERGE_GN_TOLERANCE 1e-4
 #define MERGE_MAX_PIXELS 1e9
 
 void pty_merge_options_default(pty_merge_options *o)
@@ -112,77 +109,6 @@ static int check_partial(const pty_partial *p, const char *name, double *wmax)
     return PTY_OK;
 }
 
-static int is_smooth(int n)
-{
-    static const int primes[4] = {2, 3, 5, 7};
-    for (int i = 0; i < 4; i++)
-        while (n % primes[i] == 0) n /= primes[i];
-    return n == 1;
-}
-
-/* Smallest n' >= n with factors 2, 3, 5, 7 only: FFTW is much faster there. */
-static int smooth_size(int n)
-{
-    while (!is_smooth(n)) n++;
-    return n;
-}
-
-/* dst (h x w) = src (sh x sw) sampled at (r0 + i + s0, c0 + j + s1), i.e.
- * src's content moved by -s, with src reflected beyond its edges.  The
- * fractional part is a Fourier shift of the window (plus a margin) mirrored
- * to twice its size, whose periodic extension is continuous. */
-static int resample(const pty_cf *src, int sh, int sw, long long r0, long long c0, int h, int w, const double s[2],
-                    pty_cf *dst)
-{
-    double fl[2] = {floor(s[0]), floor(s[1])};
-    double fu[2] = {s[0] - fl[0], s[1] - fl[1]};
-    long long iu[2] = {(long long)fl[0], (long long)fl[1]};
-    if (fu[0] == 0.0 && fu[1] == 0.0) {
-        /* integer shift: a copy, exact */
-        for (int i = 0; i < h; i++) {
-            long long q = pty_reflect(r0 + iu[0] + i, sh);
-            for (int j = 0; j < w; j++) dst[(size_t)i * w + j] = src[q * sw + pty_reflect(c0 + iu[1] + j, sw)];
-        }
-        return PTY_OK;
-    }
-    int hh = smooth_size(h + 2 * MERGE_MARGIN + 1), ww = smooth_size(w + 2 * MERGE_MARGIN + 1);
-    int H = 2 * hh, W = 2 * ww;
-    pty_cf *buf = (pty_cf *)fftwf_alloc_complex((size_t)H * W);
-    if (!buf) return pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate a %d x %d resampling window", H, W);
-    for (int j = 0; j < hh; j++) {
-        long long q = pty_reflect(r0 + iu[0] - MERGE_MARGIN + j, sh);
-        for (int l = 0; l < ww; l++) {
-            pty_cf z = src[q * sw + pty_reflect(c0 + iu[1] - MERGE_MARGIN + l, sw)];
-            buf[(size_t)j * W + l] = z;
-            buf[(size_t)j * W + (W - 1 - l)] = z;
-            buf[(size_t)(H - 1 - j) * W + l] = z;
-            buf[(size_t)(H - 1 - j) * W + (W - 1 - l)] = z;
-        }
-    }
-    int rc = pty_shift_image(buf, H, W, -fu[0], -fu[1]);
-    if (rc == PTY_OK)
-        for (int i = 0; i < h; i++)
-            memcpy(dst + (size_t)i * w, buf + (size_t)(MERGE_MARGIN + i) * W + MERGE_MARGIN, sizeof(pty_cf) * w);
-    fftwf_free(buf);
-    return rc;
-}
-
-/* Multiply img (h x w, pixel (0, 0) at global (r0, c0)) by
- * exp(i k.(r - centre)), phases in double. */
-static void apply_ramp(pty_cf *img, int h, int w, long long r0, long long c0, const double k[2],
-                       const double centre[2])
-{
-    if (k[0] == 0.0 && k[1] == 0.0) return;
-    for (int i = 0; i < h; i++) {
-        double ar = k[0] * ((double)(r0 + i) - centre[0]);
-        for (int j = 0; j < w; j++) {
-            double a = ar + k[1] * ((double)(c0 + j) - centre[1]);
-            pty_cf f = pty_cf_make((float)cos(a), (float)sin(a));
-            img[(size_t)i * w + j] = pty_cmul(img[(size_t)i * w + j], f);
-        }
-    }
-}
-
 /* Hann-tapered edge of a Tukey window over n samples. */
 static double tukey(int i, int n)
 {
@@ -200,72 +126,12 @@ typedef struct merge_ctx {
     int oh, ow;
     double centre[2]; /* global (row, col) of the overlap's centre: origin of the ramp */
     float *mask;      /* oh x ow taper, the same for both images */
-    pty_cf *af;       /* A on the overlap, smoothed */
-    pty_cf *ac;       /* mask * af */
-    pty_cf *bc;       /* B corrected by the current shift and ramp, smoothed */
-    pty_cf *tmp;      /* mask * bc, A conj(bc), a trial bc */
-    pty_cf *d[2];     /* d bc / d shift (row, col) */
-    pty_cf *scratch;  /* for smooth() */
+    pty_cf *af;       /* A on the overlap */
+    pty_aligner *al;  /* window: the overlap; moving: B; target: A; weight: the taper; smoothed */
 } merge_ctx;
 
-/* Smooth z (h x w) by [1 2 1]/4 along both axes (edges clamped), response
- * cos^2(pi f) per axis: 0 at Nyquist.  The fit uses smoothed A and B because
- * a Fourier shift loses the Nyquist bin and, near B's mirrored edges, more:
- * the energy of B's noise under the taper dips by ~2% at half-pixel shifts,
- * which biased the least-squares shift by 0.2 px at 20% noise.  Smoothed,
- * it is flat to 1e-3, and the noise is 7x weaker. */
-static void smooth(pty_cf *z, int h, int w, pty_cf *t)
-{
-    for (int i = 0; i < h; i++)
-        for (int j = 0; j < w; j++) {
-            pty_cf a = z[(size_t)i * w + (j > 0 ? j - 1 : 0)], b = z[(size_t)i * w + j];
-            pty_cf c = z[(size_t)i * w + (j < w - 1 ? j + 1 : w - 1)];
-            t[(size_t)i * w + j] = pty_cf_make(0.25f * (a.re + c.re) + 0.5f * b.re, 0.25f * (a.im + c.im) + 0.5f * b.im);
-        }
-    for (int i = 0; i < h; i++) {
-        const pty_cf *up = t + (size_t)(i > 0 ? i - 1 : 0) * w, *mid = t + (size_t)i * w;
-        const pty_cf *down = t + (size_t)(i < h - 1 ? i + 1 : h - 1) * w;
-        for (int j = 0; j < w; j++)
-            z[(size_t)i * w + j] = pty_cf_make(0.25f * (up[j].re + down[j].re) + 0.5f * mid[j].re,
-                                               0.25f * (up[j].im + down[j].im) + 0.5f * mid[j].im);
-    }
-}
-
-/* dst = exp(i k.(r - centre)) B(r + s) on the overlap, smoothed. */
-static int crop_b(merge_ctx *x, const double s[2], const double k[2], pty_cf *dst)
-{
-    const pty_partial *b = x->b;
-    PTY_TRY(resample(b->object, b->h, b->w, x->R0 - b->offset[0], x->C0 - b->offset[1], x->oh, x->ow, s, dst));
-    apply_ramp(dst, x->oh, x->ow, x->R0, x->C0, k, x->centre);
-    smooth(dst, x->oh, x->ow, x->scratch);
-    return PTY_OK;
-}
-
-/* Residual ramp dk of A conj(bc) on the overlap, weighted by the taper: the
- * DFT peak (pty_find_ramp), then a |p|-weighted least-squares plane through
- * the phase left after removing it, for accuracy below the peak finder's
- * grid.  *ok = 0 when the product has no power (nothing to fit). */
-static int estimate_ramp(merge_ctx *x, int upsample, double dk[2], int *ok)
-{
-    int h = x->oh, w = x->ow;
-    size_t n = (size_t)h * w;
-    for (size_t i = 0; i < n; i++) x->tmp[i] = pty_cmul_conj(x->bc[i], x->ac[i]);
-    double k1[2];
-    *ok = 0;
-    int rc = pty_find_ramp(x->tmp, h, w, upsample, k1, NULL);
-    if (rc == PTY_ERR_DATA) {
-        pty_error_clear();
-        return PTY_OK;
-    }
-    PTY_TRY(rc);
-    pty_refine_ramp(x->tmp, h, w, k1, dk);
-    *ok = 1;
-    return PTY_OK;
-}
-
-/* Taper, smoothed A and masked smoothed A on the overlap; returns the
- * well-seen pixel count (both weights >= MERGE_SEEN of their maxima, B
- * unshifted). */
+/* Taper and A on the overlap; returns the well-seen pixel count (both
+ * weights >= MERGE_SEEN of their maxima, B unshifted). */
 static long build_mask(merge_ctx *x)
 {
     const pty_partial *a = x->a, *b = x->b;
@@ -283,149 +149,7 @@ static long build_mask(merge_ctx *x)
             x->af[(size_t)i * x->ow + j] = a->object[ra * a->w + ca];
         }
     }
-    smooth(x->af, x->oh, x->ow, x->scratch);
-    for (size_t q = 0; q < (size_t)x->oh * x->ow; q++)
-        x->ac[q] = pty_cf_make(x->mask[q] * x->af[q].re, x->mask[q] * x->af[q].im);
     return seen;
-}
-
-/* Register mask*A against mask*bc (bc must be current). */
-static int register_masked(merge_ctx *x, int upsample, pty_registration *reg)
-{
-    size_t n = (size_t)x->oh * x->ow;
-    for (size_t i = 0; i < n; i++) x->tmp[i] = pty_cf_make(x->mask[i] * x->bc[i].re, x->mask[i] * x->bc[i].im);
-    return pty_register(x->ac, x->tmp, x->oh, x->ow, upsample, reg);
-}
-
-/* min over g of sum mask |A - g bb|^2, and that g. */
-static double misfit(const merge_ctx *x, const pty_cf *bb, double g[2])
-{
-    size_t n = (size_t)x->oh * x->ow;
-    double nr = 0.0, ni = 0.0, den = 0.0, ea = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double m = x->mask[i];
-        pty_cf va = x->af[i], vb = bb[i];
-        nr += m * ((double)vb.re * va.re + (double)vb.im * va.im);
-        ni += m * ((double)vb.re * va.im - (double)vb.im * va.re);
-        den += m * ((double)vb.re * vb.re + (double)vb.im * vb.im);
-        ea += m * ((double)va.re * va.re + (double)va.im * va.im);
-    }
-    g[0] = den > 0.0 ? nr / den : 0.0;
-    g[1] = den > 0.0 ? ni / den : 0.0;
-    double e = den > 0.0 ? ea - (nr * nr + ni * ni) / den : ea;
-    return e > 0.0 ? e : 0.0;
-}
-
-/* One Gauss-Newton step for min sum mask |A - g exp(i k.(r-c)) B(r + s)|^2 in
- * (g, s, k), s and k only where asked: A - g bc ≈ dg bc + g (d bc/ds) ds +
- * i (r - c).dk g bc.  bc must be at (s, k); d bc/ds comes from central
- * differences of the Fourier-interpolated B (a smooth function of s).
- * Leaves bc at (s, k). */
-static int gauss_newton_step(merge_ctx *x, const double s[2], const double k[2], const double g[2], int use_s,
-                             int use_k, double ds[2], double dk[2])
-{
-    const double eps = 0.01;
-    size_t n = (size_t)x->oh * x->ow;
-    if (use_s)
-        for (int a = 0; a < 2; a++) {
-            double sp[2] = {s[0], s[1]}, sm[2] = {s[0], s[1]};
-            sp[a] += eps, sm[a] -= eps;
-            PTY_TRY(crop_b(x, sp, k, x->d[a]));
-            PTY_TRY(crop_b(x, sm, k, x->tmp));
-            for (size_t i = 0; i < n; i++)
-                x->d[a][i] = pty_cf_make((float)((x->d[a][i].re - x->tmp[i].re) / (2 * eps)),
-                                         (float)((x->d[a][i].im - x->tmp[i].im) / (2 * eps)));
-        }
-    int idx[6], np = 0;
-    idx[np++] = 0, idx[np++] = 1;
-    if (use_s) idx[np++] = 2, idx[np++] = 3;
-    if (use_k) idx[np++] = 4, idx[np++] = 5;
-    double a[6][6] = {{0}}, b[6] = {0}, step[6] = {0};
-    for (int i = 0; i < x->oh; i++)
-        for (int j = 0; j < x->ow; j++) {
-            size_t p = (size_t)i * x->ow + j;
-            double m = x->mask[p];
-            if (!(m > 0.0)) continue;
-            double yr = i - (x->oh - 1) / 2.0, yc = j - (x->ow - 1) / 2.0;
-            double br = x->bc[p].re, bi = x->bc[p].im;
-            double gbr = g[0] * br - g[1] * bi, gbi = g[0] * bi + g[1] * br; /* g bc */
-            double jr[6] = {br, -bi, 0, 0, -yr * gbi, -yc * gbi}, ji[6] = {bi, br, 0, 0, yr * gbr, yc * gbr};
-            if (use_s)
-                for (int q = 0; q < 2; q++) {
-                    pty_cf d = x->d[q][p];
-                    jr[2 + q] = g[0] * d.re - g[1] * d.im;
-                    ji[2 + q] = g[0] * d.im + g[1] * d.re;
-                }
-            double rr = x->af[p].re - gbr, ri = x->af[p].im - gbi;
-            for (int u = 0; u < np; u++) {
-                int pu = idx[u];
-                b[u] += m * (jr[pu] * rr + ji[pu] * ri);
-                for (int v = u; v < np; v++) a[u][v] += m * (jr[pu] * jr[idx[v]] + ji[pu] * ji[idx[v]]);
-            }
-        }
-    for (int u = 0; u < np; u++)
-        for (int v = 0; v < u; v++) a[u][v] = a[v][u];
-    pty_solve_damped(a, b, np, step);
-    ds[0] = ds[1] = dk[0] = dk[1] = 0.0;
-    for (int u = 0; u < np; u++) {
-        if (idx[u] == 2 || idx[u] == 3) ds[idx[u] - 2] = step[u];
-        if (idx[u] == 4 || idx[u] == 5) dk[idx[u] - 4] = step[u];
-    }
-    return PTY_OK;
-}
-
-/* Misfit at (s, k) + lambda (ds, dk) into *e, g; the trial bc into tmp.  A
- * trial beyond `limit` px counts as infinitely bad. */
-static int trial(merge_ctx *x, const double s[2], const double k[2], const double ds[2], const double dk[2],
-                 double lambda, double limit, double *e, double g[2])
-{
-    double s2[2] = {s[0] + lambda * ds[0], s[1] + lambda * ds[1]};
-    double k2[2] = {k[0] + lambda * dk[0], k[1] + lambda * dk[1]};
-    *e = INFINITY;
-    if (!(hypot(s2[0], s2[1]) <= limit)) return PTY_OK;
-    PTY_TRY(crop_b(x, s2, k2, x->tmp));
-    *e = misfit(x, x->tmp, g);
-    return PTY_OK;
-}
-
-/* Minimise the weighted misfit from (s, k) by Gauss-Newton steps with a
- * line search.  The taper multiplies the residual, not the images, so it
- * does not bias the minimum: on noise-free data the misfit is 0 at the true
- * s and k.  On noisy data the Gauss-Newton Hessian counts the energy of the
- * noise's derivative, which the full Hessian cancels, so its steps are too
- * short by that ratio: the line search doubles them while the misfit falls,
- * and halves them when it rises.  Leaves bc at the result. */
-static int refine(merge_ctx *x, const pty_merge_options *o, double s[2], double k[2])
-{
-    double g[2], limit = 2.0 * o->max_shift + 2.0;
-    PTY_TRY(crop_b(x, s, k, x->bc));
-    double e = misfit(x, x->bc, g);
-    for (int it = 0; it < MERGE_GN_ITERATIONS; it++) {
-        double ds[2], dk[2], e1, g1[2];
-        PTY_TRY(gauss_newton_step(x, s, k, g, o->register_shift, o->fit_ramp, ds, dk));
-        double lambda = 1.0;
-        PTY_TRY(trial(x, s, k, ds, dk, lambda, limit, &e1, g1));
-        if (e1 <= e) {
-            for (int tries = 0; tries < 8; tries++) {
-                double e2, g2[2];
-                PTY_TRY(trial(x, s, k, ds, dk, 2.0 * lambda, limit, &e2, g2));
-                if (!(e2 < e1)) break;
-                lambda *= 2.0, e1 = e2, g1[0] = g2[0], g1[1] = g2[1];
-            }
-        } else {
-            for (int tries = 0; tries < 8 && !(e1 <= e); tries++) {
-                lambda *= 0.5;
-                PTY_TRY(trial(x, s, k, ds, dk, lambda, limit, &e1, g1));
-            }
-            if (!(e1 <= e)) break;
-        }
-        s[0] += lambda * ds[0], s[1] += lambda * ds[1], k[0] += lambda * dk[0], k[1] += lambda * dk[1];
-        g[0] = g1[0], g[1] = g1[1];
-        e = e1;
-        PTY_TRY(crop_b(x, s, k, x->bc));
-        if (lambda * hypot(ds[0], ds[1]) < 1e-4 && lambda * hypot(dk[0] * x->oh, dk[1] * x->ow) < 1e-4) break;
-    }
-    return PTY_OK;
 }
 
 /* Shift s (and with fit_ramp the ramp k) of B relative to A: a few rounds of
@@ -438,14 +162,18 @@ static int refine(merge_ctx *x, const pty_merge_options *o, double s[2], double 
 static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double s[2], double k[2],
                                double *reg_error, int *ok)
 {
+    /* shifts far beyond max_shift will be refused: do not chase them */
+    double limit = 2.0 * o->max_shift + 2.0;
+    pty_align_fit_options fit = {.fit_shift = o->register_shift, .fit_ramp = o->fit_ramp,
+                                 .max_iterations = MERGE_GN_ITERATIONS, .tolerance = MERGE_GN_TOLERANCE,
+                                 .shift_min = {-limit, -limit}, .shift_max = {limit, limit}};
     s[0] = s[1] = k[0] = k[1] = 0.0;
     *reg_error = NAN;
     *ok = 1;
     pty_registration reg;
     for (int round = 0; round < MERGE_START_ROUNDS; round++) {
-        PTY_TRY(crop_b(x, s, k, x->bc));
         if (o->register_shift) {
-            int rc = register_masked(x, o->upsample, &reg);
+            int rc = pty_aligner_register(x->al, s, k, o->upsample, &reg);
             if (rc == PTY_ERR_DATA) {
                 pty_warn("merge: cannot register the overlap: %s", pty_error_message());
                 pty_error_clear();
@@ -456,20 +184,24 @@ static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double 
             s[0] += reg.shift[0];
             s[1] += reg.shift[1];
             *reg_error = reg.error;
-            /* far beyond the limit: it will be refused, do not chase it */
-            if (!(hypot(s[0], s[1]) <= 2.0 * o->max_shift + 2.0)) return PTY_OK;
-            if (o->fit_ramp) PTY_TRY(crop_b(x, s, k, x->bc));
+            if (!pty_align_admissible(&fit, s)) return PTY_OK;
         }
         if (o->fit_ramp) {
             double dk[2];
-            int have;
-            PTY_TRY(estimate_ramp(x, o->upsample, dk, &have));
-            if (have) k[0] += dk[0], k[1] += dk[1];
+            int rc = pty_aligner_ramp(x->al, s, k, o->upsample, dk);
+            if (rc == PTY_ERR_DATA) { /* A conj(B) has no power: nothing to fit */
+                pty_error_clear();
+            } else {
+                PTY_TRY(rc);
+                k[0] += dk[0], k[1] += dk[1];
+            }
         }
     }
-    PTY_TRY(refine(x, o, s, k));
+    pty_align_state st = {.shift = {s[0], s[1]}, .ramp = {k[0], k[1]}};
+    PTY_TRY(pty_aligner_fit(x->al, &fit, &st));
+    s[0] = st.shift[0], s[1] = st.shift[1], k[0] = st.ramp[0], k[1] = st.ramp[1];
     if (o->register_shift) {
-        PTY_TRY(register_masked(x, o->upsample, &reg));
+        PTY_TRY(pty_aligner_register(x->al, s, k, o->upsample, &reg));
         *reg_error = reg.error;
         pty_log(PTY_LOG_DEBUG,
                 "merge: shift (%.4f, %.4f) px, ramp (%.2e, %.2e) rad/px, registration error %.2e, "
@@ -477,6 +209,41 @@ static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double 
                 s[0], s[1], k[0], k[1], reg.error, reg.shift[0], reg.shift[1]);
     }
     return PTY_OK;
+}
+
+/* B' = exp(i k.(r - centre)) B(r + s) and its weight, moved with the
+ * content, on B's box (k = 0 unless `ramped`). */
+static int correct_b(const merge_ctx *x, const double s[2], const double k[2], int ramped, pty_cf *bobj, float *bw)
+{
+    const pty_partial *b = x->b;
+    size_t nb = (size_t)b->h * b->w;
+    int moved = s[0] != 0.0 || s[1] != 0.0;
+    if (!moved && !ramped) {
+        memcpy(bobj, b->object, sizeof *bobj * nb);
+        memcpy(bw, b->weight, sizeof *bw * nb);
+        return PTY_OK;
+    }
+    pty_resampler *rs = NULL;
+    pty_cf *wtmp = NULL;
+    const long long corner[2] = {0, 0};
+    const double zero[2] = {0.0, 0.0}, centre[2] = {x->centre[0] - b->offset[0], x->centre[1] - b->offset[1]};
+    int rc = pty_resampler_create(b->h, b->w, &rs);
+    if (rc == PTY_OK) rc = pty_resampler_run(rs, b->object, b->h, b->w, corner, s, ramped ? k : zero, centre, bobj);
+    if (rc == PTY_OK && !moved) memcpy(bw, b->weight, sizeof *bw * nb);
+    if (rc == PTY_OK && moved) {
+        /* the weight says where B's content is reliable, so it moves with the content */
+        wtmp = malloc(2 * nb * sizeof *wtmp);
+        if (!wtmp) rc = pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate two %d x %d copies of B's weight", b->h, b->w);
+    }
+    if (rc == PTY_OK && moved) {
+        for (size_t i = 0; i < nb; i++) wtmp[i] = pty_cf_make(b->weight[i], 0.0f);
+        rc = pty_resampler_run(rs, wtmp, b->h, b->w, corner, s, zero, centre, wtmp + nb);
+        /* Fourier interpolation rings slightly below 0 next to unseen pixels */
+        for (size_t i = 0; rc == PTY_OK && i < nb; i++) bw[i] = wtmp[nb + i].re > 0.0f ? wtmp[nb + i].re : 0.0f;
+    }
+    pty_resampler_destroy(rs);
+    free(wtmp);
+    return rc;
 }
 
 /* 1 when global (r, c) lies in p's box. */
@@ -540,20 +307,14 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
     double s[2] = {0.0, 0.0}, k[2] = {0.0, 0.0}, g[2] = {1.0, 0.0};
     int rc = PTY_OK, correct = 0;
     size_t nb = (size_t)b->h * b->w;
-    pty_cf *bobj = NULL, *wtmp = NULL;
+    pty_cf *bobj = NULL;
     float *bw = NULL;
 
     if (overlap) {
         size_t n = (size_t)x.oh * x.ow;
         x.mask = malloc(sizeof *x.mask * n);
         x.af = malloc(sizeof *x.af * n);
-        x.ac = malloc(sizeof *x.ac * n);
-        x.bc = malloc(sizeof *x.bc * n);
-        x.tmp = malloc(sizeof *x.tmp * n);
-        x.d[0] = malloc(sizeof *x.d[0] * n);
-        x.d[1] = malloc(sizeof *x.d[1] * n);
-        x.scratch = malloc(sizeof *x.scratch * n);
-        if (!x.mask || !x.af || !x.ac || !x.bc || !x.tmp || !x.d[0] || !x.d[1] || !x.scratch) {
+        if (!x.mask || !x.af) {
             rc = pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate buffers for a %d x %d overlap", x.oh, x.ow);
             goto done;
         }
@@ -569,6 +330,11 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
         correct = 1;
         if (opt.register_shift || opt.fit_ramp) {
             int ok;
+            pty_align_images im = {.moving = b->object, .moving_h = b->h, .moving_w = b->w,
+                                   .corner = {x.R0 - b->offset[0], x.C0 - b->offset[1]}, .target = x.af,
+                                   .weight = x.mask, .smooth = 1};
+            if ((rc = pty_aligner_create(x.oh, x.ow, &x.al)) != PTY_OK) goto done;
+            if ((rc = pty_aligner_set_images(x.al, &im)) != PTY_OK) goto done;
             if ((rc = find_shift_and_ramp(&x, &opt, s, k, &r.reg_error, &ok)) != PTY_OK) goto done;
             if (opt.register_shift) {
                 double len = hypot(s[0], s[1]);
@@ -603,23 +369,7 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
         rc = pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate a %d x %d copy of B", b->h, b->w);
         goto done;
     }
-    if (s[0] != 0.0 || s[1] != 0.0) {
-        if ((rc = resample(b->object, b->h, b->w, 0, 0, b->h, b->w, s, bobj)) != PTY_OK) goto done;
-        /* the weight says where B's content is reliable, so it moves with the content */
-        wtmp = calloc(2 * nb, sizeof *wtmp);
-        if (!wtmp) {
-            rc = pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate two %d x %d copies of B's weight", b->h, b->w);
-            goto done;
-        }
-        for (size_t i = 0; i < nb; i++) wtmp[i] = pty_cf_make(b->weight[i], 0.0f);
-        if ((rc = resample(wtmp, b->h, b->w, 0, 0, b->h, b->w, s, wtmp + nb)) != PTY_OK) goto done;
-        /* Fourier interpolation rings slightly below 0 next to unseen pixels */
-        for (size_t i = 0; i < nb; i++) bw[i] = wtmp[nb + i].re > 0.0f ? wtmp[nb + i].re : 0.0f;
-    } else {
-        memcpy(bobj, b->object, sizeof *bobj * nb);
-        memcpy(bw, b->weight, sizeof *bw * nb);
-    }
-    if (correct) apply_ramp(bobj, b->h, b->w, b->offset[0], b->offset[1], k, x.centre);
+    if ((rc = correct_b(&x, s, k, correct && (k[0] != 0.0 || k[1] != 0.0), bobj, bw)) != PTY_OK) goto done;
 
     /* g from the well-seen overlap after the shift (the count is reported either way):
        phase arg sum w A conj(B'), amplitude sqrt(sum w |A|^2 / sum w |B'|^2).  The energy ratio treats A
@@ -683,16 +433,10 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
     if (rep) *rep = r;
 done:
     if (rc != PTY_OK) pty_partial_free(out);
+    pty_aligner_destroy(x.al);
     free(x.mask);
     free(x.af);
-    free(x.ac);
-    free(x.bc);
-    free(x.tmp);
-    free(x.d[0]);
-    free(x.d[1]);
-    free(x.scratch);
     free(bobj);
     free(bw);
-    free(wtmp);
     return rc;
 }

@@ -89,7 +89,8 @@ typedef struct pty_merge_report {
  * w_b is moved with B's content.  Where both weights are 0, out is A where
  * A's box covers the pixel, else B' where B's does, else 1+0i (weight 0).
  *
- * The shift and ramp are fitted on the overlap rectangle, with A and B
+ * The shift and ramp are fitted on the overlap rectangle by an aligner
+ * (align.h, the fit `ptycho compare` uses too), with A and B
  * smoothed by [1 2 1]/4 per axis and weighted by one taper m (both weights,
  * full above half their maximum, times a Tukey window): registration
  * rounds by pty_register on m A and m B (B shifted by the estimate so far
@@ -111,8 +112,9 @@ typedef struct pty_merge_report {
  * blocks touching at a corner): nothing is fitted, B is blended at its
  * offset, with a warning when a fit was asked for.
  *
- * B is moved by a Fourier shift of a mirror-extended copy, so nothing wraps
- * around; the pixels within |shift| of B's box edge are extrapolated
+ * B is moved by a Fourier shift of a mirror-extended copy (the ramp applied
+ * before the shift, so the shift interpolates a ramp-free image), so nothing
+ * wraps around; the pixels within |shift| of B's box edge are extrapolated
  * (mirrored) and keep B's weight there, small at a block's edge.
  *
  * `o` may be NULL (defaults); `rep` may be NULL.  Neither input is

@@ -5,16 +5,17 @@
  * cross-power spectrum) and ramp estimation (peak of the forward DFT of an
  * image): a 2x zero-padded FFT for the coarse peak, then a small
  * matrix-multiply DFT around it, then a parabola through the three best
- * samples per axis.  FFTs are single precision (fftwf); sums are double. */
+ * samples per axis.  FFTs are single precision (fftwf); sums and kernels are
+ * double (pty_cd, numeric.h). */
 #include "register.h"
 
-#include <complex.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <fftw3.h>
 
+#include "numeric.h"
 #include "pty_error.h"
 
 static const double pi = 3.14159265358979323846;
@@ -26,10 +27,10 @@ static int signed_index(int j, int n) { return j < (n + 1) / 2 ? j : j - n; }
 /* exp(+2 pi i sigma(j) s / n).  With `sym`, the Nyquist bin of an even n
  * (which is both +n/2 and -n/2) gets the mean of the two, cos(pi s): that
  * keeps |CC| symmetric about the true shift, so the peak is not biased. */
-static double complex kernel(int j, int n, double s, int sym)
+static pty_cd kernel(int j, int n, double s, int sym)
 {
-    if (sym && 2 * j == n) return cos(pi * s);
-    return cexp(2.0 * pi * I * signed_index(j, n) * s / n);
+    if (sym && 2 * j == n) return pty_cd_make(cos(pi * s), 0.0);
+    return pty_cd_expi(2.0 * pi * signed_index(j, n) * s / n);
 }
 
 static int check_size(int h, int w, int upsample)
@@ -53,7 +54,6 @@ static int coarse_peak(const pty_cf *y, int h, int w, int sym, double s[2])
         fftwf_free(buf);
         return pty_error_set(PTY_ERR_FFT, "registration: cannot plan a %d x %d FFT", H, W);
     }
-    /* fftw3.h after complex.h makes fftwf_complex a C99 complex: index it as pty_cf */
     pty_cf *z = (pty_cf *)buf;
     memset(z, 0, sizeof(pty_cf) * (size_t)H * W);
     for (int jr = 0; jr < h; jr++) {
@@ -90,15 +90,15 @@ static int coarse_peak(const pty_cf *y, int h, int w, int sym, double s[2])
 }
 
 /* C(s) at one point, O(h w). */
-static double complex dft_at(const pty_cf *y, int h, int w, int sym, const double s[2], double complex *ec)
+static pty_cd dft_at(const pty_cf *y, int h, int w, int sym, const double s[2], pty_cd *ec)
 {
     for (int jc = 0; jc < w; jc++) ec[jc] = kernel(jc, w, s[1], sym);
-    double complex total = 0;
+    pty_cd total = pty_cd_make(0.0, 0.0);
     for (int jr = 0; jr < h; jr++) {
-        double complex row = 0;
+        pty_cd row = pty_cd_make(0.0, 0.0);
         const pty_cf *yr = y + (size_t)jr * w;
-        for (int jc = 0; jc < w; jc++) row += ec[jc] * (yr[jc].re + I * yr[jc].im);
-        total += kernel(jr, h, s[0], sym) * row;
+        for (int jc = 0; jc < w; jc++) row = pty_cd_add(row, pty_cd_mul(ec[jc], pty_cd_of(yr[jc])));
+        total = pty_cd_add(total, pty_cd_mul(kernel(jr, h, s[0], sym), row));
     }
     return total;
 }
@@ -117,14 +117,14 @@ static double parabola_offset(double fm, double f0, double fp)
  * pixel by a matrix-multiply DFT: C[a][b] = sum_jr Kr[a][jr] (sum_jc
  * y[jr][jc] Kc[b][jc]), O(n h w) for n = 2 ceil(0.75 upsample) + 1 points per
  * axis instead of a full up-sampled FFT.  *value = C at the refined s. */
-static int refine_peak(const pty_cf *y, int h, int w, int upsample, int sym, double s[2], double complex *value)
+static int refine_peak(const pty_cf *y, int h, int w, int upsample, int sym, double s[2], pty_cd *value)
 {
     int m = (int)ceil(0.75 * upsample), n = 2 * m + 1;
     double step = 1.0 / upsample;
     double s0[2] = {round(s[0] * upsample) * step, round(s[1] * upsample) * step};
-    double complex *kr = malloc(sizeof *kr * (size_t)n * h), *kc = malloc(sizeof *kc * (size_t)n * w);
-    double complex *tmp = calloc((size_t)n * w, sizeof *tmp), *cc = malloc(sizeof *cc * (size_t)n * n);
-    double complex *ec = malloc(sizeof *ec * (size_t)w);
+    pty_cd *kr = malloc(sizeof *kr * (size_t)n * h), *kc = malloc(sizeof *kc * (size_t)n * w);
+    pty_cd *tmp = calloc((size_t)n * w, sizeof *tmp), *cc = malloc(sizeof *cc * (size_t)n * n);
+    pty_cd *ec = malloc(sizeof *ec * (size_t)w);
     if (!kr || !kc || !tmp || !cc || !ec) {
         free(kr), free(kc), free(tmp), free(cc), free(ec);
         return pty_error_set(PTY_ERR_NOMEM, "registration: cannot allocate the up-sampled DFT (%d points)", n);
@@ -134,23 +134,23 @@ static int refine_peak(const pty_cf *y, int h, int w, int upsample, int sym, dou
         for (int j = 0; j < w; j++) kc[(size_t)a * w + j] = kernel(j, w, s0[1] + (a - m) * step, sym);
     }
     for (int a = 0; a < n; a++) {
-        double complex *t = tmp + (size_t)a * w;
+        pty_cd *t = tmp + (size_t)a * w;
         for (int jr = 0; jr < h; jr++) {
-            double complex k = kr[(size_t)a * h + jr];
+            pty_cd k = kr[(size_t)a * h + jr];
             const pty_cf *yr = y + (size_t)jr * w;
-            for (int jc = 0; jc < w; jc++) t[jc] += k * (yr[jc].re + I * yr[jc].im);
+            for (int jc = 0; jc < w; jc++) t[jc] = pty_cd_add(t[jc], pty_cd_mul(k, pty_cd_of(yr[jc])));
         }
     }
     int ba = 0, bb = 0;
     double best = -1.0;
     for (int a = 0; a < n; a++)
         for (int b = 0; b < n; b++) {
-            double complex sum = 0;
-            const double complex *t = tmp + (size_t)a * w, *k = kc + (size_t)b * w;
-            for (int jc = 0; jc < w; jc++) sum += t[jc] * k[jc];
+            pty_cd sum = pty_cd_make(0.0, 0.0);
+            const pty_cd *t = tmp + (size_t)a * w, *k = kc + (size_t)b * w;
+            for (int jc = 0; jc < w; jc++) sum = pty_cd_add(sum, pty_cd_mul(t[jc], k[jc]));
             cc[(size_t)a * n + b] = sum;
-            if (cabs(sum) > best) {
-                best = cabs(sum);
+            if (pty_cd_abs(sum) > best) {
+                best = pty_cd_abs(sum);
                 ba = a;
                 bb = b;
             }
@@ -159,9 +159,9 @@ static int refine_peak(const pty_cf *y, int h, int w, int upsample, int sym, dou
        parabola recovers the peak far inside the 1/upsample grid. */
     double oa = 0.0, ob = 0.0;
     if (ba > 0 && ba < n - 1)
-        oa = parabola_offset(cabs(cc[(size_t)(ba - 1) * n + bb]), best, cabs(cc[(size_t)(ba + 1) * n + bb]));
+        oa = parabola_offset(pty_cd_abs(cc[(size_t)(ba - 1) * n + bb]), best, pty_cd_abs(cc[(size_t)(ba + 1) * n + bb]));
     if (bb > 0 && bb < n - 1)
-        ob = parabola_offset(cabs(cc[(size_t)ba * n + bb - 1]), best, cabs(cc[(size_t)ba * n + bb + 1]));
+        ob = parabola_offset(pty_cd_abs(cc[(size_t)ba * n + bb - 1]), best, pty_cd_abs(cc[(size_t)ba * n + bb + 1]));
     s[0] = s0[0] + (ba - m + oa) * step;
     s[1] = s0[1] + (bb - m + ob) * step;
     *value = dft_at(y, h, w, sym, s, ec);
@@ -212,19 +212,35 @@ int pty_register(const pty_cf *ref, const pty_cf *mov, int h, int w, int upsampl
         x[i] = pty_cf_make((float)re, (float)im);
     }
     double s[2];
-    double complex cc;
+    pty_cd cc;
     if ((rc = coarse_peak(x, h, w, 1, s)) != PTY_OK) goto done;
     if ((rc = refine_peak(x, h, w, upsample, 1, s, &cc)) != PTY_OK) goto done;
-    double q = 1.0 - (creal(cc) * creal(cc) + cimag(cc) * cimag(cc)) / (e_ref * e_mov);
+    double q = 1.0 - (cc.re * cc.re + cc.im * cc.im) / (e_ref * e_mov);
     out->shift[0] = s[0];
     out->shift[1] = s[1];
     out->error = sqrt(q > 0.0 ? q : 0.0);
-    out->phase = carg(cc);
+    out->phase = atan2(cc.im, cc.re);
 done:
     if (plan) fftwf_destroy_plan(plan);
     fftwf_free(a);
     fftwf_free(b);
     return rc;
+}
+
+void pty_shift_spectrum(pty_cf *spec, int h, int w, double dr, double dc, pty_cd *er, pty_cd *ec)
+{
+    /* img'(r) = img(r - d)  <=>  F' = F exp(-2 pi i f d); kernel() has the + sign. */
+    for (int j = 0; j < h; j++) {
+        pty_cd k = kernel(j, h, -dr, 1);
+        er[j] = pty_cd_make(k.re / ((double)h * w), k.im / ((double)h * w));
+    }
+    for (int j = 0; j < w; j++) ec[j] = kernel(j, w, -dc, 1);
+    for (int jr = 0; jr < h; jr++)
+        for (int jc = 0; jc < w; jc++) {
+            pty_cf *p = spec + (size_t)jr * w + jc;
+            pty_cd v = pty_cd_mul(pty_cd_mul(pty_cd_of(*p), er[jr]), ec[jc]);
+            *p = pty_cf_make((float)v.re, (float)v.im);
+        }
 }
 
 int pty_shift_image(pty_cf *img, int h, int w, double dr, double dc)
@@ -238,7 +254,7 @@ int pty_shift_image(pty_cf *img, int h, int w, double dr, double dc)
     /* FFTW_ESTIMATE plans leave the array untouched, so planning in place is safe. */
     fftwf_plan fwd = fftwf_plan_dft_2d(h, w, z, z, FFTW_FORWARD, FFTW_ESTIMATE);
     fftwf_plan inv = fftwf_plan_dft_2d(h, w, z, z, FFTW_BACKWARD, FFTW_ESTIMATE);
-    double complex *er = malloc(sizeof *er * (size_t)h), *ec = malloc(sizeof *ec * (size_t)w);
+    pty_cd *er = malloc(sizeof *er * (size_t)h), *ec = malloc(sizeof *ec * (size_t)w);
     if (!fwd || !inv) {
         rc = pty_error_set(PTY_ERR_FFT, "pty_shift_image: cannot plan a %d x %d FFT", h, w);
         goto done;
@@ -247,16 +263,8 @@ int pty_shift_image(pty_cf *img, int h, int w, double dr, double dc)
         rc = pty_error_set(PTY_ERR_NOMEM, "pty_shift_image: out of memory");
         goto done;
     }
-    /* img'(r) = img(r - d)  <=>  F' = F exp(-2 pi i f d); kernel() has the + sign. */
-    for (int j = 0; j < h; j++) er[j] = kernel(j, h, -dr, 1) / ((double)h * w);
-    for (int j = 0; j < w; j++) ec[j] = kernel(j, w, -dc, 1);
     fftwf_execute(fwd);
-    for (int jr = 0; jr < h; jr++)
-        for (int jc = 0; jc < w; jc++) {
-            pty_cf *p = img + (size_t)jr * w + jc;
-            double complex v = (p->re + I * p->im) * er[jr] * ec[jc];
-            *p = pty_cf_make((float)creal(v), (float)cimag(v));
-        }
+    pty_shift_spectrum(img, h, w, dr, dc, er, ec);
     fftwf_execute(inv);
 done:
     if (fwd) fftwf_destroy_plan(fwd);
@@ -273,7 +281,7 @@ int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], do
     size_t n = (size_t)h * w;
     PTY_CHECK(energy(img, n) > 0.0, PTY_ERR_DATA, "ramp estimate: the image has no power or non-finite values");
     pty_cf *y = malloc(sizeof *y * n);
-    double complex *ec = malloc(sizeof *ec * (size_t)w);
+    pty_cd *ec = malloc(sizeof *ec * (size_t)w);
     if (!y || !ec) {
         free(y), free(ec);
         return pty_error_set(PTY_ERR_NOMEM, "ramp estimate: cannot allocate a %d x %d image", h, w);
@@ -286,23 +294,23 @@ int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], do
             y[(size_t)jr * w + jc] = pty_cf_make(v.re, -v.im);
         }
     double s[2];
-    double complex c;
+    pty_cd c;
     int rc = coarse_peak(y, h, w, 0, s);
     if (rc == PTY_OK) rc = refine_peak(y, h, w, upsample, 0, s, &c);
     if (rc == PTY_OK) {
         k[0] = 2.0 * pi * s[0] / h;
         k[1] = 2.0 * pi * s[1] / w;
         if (value) {
-            double complex total = 0;
-            for (int jc = 0; jc < w; jc++) ec[jc] = cexp(-I * k[1] * jc);
+            pty_cd total = pty_cd_make(0.0, 0.0);
+            for (int jc = 0; jc < w; jc++) ec[jc] = pty_cd_expi(-k[1] * jc);
             for (int jr = 0; jr < h; jr++) {
-                double complex row = 0;
+                pty_cd row = pty_cd_make(0.0, 0.0);
                 const pty_cf *ir = img + (size_t)jr * w;
-                for (int jc = 0; jc < w; jc++) row += ec[jc] * (ir[jc].re + I * ir[jc].im);
-                total += cexp(-I * k[0] * jr) * row;
+                for (int jc = 0; jc < w; jc++) row = pty_cd_add(row, pty_cd_mul(ec[jc], pty_cd_of(ir[jc])));
+                total = pty_cd_add(total, pty_cd_mul(pty_cd_expi(-k[0] * jr), row));
             }
-            value[0] = creal(total);
-            value[1] = cimag(total);
+            value[0] = total.re;
+            value[1] = total.im;
         }
     }
     free(y);

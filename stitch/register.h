@@ -2,11 +2,13 @@
  * Thurman & Fienup, Opt. Lett. 33, 156 (2008)), Fourier sub-pixel shifts and
  * linear-phase-ramp estimation.
  *
- * Used by `ptycho compare` (reconstruction vs ground truth) and by the
- * asynchronous stitcher (overlaps of partial objects, DESIGN.md §3). */
+ * Used through the aligner (align.h), which `ptycho compare` (reconstruction
+ * vs ground truth) and the asynchronous stitcher (overlaps of partial
+ * objects, DESIGN.md §3) share, and by `ptycho stitch` to place parts. */
 #ifndef PTY_REGISTER_H
 #define PTY_REGISTER_H
 
+#include "numeric.h"
 #include "pty_pixel.h"
 
 #ifdef __cplusplus
@@ -47,6 +49,13 @@ int pty_register(const pty_cf *ref, const pty_cf *mov, int h, int w, int upsampl
  * phase factors, so real images stay real; integer shifts are exact rolls.
  * Errors: PTY_ERR_ARG, PTY_ERR_FFT.  Same threading note as above. */
 int pty_shift_image(pty_cf *img, int h, int w, double dr, double dc);
+
+/* The middle of pty_shift_image, for callers that keep their own FFT plans
+ * (the aligner, align.h): multiply a forward-transformed h x w image by the
+ * shift theorem's factors for (dr, dc) and by 1/(h w), so that the inverse
+ * FFT gives the image shifted.  er and ec are scratch of h and w values;
+ * nothing is allocated or checked. */
+void pty_shift_spectrum(pty_cf *spec, int h, int w, double dr, double dc, pty_cd *er, pty_cd *ec);
 
 /* Dominant linear phase ramp of an h x w complex image: the k (rad/pixel,
  * (row, col)) maximising |Σ_r img(r) exp(−i k·r)|, found like the

@@ -53,8 +53,9 @@ double pty_probe_width(const pty_cf *probe, int n_modes, int m);
  * translation starts from pty_register at `upsample` (>= 20 recommended) and
  * the ramp from the DFT peak of O_true conj(O_rec); then translation, ramp
  * and g are refined jointly by Gauss-Newton on the NRMSE (to ~1e-5 px on
- * noise-free data).  The reconstruction is resampled by a Fourier shift of a
- * mirror-extended window, so its edges do not ring into the region.
+ * noise-free data), by the aligner the stitcher uses too (stitch/align.h).
+ * The reconstruction is resampled by a Fourier shift of a mirror-extended
+ * window, so its edges do not ring into the region.
  * Errors: PTY_ERR_ARG (NULL, sizes, upsample), PTY_ERR_DATA (no positions,
  * non-finite inputs, empty region, region outside the reconstruction, a
  * truth without power), PTY_ERR_NOMEM, PTY_ERR_FFT.  *out is written only on
