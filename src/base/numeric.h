@@ -1,6 +1,6 @@
-/* numeric.h - small numerical helpers below the fits: a double-precision
- * complex for the sums and DFT kernels of registration and resampling (the
- * images themselves stay pty_cf), and reflected indices.
+/* numeric.h - small numerical helpers: a double-precision complex for sums,
+ * DFT kernels and small matrices (registration, resampling, the probe modes'
+ * eigenproblem; images themselves stay pty_cf), and reflected indices.
  *
  * A struct, not C99 double complex, for the reason pty_pixel.h gives: the
  * headers must also compile as C++ (and CUDA), and one complex type family
@@ -32,6 +32,8 @@ static inline pty_cd pty_cd_make(double re, double im)
 
 /* The single-precision value, exactly. */
 static inline pty_cd pty_cd_of(pty_cf z) { return pty_cd_make(z.re, z.im); }
+
+static inline pty_cd pty_cd_conj(pty_cd a) { return pty_cd_make(a.re, -a.im); }
 
 static inline pty_cd pty_cd_add(pty_cd a, pty_cd b) { return pty_cd_make(a.re + b.re, a.im + b.im); }
 

@@ -8,20 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numeric.h"
 #include "pty_error.h"
 
-typedef struct {
-    double re, im;
-} zc;
-
-static zc zmul(zc a, zc b) { return (zc){a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re}; }
-static zc zconj(zc a) { return (zc){a.re, -a.im}; }
-static zc zadd(zc a, zc b) { return (zc){a.re + b.re, a.im + b.im}; }
 
 /* out_k = sum_l c(k, l) P_l for k < K: a K x K linear mix of the modes.
  * c(k, l) is read as coef[k * cs + l * ls] (conjugated with `conj`), so the
  * same loop applies V^H (eigenvector columns) and U (row-major). */
-static void mix_modes(const zc *coef, int K, int cs, int ls, int conj, const int *perm, const pty_cf *probe,
+static void mix_modes(const pty_cd *coef, int K, int cs, int ls, int conj, const int *perm, const pty_cf *probe,
                       pty_cf *out, size_t npix)
 {
     for (int k = 0; k < K; k++) {
@@ -29,8 +23,8 @@ static void mix_modes(const zc *coef, int K, int cs, int ls, int conj, const int
         pty_cf *dst = out + (size_t)k * npix;
         memset(dst, 0, npix * sizeof *dst);
         for (int l = 0; l < K; l++) {
-            zc c = coef[kk * cs + l * ls];
-            if (conj) c = zconj(c);
+            pty_cd c = coef[kk * cs + l * ls];
+            if (conj) c = pty_cd_conj(c);
             const pty_cf *src = probe + (size_t)l * npix;
             for (size_t i = 0; i < npix; i++) {
                 dst[i].re += (float)(c.re * src[i].re - c.im * src[i].im);
@@ -42,9 +36,9 @@ static void mix_modes(const zc *coef, int K, int cs, int ls, int conj, const int
 
 /* Diagonalise Hermitian h (n x n, row-major) in place; v receives the
  * eigenvectors as columns, h's diagonal the eigenvalues. */
-static void hermitian_jacobi(zc *h, zc *v, int n)
+static void hermitian_jacobi(pty_cd *h, pty_cd *v, int n)
 {
-    for (int i = 0; i < n * n; i++) v[i] = (zc){0, 0};
+    for (int i = 0; i < n * n; i++) v[i] = (pty_cd){0, 0};
     for (int i = 0; i < n; i++) v[i * n + i].re = 1.0;
     for (int sweep = 0; sweep < 100; sweep++) {
         double off = 0.0, diag = 0.0;
@@ -55,32 +49,32 @@ static void hermitian_jacobi(zc *h, zc *v, int n)
         if (off <= 1e-30 * diag || off == 0.0) break;
         for (int p = 0; p < n; p++) {
             for (int q = p + 1; q < n; q++) {
-                zc b = h[p * n + q];
+                pty_cd b = h[p * n + q];
                 double babs = hypot(b.re, b.im);
                 if (babs < 1e-300) continue;
                 /* phase rotation makes the pivot real, then a real Jacobi rotation zeroes it */
-                zc e = {b.re / babs, -b.im / babs}; /* e^{-i phi} */
+                pty_cd e = {b.re / babs, -b.im / babs}; /* e^{-i phi} */
                 double a = h[p * n + p].re, d = h[q * n + q].re;
                 double tau = (d - a) / (2.0 * babs);
                 double t = (tau >= 0 ? 1.0 : -1.0) / (fabs(tau) + sqrt(1.0 + tau * tau));
                 double c = 1.0 / sqrt(1.0 + t * t), s = t * c;
-                zc jpp = {c, 0}, jpq = {s, 0};
-                zc jqp = zmul((zc){-s, 0}, e), jqq = zmul((zc){c, 0}, e);
+                pty_cd jpp = {c, 0}, jpq = {s, 0};
+                pty_cd jqp = pty_cd_mul((pty_cd){-s, 0}, e), jqq = pty_cd_mul((pty_cd){c, 0}, e);
                 /* H <- H J (columns p, q), then H <- J^H H (rows p, q), V <- V J */
                 for (int k = 0; k < n; k++) {
-                    zc hp = h[k * n + p], hq = h[k * n + q];
-                    h[k * n + p] = zadd(zmul(hp, jpp), zmul(hq, jqp));
-                    h[k * n + q] = zadd(zmul(hp, jpq), zmul(hq, jqq));
-                    zc vp = v[k * n + p], vq = v[k * n + q];
-                    v[k * n + p] = zadd(zmul(vp, jpp), zmul(vq, jqp));
-                    v[k * n + q] = zadd(zmul(vp, jpq), zmul(vq, jqq));
+                    pty_cd hp = h[k * n + p], hq = h[k * n + q];
+                    h[k * n + p] = pty_cd_add(pty_cd_mul(hp, jpp), pty_cd_mul(hq, jqp));
+                    h[k * n + q] = pty_cd_add(pty_cd_mul(hp, jpq), pty_cd_mul(hq, jqq));
+                    pty_cd vp = v[k * n + p], vq = v[k * n + q];
+                    v[k * n + p] = pty_cd_add(pty_cd_mul(vp, jpp), pty_cd_mul(vq, jqp));
+                    v[k * n + q] = pty_cd_add(pty_cd_mul(vp, jpq), pty_cd_mul(vq, jqq));
                 }
                 for (int k = 0; k < n; k++) {
-                    zc hp = h[p * n + k], hq = h[q * n + k];
-                    h[p * n + k] = zadd(zmul(zconj(jpp), hp), zmul(zconj(jqp), hq));
-                    h[q * n + k] = zadd(zmul(zconj(jpq), hp), zmul(zconj(jqq), hq));
+                    pty_cd hp = h[p * n + k], hq = h[q * n + k];
+                    h[p * n + k] = pty_cd_add(pty_cd_mul(pty_cd_conj(jpp), hp), pty_cd_mul(pty_cd_conj(jqp), hq));
+                    h[q * n + k] = pty_cd_add(pty_cd_mul(pty_cd_conj(jpq), hp), pty_cd_mul(pty_cd_conj(jqq), hq));
                 }
-                h[p * n + q] = h[q * n + p] = (zc){0, 0};
+                h[p * n + q] = h[q * n + p] = (pty_cd){0, 0};
                 h[p * n + p].im = h[q * n + q].im = 0.0;
             }
         }
@@ -90,7 +84,7 @@ static void hermitian_jacobi(zc *h, zc *v, int n)
 size_t pty_modes_scratch_bytes(int n_modes, size_t npix)
 {
     const size_t K = n_modes > 1 ? (size_t)n_modes : 0;
-    return K * K * 2 * sizeof(zc) + K * npix * sizeof(pty_cf) + K * sizeof(int);
+    return K * K * 2 * sizeof(pty_cd) + K * npix * sizeof(pty_cf) + K * sizeof(int);
 }
 
 int pty_modes_orthogonalize(pty_cf *probe, int n_modes, size_t npix, double *power)
@@ -114,9 +108,9 @@ int pty_modes_orthogonalize_in(pty_cf *probe, int n_modes, size_t npix, double *
         }
         return PTY_OK;
     }
-    /* zc first: the strictest alignment, which malloc gives the block */
-    zc *g = scratch;
-    zc *v = g + (size_t)K * K;
+    /* pty_cd first: the strictest alignment, which malloc gives the block */
+    pty_cd *g = scratch;
+    pty_cd *v = g + (size_t)K * K;
     pty_cf *out = (pty_cf *)(v + (size_t)K * K);
     int *order = (int *)(out + (size_t)K * npix);
     memset(g, 0, (size_t)K * K * 2 * sizeof *g);
@@ -129,8 +123,8 @@ int pty_modes_orthogonalize_in(pty_cf *probe, int n_modes, size_t npix, double *
                 re += (double)a[i].re * b[i].re + (double)a[i].im * b[i].im;
                 im += (double)a[i].im * b[i].re - (double)a[i].re * b[i].im;
             }
-            g[k * K + l] = (zc){re, im};
-            g[l * K + k] = (zc){re, -im};
+            g[k * K + l] = (pty_cd){re, im};
+            g[l * K + k] = (pty_cd){re, -im};
         }
     }
     hermitian_jacobi(g, v, K);
@@ -152,14 +146,14 @@ int pty_modes_orthogonalize_in(pty_cf *probe, int n_modes, size_t npix, double *
 int pty_modes_align(const pty_cf *ref, pty_cf *probe, int n_modes, size_t npix)
 {
     const int K = n_modes;
-    zc *mem = calloc((size_t)K * K * 5, sizeof *mem);
+    pty_cd *mem = calloc((size_t)K * K * 5, sizeof *mem);
     pty_cf *out = malloc((size_t)K * npix * sizeof *out);
     if (!mem || !out) {
         free(mem);
         free(out);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate probe-alignment scratch (%d modes)", K);
     }
-    zc *m = mem, *a = m + K * K, *q = a + K * K, *t = q + K * K, *u = t + K * K;
+    pty_cd *m = mem, *a = m + K * K, *q = a + K * K, *t = q + K * K, *u = t + K * K;
     for (int k = 0; k < K; k++)
         for (int l = 0; l < K; l++) {
             double re = 0, im = 0;
@@ -168,13 +162,13 @@ int pty_modes_align(const pty_cf *ref, pty_cf *probe, int n_modes, size_t npix)
                 re += (double)x[i].re * y[i].re + (double)x[i].im * y[i].im;
                 im += (double)x[i].im * y[i].re - (double)x[i].re * y[i].im;
             }
-            m[k * K + l] = (zc){re, im};
+            m[k * K + l] = (pty_cd){re, im};
         }
     /* A = M^H M = Q L Q^H; U = M Q L^{-1/2} Q^H */
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) {
-            zc s = {0, 0};
-            for (int k = 0; k < K; k++) s = zadd(s, zmul(zconj(m[k * K + i]), m[k * K + j]));
+            pty_cd s = {0, 0};
+            for (int k = 0; k < K; k++) s = pty_cd_add(s, pty_cd_mul(pty_cd_conj(m[k * K + i]), m[k * K + j]));
             a[i * K + j] = s;
         }
     hermitian_jacobi(a, q, K);
@@ -188,19 +182,19 @@ int pty_modes_align(const pty_cf *ref, pty_cf *probe, int n_modes, size_t npix)
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) {
             /* t = Q L^{-1/2} Q^H; a near-null direction gets no weight instead of blowing up */
-            zc s = {0, 0};
+            pty_cd s = {0, 0};
             for (int k = 0; k < K; k++) {
                 double l = a[k * K + k].re;
                 double f = l > 1e-12 * lmax ? 1.0 / sqrt(l) : 0.0;
-                zc p = zmul(q[i * K + k], zconj(q[j * K + k]));
-                s = zadd(s, (zc){p.re * f, p.im * f});
+                pty_cd p = pty_cd_mul(q[i * K + k], pty_cd_conj(q[j * K + k]));
+                s = pty_cd_add(s, (pty_cd){p.re * f, p.im * f});
             }
             t[i * K + j] = s;
         }
     for (int i = 0; i < K; i++)
         for (int j = 0; j < K; j++) {
-            zc s = {0, 0};
-            for (int k = 0; k < K; k++) s = zadd(s, zmul(m[i * K + k], t[k * K + j]));
+            pty_cd s = {0, 0};
+            for (int k = 0; k < K; k++) s = pty_cd_add(s, pty_cd_mul(m[i * K + k], t[k * K + j]));
             u[i * K + j] = s;
         }
     mix_modes(u, K, K, 1, 0, NULL, probe, out, npix);
