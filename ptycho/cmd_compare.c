@@ -68,7 +68,8 @@ int pty_cmd_compare(int argc, char **argv)
     double band = 0.0;
     const char *map = NULL;
     const pty_option opts[] = {
-        PTY_OPT("upsample", PTY_OPT_INT, &upsample, 1, 1000,
+        /* its range is the library's (pty_compare_objects), stated once */
+        PTY_OPT("upsample", PTY_OPT_INT, &upsample, 1, 0,
          "sub-pixel registration up-sampling factor, points per pixel (default 20)"),
         PTY_OPT("json", PTY_OPT_FLAG, &json, 0, -1, "print one JSON object instead of key/value lines"),
         PTY_OPT("error-map", PTY_OPT_STRING, &map, 1, 0, "write |g e^{ik.r} O - O_true| over the region as FILE.tif (float) and FILE.png"),

@@ -24,6 +24,7 @@
 struct pty_aligner {
     int h, w;
     pty_resampler *resampler;
+    pty_registrar *registrar; /* the start estimates' registration and ramp peak */
     const pty_cf *moving; /* borrowed */
     int moving_h, moving_w;
     long long corner[2];
@@ -37,15 +38,16 @@ struct pty_aligner {
     pty_cf *scratch; /* for smooth() */
 };
 
-int pty_aligner_create(int h, int w, pty_aligner **out)
+int pty_aligner_create(int h, int w, int upsample, pty_aligner **out)
 {
     PTY_CHECK(out != NULL, PTY_ERR_ARG, "pty_aligner_create: NULL argument");
     *out = NULL;
     pty_aligner *al = calloc(1, sizeof *al);
     PTY_CHECK(al != NULL, PTY_ERR_NOMEM, "aligner: out of memory");
     int rc = pty_resampler_create(h, w, &al->resampler);
+    if (rc == PTY_OK) rc = pty_registrar_create(h, w, upsample, &al->registrar);
     if (rc != PTY_OK) {
-        free(al);
+        pty_aligner_destroy(al);
         return rc;
     }
     size_t n = (size_t)h * w;
@@ -67,6 +69,7 @@ void pty_aligner_destroy(pty_aligner *al)
 {
     if (!al) return;
     pty_resampler_destroy(al->resampler);
+    pty_registrar_destroy(al->registrar);
     free(al->weight);
     free(al->target);
     free(al->wtarget);
@@ -142,8 +145,7 @@ int pty_aligner_model(pty_aligner *al, const double shift[2], const double k[2],
     return PTY_OK;
 }
 
-int pty_aligner_register(pty_aligner *al, const double shift[2], const double k[2], int upsample,
-                         pty_registration *reg)
+int pty_aligner_register(pty_aligner *al, const double shift[2], const double k[2], pty_registration *reg)
 {
     PTY_CHECK(al && shift && k && reg, PTY_ERR_ARG, "pty_aligner_register: NULL argument");
     PTY_TRY(model_into(al, shift, k, al->model));
@@ -153,7 +155,7 @@ int pty_aligner_register(pty_aligner *al, const double shift[2], const double k[
             al->trial[i] = pty_cf_make(al->weight[i] * al->model[i].re, al->weight[i] * al->model[i].im);
         mov = al->trial;
     }
-    return pty_register(al->wtarget, mov, al->h, al->w, upsample, reg);
+    return pty_registrar_register(al->registrar, al->wtarget, mov, reg);
 }
 
 /* Add to slope[] the |p|-weighted least-squares plane through the phase of
@@ -202,14 +204,14 @@ static void refine_ramp(pty_cf *p, int h, int w, const double k1[2], double k[2]
     phase_plane_add(p, h, w, sum_re, sum_im, k);
 }
 
-int pty_aligner_ramp(pty_aligner *al, const double shift[2], const double k[2], int upsample, double dk[2])
+int pty_aligner_ramp(pty_aligner *al, const double shift[2], const double k[2], double dk[2])
 {
     PTY_CHECK(al && shift && k && dk, PTY_ERR_ARG, "pty_aligner_ramp: NULL argument");
     PTY_TRY(model_into(al, shift, k, al->model));
     size_t n = (size_t)al->h * al->w;
     for (size_t i = 0; i < n; i++) al->trial[i] = pty_cmul_conj(al->model[i], al->wtarget[i]);
     double k1[2];
-    PTY_TRY(pty_find_ramp(al->trial, al->h, al->w, upsample, k1, NULL));
+    PTY_TRY(pty_registrar_find_ramp(al->registrar, al->trial, k1, NULL));
     refine_ramp(al->trial, al->h, al->w, k1, dk);
     return PTY_OK;
 }

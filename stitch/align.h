@@ -53,9 +53,11 @@ int pty_resampler_run(pty_resampler *r, const pty_cf *src, int sh, int sw, const
 
 typedef struct pty_aligner pty_aligner;
 
-/* A resampler and the fit's buffers for h x w windows; errors as
- * pty_resampler_create. */
-int pty_aligner_create(int h, int w, pty_aligner **out);
+/* A resampler, a registrar (register.h) at `upsample` and the fit's
+ * buffers for h x w windows: every plan and buffer a fit needs, made once,
+ * so the calls below allocate nothing.  Errors as pty_resampler_create and
+ * pty_registrar_create (upsample in [1, 1000]). */
+int pty_aligner_create(int h, int w, int upsample, pty_aligner **out);
 
 /* NULL is fine. */
 void pty_aligner_destroy(pty_aligner *al);
@@ -81,17 +83,17 @@ int pty_aligner_set_images(pty_aligner *al, const pty_align_images *im);
 int pty_aligner_model(pty_aligner *al, const double shift[2], const double k[2], const pty_cf **model);
 
 /* Registration of w M(.; shift, k) (moving) against w T (reference) by
- * pty_register: reg->shift is what to add to `shift`.  Errors as
- * pty_register (PTY_ERR_DATA: an image without power on the window). */
-int pty_aligner_register(pty_aligner *al, const double shift[2], const double k[2], int upsample,
-                         pty_registration *reg);
+ * pty_register at the aligner's upsample: reg->shift is what to add to
+ * `shift`.  Errors as pty_register (PTY_ERR_DATA: an image without power
+ * on the window). */
+int pty_aligner_register(pty_aligner *al, const double shift[2], const double k[2], pty_registration *reg);
 
 /* Residual ramp dk (rad/px) to add to k: the DFT peak of w T conj(M)
- * (pty_find_ramp at `upsample`), refined by a |.|-weighted least-squares
+ * (pty_find_ramp at the aligner's upsample), refined by a |.|-weighted least-squares
  * plane through the phase left once that peak is removed (sub-grid
  * accuracy; the peak has unwrapped the phase).  Errors as pty_find_ramp
  * (PTY_ERR_DATA: the product has no power). */
-int pty_aligner_ramp(pty_aligner *al, const double shift[2], const double k[2], int upsample, double dk[2]);
+int pty_aligner_ramp(pty_aligner *al, const double shift[2], const double k[2], double dk[2]);
 
 /* A point of the fit. */
 typedef struct pty_align_state {

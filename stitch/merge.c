@@ -173,7 +173,7 @@ static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double 
     pty_registration reg;
     for (int round = 0; round < MERGE_START_ROUNDS; round++) {
         if (o->register_shift) {
-            int rc = pty_aligner_register(x->al, s, k, o->upsample, &reg);
+            int rc = pty_aligner_register(x->al, s, k, &reg);
             if (rc == PTY_ERR_DATA) {
                 pty_warn("merge: cannot register the overlap: %s", pty_error_message());
                 pty_error_clear();
@@ -188,7 +188,7 @@ static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double 
         }
         if (o->fit_ramp) {
             double dk[2];
-            int rc = pty_aligner_ramp(x->al, s, k, o->upsample, dk);
+            int rc = pty_aligner_ramp(x->al, s, k, dk);
             if (rc == PTY_ERR_DATA) { /* A conj(B) has no power: nothing to fit */
                 pty_error_clear();
             } else {
@@ -201,7 +201,7 @@ static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double 
     PTY_TRY(pty_aligner_fit(x->al, &fit, &st));
     s[0] = st.shift[0], s[1] = st.shift[1], k[0] = st.ramp[0], k[1] = st.ramp[1];
     if (o->register_shift) {
-        PTY_TRY(pty_aligner_register(x->al, s, k, o->upsample, &reg));
+        PTY_TRY(pty_aligner_register(x->al, s, k, &reg));
         *reg_error = reg.error;
         pty_log(PTY_LOG_DEBUG,
                 "merge: shift (%.4f, %.4f) px, ramp (%.2e, %.2e) rad/px, registration error %.2e, "
@@ -333,7 +333,7 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
             pty_align_images im = {.moving = b->object, .moving_h = b->h, .moving_w = b->w,
                                    .corner = {x.R0 - b->offset[0], x.C0 - b->offset[1]}, .target = x.af,
                                    .weight = x.mask, .smooth = 1};
-            if ((rc = pty_aligner_create(x.oh, x.ow, &x.al)) != PTY_OK) goto done;
+            if ((rc = pty_aligner_create(x.oh, x.ow, opt.upsample, &x.al)) != PTY_OK) goto done;
             if ((rc = pty_aligner_set_images(x.al, &im)) != PTY_OK) goto done;
             if ((rc = find_shift_and_ramp(&x, &opt, s, k, &r.reg_error, &ok)) != PTY_OK) goto done;
             if (opt.register_shift) {

@@ -42,19 +42,77 @@ static int check_size(int h, int w, int upsample)
     return PTY_OK;
 }
 
+/* Everything one image size and up-sampling need: the forward FFT of the
+ * images, the 2x up-sampled inverse FFT of the coarse peak, and the
+ * matrix-multiply DFT's kernels and sums. */
+struct pty_registrar {
+    int h, w, upsample, n; /* n = 2 ceil(0.75 upsample) + 1 refinement points per axis */
+    fftwf_plan forward, coarse;
+    pty_cf *a, *b, *y, *big;
+    pty_cd *kr, *kc, *tmp, *cc, *ec;
+};
+
+void pty_registrar_destroy(pty_registrar *r)
+{
+    if (!r) return;
+    if (r->forward) fftwf_destroy_plan(r->forward);
+    if (r->coarse) fftwf_destroy_plan(r->coarse);
+    fftwf_free(r->a);
+    fftwf_free(r->b);
+    fftwf_free(r->big);
+    free(r->y);
+    free(r->kr);
+    free(r->kc);
+    free(r->tmp);
+    free(r->cc);
+    free(r->ec);
+    free(r);
+}
+
+int pty_registrar_create(int h, int w, int upsample, pty_registrar **out)
+{
+    PTY_CHECK(out, PTY_ERR_ARG, "pty_registrar_create: NULL argument");
+    *out = NULL;
+    PTY_TRY(check_size(h, w, upsample));
+    pty_registrar *r = calloc(1, sizeof *r);
+    PTY_CHECK(r, PTY_ERR_NOMEM, "registration: cannot allocate a registrar");
+    const size_t n_img = (size_t)h * w;
+    r->h = h;
+    r->w = w;
+    r->upsample = upsample;
+    r->n = 2 * (int)ceil(0.75 * upsample) + 1;
+    const size_t n = (size_t)r->n;
+    r->a = (pty_cf *)fftwf_alloc_complex(n_img);
+    r->b = (pty_cf *)fftwf_alloc_complex(n_img);
+    r->big = (pty_cf *)fftwf_alloc_complex(4 * n_img);
+    r->y = malloc(sizeof *r->y * n_img);
+    r->kr = malloc(sizeof *r->kr * n * (size_t)h);
+    r->kc = malloc(sizeof *r->kc * n * (size_t)w);
+    r->tmp = malloc(sizeof *r->tmp * n * (size_t)w);
+    r->cc = malloc(sizeof *r->cc * n * n);
+    r->ec = malloc(sizeof *r->ec * (size_t)w);
+    if (!r->a || !r->b || !r->big || !r->y || !r->kr || !r->kc || !r->tmp || !r->cc || !r->ec) {
+        pty_registrar_destroy(r);
+        return pty_error_set(PTY_ERR_NOMEM, "registration: cannot allocate the buffers of a %d x %d image", h, w);
+    }
+    /* FFTW_ESTIMATE plans leave the arrays untouched; b is aligned like a, so the plan runs on it too */
+    r->forward = fftwf_plan_dft_2d(h, w, (fftwf_complex *)r->a, (fftwf_complex *)r->a, FFTW_FORWARD, FFTW_ESTIMATE);
+    r->coarse = fftwf_plan_dft_2d(2 * h, 2 * w, (fftwf_complex *)r->big, (fftwf_complex *)r->big, FFTW_BACKWARD,
+                                  FFTW_ESTIMATE);
+    if (!r->forward || !r->coarse) {
+        pty_registrar_destroy(r);
+        return pty_error_set(PTY_ERR_FFT, "registration: cannot plan the FFTs of a %d x %d image", h, w);
+    }
+    *out = r;
+    return PTY_OK;
+}
+
 /* Coarse maximum of |C(s)|, C(s) = sum_j y[j] kernel(j, s), on the half-pixel
  * grid: embed the bins by frequency into a 2h x 2w array, inverse FFT. */
-static int coarse_peak(const pty_cf *y, int h, int w, int sym, double s[2])
+static void coarse_peak(pty_registrar *r, const pty_cf *y, int sym, double s[2])
 {
-    int H = 2 * h, W = 2 * w;
-    fftwf_complex *buf = fftwf_alloc_complex((size_t)H * W);
-    if (!buf) return pty_error_set(PTY_ERR_NOMEM, "registration: cannot allocate %d x %d FFT buffer", H, W);
-    fftwf_plan plan = fftwf_plan_dft_2d(H, W, buf, buf, FFTW_BACKWARD, FFTW_ESTIMATE);
-    if (!plan) {
-        fftwf_free(buf);
-        return pty_error_set(PTY_ERR_FFT, "registration: cannot plan a %d x %d FFT", H, W);
-    }
-    pty_cf *z = (pty_cf *)buf;
+    const int h = r->h, w = r->w, H = 2 * h, W = 2 * w;
+    pty_cf *z = r->big;
     memset(z, 0, sizeof(pty_cf) * (size_t)H * W);
     for (int jr = 0; jr < h; jr++) {
         int sr = signed_index(jr, h), split_r = sym && 2 * jr == h;
@@ -71,7 +129,7 @@ static int coarse_peak(const pty_cf *y, int h, int w, int sym, double s[2])
                 }
         }
     }
-    fftwf_execute(plan);
+    fftwf_execute(r->coarse);
     size_t best = 0;
     float best_v = -1.0f;
     for (size_t i = 0; i < (size_t)H * W; i++) {
@@ -84,9 +142,6 @@ static int coarse_peak(const pty_cf *y, int h, int w, int sym, double s[2])
     int i = (int)(best / W), j = (int)(best % W);
     s[0] = (i < h ? i : i - H) / 2.0;
     s[1] = (j < w ? j : j - W) / 2.0;
-    fftwf_destroy_plan(plan);
-    fftwf_free(buf);
-    return PTY_OK;
 }
 
 /* C(s) at one point, O(h w). */
@@ -117,18 +172,13 @@ static double parabola_offset(double fm, double f0, double fp)
  * pixel by a matrix-multiply DFT: C[a][b] = sum_jr Kr[a][jr] (sum_jc
  * y[jr][jc] Kc[b][jc]), O(n h w) for n = 2 ceil(0.75 upsample) + 1 points per
  * axis instead of a full up-sampled FFT.  *value = C at the refined s. */
-static int refine_peak(const pty_cf *y, int h, int w, int upsample, int sym, double s[2], pty_cd *value)
+static void refine_peak(pty_registrar *r, const pty_cf *y, int sym, double s[2], pty_cd *value)
 {
-    int m = (int)ceil(0.75 * upsample), n = 2 * m + 1;
+    const int h = r->h, w = r->w, upsample = r->upsample, n = r->n, m = (n - 1) / 2;
     double step = 1.0 / upsample;
     double s0[2] = {round(s[0] * upsample) * step, round(s[1] * upsample) * step};
-    pty_cd *kr = malloc(sizeof *kr * (size_t)n * h), *kc = malloc(sizeof *kc * (size_t)n * w);
-    pty_cd *tmp = calloc((size_t)n * w, sizeof *tmp), *cc = malloc(sizeof *cc * (size_t)n * n);
-    pty_cd *ec = malloc(sizeof *ec * (size_t)w);
-    if (!kr || !kc || !tmp || !cc || !ec) {
-        free(kr), free(kc), free(tmp), free(cc), free(ec);
-        return pty_error_set(PTY_ERR_NOMEM, "registration: cannot allocate the up-sampled DFT (%d points)", n);
-    }
+    pty_cd *kr = r->kr, *kc = r->kc, *tmp = r->tmp, *cc = r->cc, *ec = r->ec;
+    memset(tmp, 0, sizeof *tmp * (size_t)n * w);
     for (int a = 0; a < n; a++) {
         for (int j = 0; j < h; j++) kr[(size_t)a * h + j] = kernel(j, h, s0[0] + (a - m) * step, sym);
         for (int j = 0; j < w; j++) kc[(size_t)a * w + j] = kernel(j, w, s0[1] + (a - m) * step, sym);
@@ -165,8 +215,6 @@ static int refine_peak(const pty_cf *y, int h, int w, int upsample, int sym, dou
     s[0] = s0[0] + (ba - m + oa) * step;
     s[1] = s0[1] + (bb - m + ob) * step;
     *value = dft_at(y, h, w, sym, s, ec);
-    free(kr), free(kc), free(tmp), free(cc), free(ec);
-    return PTY_OK;
 }
 
 /* Sum of |z|^2 in double; -1 when a value is not finite. */
@@ -177,32 +225,20 @@ static double energy(const pty_cf *z, size_t n)
     return isfinite(e) ? e : -1.0;
 }
 
-int pty_register(const pty_cf *ref, const pty_cf *mov, int h, int w, int upsample, pty_registration *out)
+int pty_registrar_register(pty_registrar *r, const pty_cf *ref, const pty_cf *mov, pty_registration *out)
 {
-    PTY_CHECK(ref && mov && out, PTY_ERR_ARG, "pty_register: NULL argument");
-    PTY_TRY(check_size(h, w, upsample));
+    PTY_CHECK(r && ref && mov && out, PTY_ERR_ARG, "pty_register: NULL argument");
+    const int h = r->h, w = r->w;
     size_t n = (size_t)h * w;
     double e_ref = energy(ref, n), e_mov = energy(mov, n);
     PTY_CHECK(e_ref > 0.0 && e_mov > 0.0, PTY_ERR_DATA,
               "registration: %s image has %s (energy %g and %g)", e_ref > 0.0 ? "moving" : "reference",
               (e_ref < 0.0 || e_mov < 0.0) ? "non-finite values" : "no power", e_ref, e_mov);
-
-    int rc = PTY_OK;
-    fftwf_plan plan = NULL;
-    pty_cf *a = (pty_cf *)fftwf_alloc_complex(n), *b = (pty_cf *)fftwf_alloc_complex(n);
-    if (!a || !b) {
-        rc = pty_error_set(PTY_ERR_NOMEM, "registration: cannot allocate two %d x %d images", h, w);
-        goto done;
-    }
-    plan = fftwf_plan_dft_2d(h, w, (fftwf_complex *)a, (fftwf_complex *)a, FFTW_FORWARD, FFTW_ESTIMATE);
-    if (!plan) {
-        rc = pty_error_set(PTY_ERR_FFT, "registration: cannot plan a %d x %d FFT", h, w);
-        goto done;
-    }
+    pty_cf *a = r->a, *b = r->b;
     memcpy(a, ref, sizeof(pty_cf) * n);
     memcpy(b, mov, sizeof(pty_cf) * n);
-    fftwf_execute_dft(plan, (fftwf_complex *)a, (fftwf_complex *)a);
-    fftwf_execute_dft(plan, (fftwf_complex *)b, (fftwf_complex *)b);
+    fftwf_execute_dft(r->forward, (fftwf_complex *)a, (fftwf_complex *)a);
+    fftwf_execute_dft(r->forward, (fftwf_complex *)b, (fftwf_complex *)b);
     /* X = conj(F ref) F mov / N: its inverse DFT is CC(s) = sum_r conj(ref(r)) mov(r + s),
        which peaks at s = shift when mov(r) = ref(r - shift). */
     pty_cf *x = a;
@@ -213,17 +249,23 @@ int pty_register(const pty_cf *ref, const pty_cf *mov, int h, int w, int upsampl
     }
     double s[2];
     pty_cd cc;
-    if ((rc = coarse_peak(x, h, w, 1, s)) != PTY_OK) goto done;
-    if ((rc = refine_peak(x, h, w, upsample, 1, s, &cc)) != PTY_OK) goto done;
+    coarse_peak(r, x, 1, s);
+    refine_peak(r, x, 1, s, &cc);
     double q = 1.0 - (cc.re * cc.re + cc.im * cc.im) / (e_ref * e_mov);
     out->shift[0] = s[0];
     out->shift[1] = s[1];
     out->error = sqrt(q > 0.0 ? q : 0.0);
     out->phase = atan2(cc.im, cc.re);
-done:
-    if (plan) fftwf_destroy_plan(plan);
-    fftwf_free(a);
-    fftwf_free(b);
+    return PTY_OK;
+}
+
+int pty_register(const pty_cf *ref, const pty_cf *mov, int h, int w, int upsample, pty_registration *out)
+{
+    PTY_CHECK(ref && mov && out, PTY_ERR_ARG, "pty_register: NULL argument");
+    pty_registrar *r;
+    PTY_TRY(pty_registrar_create(h, w, upsample, &r));
+    int rc = pty_registrar_register(r, ref, mov, out);
+    pty_registrar_destroy(r);
     return rc;
 }
 
@@ -274,18 +316,14 @@ done:
     return rc;
 }
 
-int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], double value[2])
+int pty_registrar_find_ramp(pty_registrar *r, const pty_cf *img, double k[2], double value[2])
 {
-    PTY_CHECK(img && k, PTY_ERR_ARG, "pty_find_ramp: NULL argument");
-    PTY_TRY(check_size(h, w, upsample));
+    PTY_CHECK(r && img && k, PTY_ERR_ARG, "pty_find_ramp: NULL argument");
+    const int h = r->h, w = r->w;
     size_t n = (size_t)h * w;
     PTY_CHECK(energy(img, n) > 0.0, PTY_ERR_DATA, "ramp estimate: the image has no power or non-finite values");
-    pty_cf *y = malloc(sizeof *y * n);
-    pty_cd *ec = malloc(sizeof *ec * (size_t)w);
-    if (!y || !ec) {
-        free(y), free(ec);
-        return pty_error_set(PTY_ERR_NOMEM, "ramp estimate: cannot allocate a %d x %d image", h, w);
-    }
+    pty_cf *y = r->y;
+    pty_cd *ec = r->ec;
     /* y = ifftshift(conj(img)): bin j holds pixel sigma(j) + n/2, so the peak finder's
        |sum_j y[j] exp(2 pi i sigma(j) s / n)| is |sum_r img(r) exp(-2 pi i r s / n)|. */
     for (int jr = 0; jr < h; jr++)
@@ -295,25 +333,31 @@ int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], do
         }
     double s[2];
     pty_cd c;
-    int rc = coarse_peak(y, h, w, 0, s);
-    if (rc == PTY_OK) rc = refine_peak(y, h, w, upsample, 0, s, &c);
-    if (rc == PTY_OK) {
-        k[0] = 2.0 * pi * s[0] / h;
-        k[1] = 2.0 * pi * s[1] / w;
-        if (value) {
-            pty_cd total = pty_cd_make(0.0, 0.0);
-            for (int jc = 0; jc < w; jc++) ec[jc] = pty_cd_expi(-k[1] * jc);
-            for (int jr = 0; jr < h; jr++) {
-                pty_cd row = pty_cd_make(0.0, 0.0);
-                const pty_cf *ir = img + (size_t)jr * w;
-                for (int jc = 0; jc < w; jc++) row = pty_cd_add(row, pty_cd_mul(ec[jc], pty_cd_of(ir[jc])));
-                total = pty_cd_add(total, pty_cd_mul(pty_cd_expi(-k[0] * jr), row));
-            }
-            value[0] = total.re;
-            value[1] = total.im;
+    coarse_peak(r, y, 0, s);
+    refine_peak(r, y, 0, s, &c);
+    k[0] = 2.0 * pi * s[0] / h;
+    k[1] = 2.0 * pi * s[1] / w;
+    if (value) {
+        pty_cd total = pty_cd_make(0.0, 0.0);
+        for (int jc = 0; jc < w; jc++) ec[jc] = pty_cd_expi(-k[1] * jc);
+        for (int jr = 0; jr < h; jr++) {
+            pty_cd row = pty_cd_make(0.0, 0.0);
+            const pty_cf *ir = img + (size_t)jr * w;
+            for (int jc = 0; jc < w; jc++) row = pty_cd_add(row, pty_cd_mul(ec[jc], pty_cd_of(ir[jc])));
+            total = pty_cd_add(total, pty_cd_mul(pty_cd_expi(-k[0] * jr), row));
         }
+        value[0] = total.re;
+        value[1] = total.im;
     }
-    free(y);
-    free(ec);
+    return PTY_OK;
+}
+
+int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], double value[2])
+{
+    PTY_CHECK(img && k, PTY_ERR_ARG, "pty_find_ramp: NULL argument");
+    pty_registrar *r;
+    PTY_TRY(pty_registrar_create(h, w, upsample, &r));
+    int rc = pty_registrar_find_ramp(r, img, k, value);
+    pty_registrar_destroy(r);
     return rc;
 }

@@ -65,6 +65,18 @@ void pty_shift_spectrum(pty_cf *spec, int h, int w, double dr, double dc, pty_cd
  * r counted from pixel (0, 0).  Errors as pty_register. */
 int pty_find_ramp(const pty_cf *img, int h, int w, int upsample, double k[2], double value[2]);
 
+/* The same two, planned once: a registrar holds the FFT plans and buffers
+ * of one h x w image size at one up-sampling, so a fit that registers the
+ * same window many times (stitch/align) plans once and the calls allocate
+ * nothing.  Arguments and errors as above (create: size, upsample, memory,
+ * FFT; the calls: NULL, data).  Planning is not thread-safe (FFTW); a
+ * registrar is used by one thread at a time. */
+typedef struct pty_registrar pty_registrar;
+int pty_registrar_create(int h, int w, int upsample, pty_registrar **out);
+int pty_registrar_register(pty_registrar *r, const pty_cf *ref, const pty_cf *mov, pty_registration *out);
+int pty_registrar_find_ramp(pty_registrar *r, const pty_cf *img, double k[2], double value[2]);
+void pty_registrar_destroy(pty_registrar *r);
+
 #ifdef __cplusplus
 }
 #endif

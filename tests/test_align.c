@@ -100,9 +100,9 @@ static int align_case(pty_aligner *al, const case_t *t, pty_align_state *st)
     for (int round = 0; round < 2; round++) {
         pty_registration reg;
         double dk[2];
-        PTY_TRY(pty_aligner_register(al, s, k, 20, &reg));
+        PTY_TRY(pty_aligner_register(al, s, k, &reg));
         s[0] += reg.shift[0], s[1] += reg.shift[1];
-        PTY_TRY(pty_aligner_ramp(al, s, k, 20, dk));
+        PTY_TRY(pty_aligner_ramp(al, s, k, dk));
         k[0] += dk[0], k[1] += dk[1];
     }
     pty_align_fit_options o = {.fit_shift = 1, .fit_ramp = 1, .max_iterations = 30, .tolerance = 1e-6,
@@ -157,7 +157,7 @@ static void test_resample(void)
 static void test_fit(void)
 {
     pty_aligner *al = NULL;
-    PTY_TEST("aligner for a 48 x 40 window", pty_aligner_create(WH, WW, &al) == PTY_OK);
+    PTY_TEST("aligner for a 48 x 40 window", pty_aligner_create(WH, WW, 20, &al) == PTY_OK);
     if (!al) return;
     /* G = 1.7 e^{0.9 i}: the fit's g should be 1/G */
     case_t t = {.seed = 11, .shift = {1.37, -2.64}, .ramp = {0.021, -0.034},
@@ -218,7 +218,7 @@ static void test_fit(void)
     PTY_TEST("negative max_iterations refused", pty_aligner_fit(al, &o, &w) == PTY_ERR_ARG);
     pty_aligner_destroy(al);
 
-    PTY_TEST("an aligner without images refuses to fit", pty_aligner_create(WH, WW, &al) == PTY_OK &&
+    PTY_TEST("an aligner without images refuses to fit", pty_aligner_create(WH, WW, 20, &al) == PTY_OK &&
                                                              pty_aligner_factor(al, &w) == PTY_ERR_ARG);
     PTY_TEST("images without a target refused",
              pty_aligner_set_images(al, &(pty_align_images){.moving = moving, .moving_h = CH, .moving_w = CW}) ==
@@ -239,12 +239,12 @@ static void test_reuse(void)
         {.seed = 21, .shift = {0.3, 0.7}, .ramp = {0.01, 0.0}, .g = {1.0, 0.0}}, /* the first again */
     };
     pty_aligner *shared = NULL;
-    int ok = pty_aligner_create(WH, WW, &shared) == PTY_OK, same = 1;
+    int ok = pty_aligner_create(WH, WW, 20, &shared) == PTY_OK, same = 1;
     pty_align_state first = {{0}, {0}, {0}, 0};
     for (int c = 0; c < 4 && ok; c++) {
         pty_aligner *fresh = NULL;
         pty_align_state a, b;
-        ok = align_case(shared, &cases[c], &a) == PTY_OK && pty_aligner_create(WH, WW, &fresh) == PTY_OK &&
+        ok = align_case(shared, &cases[c], &a) == PTY_OK && pty_aligner_create(WH, WW, 20, &fresh) == PTY_OK &&
              align_case(fresh, &cases[c], &b) == PTY_OK;
         same = same && ok && memcmp(&a, &b, sizeof a) == 0;
         if (c == 0) first = a;

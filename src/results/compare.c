@@ -117,13 +117,13 @@ static void keep(pty_compare_result *out, const double shift[2], const double k[
  * periodically wrapped crops it is biased toward zero shift, badly so for
  * smooth objects whose features are as large as the region.  u = d + shift
  * is the shift on the reconstruction's grid. */
-static int fit_all(cmp_ctx *x, const double d[2], int upsample, pty_compare_result *out)
+static int fit_all(cmp_ctx *x, const double d[2], pty_compare_result *out)
 {
     double shift[2] = {0.0, 0.0}, k[2] = {0.0, 0.0}, u[2];
     for (int round = 0; round < 2; round++) {
         pty_registration reg;
         u[0] = d[0] + shift[0], u[1] = d[1] + shift[1];
-        PTY_TRY(pty_aligner_register(x->al, u, k, upsample, &reg));
+        PTY_TRY(pty_aligner_register(x->al, u, k, &reg));
         out->reg_error = reg.error;
         u[0] += reg.shift[0], u[1] += reg.shift[1];
         if (pty_align_admissible(&x->fit, u)) {
@@ -136,7 +136,7 @@ static int fit_all(cmp_ctx *x, const double d[2], int upsample, pty_compare_resu
         }
         u[0] = d[0] + shift[0], u[1] = d[1] + shift[1];
         double dk[2];
-        PTY_TRY(pty_aligner_ramp(x->al, u, k, upsample, dk));
+        PTY_TRY(pty_aligner_ramp(x->al, u, k, dk));
         k[0] += dk[0], k[1] += dk[1];
     }
     pty_align_state st = {.shift = {d[0] + shift[0], d[1] + shift[1]}, .ramp = {k[0], k[1]}};
@@ -204,7 +204,7 @@ int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const dou
     PTY_CHECK(rec_h >= 4 && rec_w >= 4 && truth_h >= 4 && truth_w >= 4, PTY_ERR_ARG,
               "compare: objects must be at least 4 x 4 (reconstruction %d x %d, truth %d x %d)", rec_h, rec_w,
               truth_h, truth_w);
-    PTY_CHECK(upsample >= 1 && upsample <= 1000, PTY_ERR_ARG, "compare: upsample %d must be in [1, 1000]", upsample);
+    PTY_CHECK(upsample >= 1 && upsample <= 1000, PTY_ERR_ARG, "--upsample must be in [1, 1000] (got %d)", upsample);
     PTY_CHECK(n_positions >= 1, PTY_ERR_DATA, "compare: no scan positions to define the scanned region");
     PTY_CHECK(isfinite(probe_width) && probe_width >= 0.0, PTY_ERR_DATA, "compare: probe width %g is invalid",
               probe_width);
@@ -229,7 +229,7 @@ int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const dou
               x.c0 + x.w - 1 + d[1], rec_h, rec_w, rec_origin[0], rec_origin[1], truth_origin[0], truth_origin[1]);
 
     x.truth = malloc(sizeof(pty_cf) * (size_t)x.h * x.w);
-    int rc = x.truth ? pty_aligner_create(x.h, x.w, &x.al)
+    int rc = x.truth ? pty_aligner_create(x.h, x.w, upsample, &x.al)
                      : pty_error_set(PTY_ERR_NOMEM, "compare: cannot allocate a %d x %d region", x.h, x.w);
     if (rc != PTY_OK) goto done;
     for (int i = 0; i < x.h; i++)
@@ -251,7 +251,7 @@ int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const dou
     if ((rc = pty_aligner_set_images(x.al, &im)) != PTY_OK) goto done;
     pty_compare_result r = {.probe_width = probe_width};
     memcpy(r.region, reg, sizeof reg);
-    if ((rc = fit_all(&x, d, upsample, &r)) == PTY_OK && seams) rc = seam_errors(&x, d, truth_origin, seams, &r);
+    if ((rc = fit_all(&x, d, &r)) == PTY_OK && seams) rc = seam_errors(&x, d, truth_origin, seams, &r);
     if (rc == PTY_OK) *out = r;
 done:
     pty_aligner_destroy(x.al);

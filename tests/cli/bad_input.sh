@@ -102,6 +102,8 @@ if ST --upsample 4 >stdout.txt 2>stderr.txt && [ -f out/s.h5 ]; then
     "$(grep -c '^ptycho: warning: --upsample is the old name of --stitch-upsample: use --stitch-upsample 4$' stderr.txt)"
   "$PTYCHO" compare out/s.h5 new_name.h5 >cmp_names.txt
   check "old and new spelling stitch alike (NRMSE < 1e-6)" "x < 1e-6" "$(value_of nrmse cmp_names.txt)"
+  expect_error "compare --upsample out of range (the library's range)" "--upsample must be in [1, 1000] (got 0)" \
+    "$PTYCHO" compare new_name.h5 new_name.h5 --upsample 0
 else fail "ptycho stitch --upsample 4"; sed 's/^/    /' stderr.txt; fi
 rm -rf parts
 
