@@ -88,22 +88,17 @@ int pty_cmd_bench(int argc, char **argv)
        moves the probe, and a bench of fewer would never time the probe step */
     p.probe_start = 0;
     int iterations = 5, json = 0;
-    const pty_option scan[] = {
-        PTY_OPT("rows", PTY_OPT_INT, &sp.rows, 1, 100000, "raster rows"),
-        PTY_OPT("cols", PTY_OPT_INT, &sp.cols, 1, 100000, "raster columns"),
-        PTY_OPT("frame", PTY_OPT_INT, &sp.m, 16, 4096, "frame size, pixels"),
-        PTY_OPT("step", PTY_OPT_DOUBLE, &sp.step, 0, 1e5, "raster step, pixels (default 0.3 x the probe diameter 3m/8: 70% overlap)"),
+    const pty_option output[] = {
         PTY_OPT("json", PTY_OPT_FLAG, &json, 1, 0, "print one JSON object instead of the table"),
     };
-    pty_opt_block blocks[2];
-    PTY_OPT_BLOCK(&blocks[0], "simulated scan (default: the seed case; --modes also sets its probe modes)", scan, NULL,
-                  NULL);
+    pty_opt_block blocks[3];
+    pty_opts_scan(&blocks[0], &sp);
     pty_opts_epie(&blocks[1], &p, &iterations);
+    PTY_OPT_BLOCK(&blocks[2], "report", output, NULL, NULL);
     const char *extra[1];
     int n_extra = 0;
-    PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, blocks, 2, extra, 0, &n_extra));
-    sp.modes = p.n_modes;
-    if (sp.step <= 0.0) sp.step = round(0.3 * 3.0 * sp.m / 8.0);
+    PTY_TRY(pty_args_parse("bench", synopsis, argc, argv, 2, blocks, 3, extra, 0, &n_extra));
+    sp.modes = p.n_modes; /* the seed case: the scan has the probe modes the reconstruction asks for */
     PTY_TRY(pty_sim_validate(&sp));
 
     /* the frames live once (simulated, they become the dataset's, which the
@@ -172,7 +167,7 @@ int pty_cmd_bench(int argc, char **argv)
                floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
-               sp.rows, sp.cols, sp.m, sp.m, sp.step, p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
+               sp.rows, sp.cols, sp.m, sp.m, pty_sim_step(&sp), p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
         printf("  %-34s %10.4f s   (min %.4f, max %.4f, %d iterations)\n", "time per iteration, median", median,
                t.s[0], t.s[t.n - 1], t.n);
         printf("  %-34s %10.0f\n", "frame-updates per second", fups);

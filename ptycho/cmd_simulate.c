@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "args.h"
+#include "opts.h"
 #include "commands.h"
 #include "pty_error.h"
 #include "sim_cxi.h"
@@ -36,12 +36,8 @@ int pty_cmd_simulate(int argc, char **argv)
     const char *output = NULL, *probe = "aperture", *noise = "none", *object = "star";
     const pty_option opts[] = {
         PTY_OPT("output", PTY_OPT_STRING, &output, 1, 0, "CXI file to write (required)"),
-        PTY_OPT("rows", PTY_OPT_INT, &p.rows, 1, 0, "raster rows (default 16)"),
-        PTY_OPT("cols", PTY_OPT_INT, &p.cols, 1, 0, "raster columns (default 16)"),
-        PTY_OPT("step", PTY_OPT_DOUBLE, &p.step, 1, 0, "raster step, object pixels (default 8)"),
         PTY_OPT("jitter", PTY_OPT_DOUBLE, &p.jitter, 1, 0, "random offset, uniform in +-jitter object pixels per axis (default 0)"),
         PTY_OPT("jitter-whole-pixels", PTY_OPT_FLAG, &p.jitter_whole, 1, 0, "draw the jitter from the whole numbers -J..J (positions stay on the pixel grid)"),
-        PTY_OPT("frame", PTY_OPT_INT, &p.m, 1, 0, "frame size m, detector pixels (default 64)"),
         PTY_OPT("probe", PTY_OPT_STRING, &probe, 1, 0, "probe model: aperture (defocused lens: --probe-diameter is its geometric spot) | gaussian | disc (default aperture)"),
         PTY_OPT("probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels, up to the frame; aperture: geometric spot, gaussian: FWHM (default 3m/8)"),
         PTY_OPT("probe-curvature", PTY_OPT_DOUBLE, &p.probe_curvature, 0, 100, "gaussian, disc: wavefront phase at the FWHM / edge radius, rad: a beam away from its waist (default 3 for gaussian, 0 for disc; a flat Gaussian on the star stagnates in any ePIE, see README)"),
@@ -65,11 +61,12 @@ int pty_cmd_simulate(int argc, char **argv)
     /* Ranges are the library's (pty_sim_validate, after all flags are parsed), stated once.  The
        table keeps two: --probe-diameter and --probe-curvature below 0 are the library's "from the
        frame" and "from the model", which a typed value must not reach by mistake. */
-    pty_opt_block block;
-    PTY_OPT_BLOCK(&block, "simulation", opts, NULL, NULL);
+    pty_opt_block blocks[2];
+    pty_opts_scan(&blocks[0], &p);
+    PTY_OPT_BLOCK(&blocks[1], "simulation", opts, NULL, NULL);
     const char *pos[1];
     int n_pos = 0;
-    PTY_TRY(pty_args_parse("simulate", simulate_synopsis, argc, argv, 2, &block, 1, pos, 0, &n_pos));
+    PTY_TRY(pty_args_parse("simulate", simulate_synopsis, argc, argv, 2, blocks, 2, pos, 0, &n_pos));
     PTY_CHECK(output, PTY_ERR_ARG, "ptycho simulate: --output FILE.cxi is required (see 'ptycho simulate --help')");
     PTY_TRY(pty_probe_kind_parse(probe, &p.probe));
     PTY_TRY(pty_object_kind_parse(object, &p.object.kind));
@@ -89,9 +86,10 @@ int pty_cmd_simulate(int argc, char **argv)
     rc = pty_sim_run(&p, &sim);
     if (rc == PTY_OK) rc = pty_sim_write_cxi(output, &p, &sim);
     if (rc == PTY_OK) {
-        double overlap = 100.0 * (1.0 - p.step / sim.diameter_px);
+        const double step = pty_sim_step(&p);
+        double overlap = 100.0 * (1.0 - step / sim.diameter_px);
         printf("simulated %d frames (%d x %d raster, step %g px, jitter %g px) of %dx%d -> %s\n", sim.n, p.rows,
-               p.cols, p.step, p.jitter, sim.m, sim.m, output);
+               p.cols, step, p.jitter, sim.m, sim.m, output);
         printf("  object %d x %d px, pixel size %.4g nm, probe %s %.4g px, %d mode%s%s\n", sim.geom.obj_h,
                sim.geom.obj_w, sim.pixel_size_m * 1e9, pty_probe_kind_name(p.probe), sim.diameter_px, sim.modes,
                sim.modes == 1 ? "" : "s", p.fly_steps > 1 ? ", fly scan" : "");

@@ -32,7 +32,7 @@ static int write_params(hid_t f, const pty_sim_params *p, const pty_simulation *
     ATTR("generator", "ptycho simulate %s", PTY_VERSION);
     ATTR("rows", "%d", p->rows);
     ATTR("cols", "%d", p->cols);
-    ATTR("step_px", "%.9g", p->step);
+    ATTR("step_px", "%.9g", pty_sim_step(p));
     ATTR("jitter_px", "%.9g", p->jitter);
     ATTR("frame", "%d", p->m);
     ATTR("probe", "%s", pty_probe_kind_name(p->probe));

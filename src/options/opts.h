@@ -11,6 +11,7 @@
  *   partition  pty_dist_options (MPI)           recon
  *   stitch     pty_merge_options                recon, stitch
  *   output     result prefix, TIFFs              recon, stitch
+ *   scan       pty_sim_params raster             simulate, bench
  *
  * Ranges a library checks (pty_recon_params_check, pty_merge_options_check,
  * pty_dist_options_check) are stated there only: the block's check calls
@@ -23,6 +24,7 @@
 #include "cxi_read.h"
 #include "distributed.h"
 #include "engine.h"
+#include "simulate.h"
 
 /* --input (also recon's first argument), datasets, geometry overrides. */
 typedef struct pty_input_flags {
@@ -46,6 +48,9 @@ void pty_opts_partition(pty_opt_block *b, pty_partition_flags *f);
 
 /* Registering and blending blocks (recon's async merges, ptycho stitch). */
 void pty_opts_stitch(pty_opt_block *b, pty_merge_options *m);
+
+/* A simulated raster: --rows, --cols, --step, --frame (pty_sim_validate). */
+void pty_opts_scan(pty_opt_block *b, pty_sim_params *p);
 
 /* Where the result goes. */
 typedef struct pty_output_flags {

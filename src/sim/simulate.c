@@ -61,15 +61,24 @@ static double curvature_of(const pty_sim_params *p)
 
 static double diameter_of(const pty_sim_params *p) { return p->probe_diameter > 0 ? p->probe_diameter : 3.0 * p->m / 8.0; }
 
-int pty_sim_validate(const pty_sim_params *p)
+double pty_sim_step(const pty_sim_params *p) { return p->step > 0 ? p->step : round(0.3 * diameter_of(p)); }
+
+int pty_sim_validate_raster(const pty_sim_params *p)
 {
     PTY_CHECK(p->rows >= 1 && p->cols >= 1 && p->rows <= 100000 && p->cols <= 100000, PTY_ERR_ARG,
               "--rows %d and --cols %d must lie in [1, 100000]", p->rows, p->cols);
     PTY_CHECK((double)p->rows * p->cols <= 1e7, PTY_ERR_ARG, "--rows %d x --cols %d is more than 1e7 frames",
               p->rows, p->cols);
-    PTY_CHECK(p->step >= 1e-3 && p->step <= 1e5, PTY_ERR_ARG, "--step %g must lie in [0.001, 1e5] pixels", p->step);
+    PTY_CHECK(p->step == 0 || (p->step >= 1e-3 && p->step <= 1e5), PTY_ERR_ARG,
+              "--step %g must be 0 (70 %% overlap) or lie in [0.001, 1e5] pixels", p->step);
     PTY_CHECK(p->jitter >= 0 && p->jitter <= 1e5, PTY_ERR_ARG, "--jitter %g must lie in [0, 1e5] pixels", p->jitter);
     PTY_CHECK(p->m >= 16 && p->m <= 4096, PTY_ERR_ARG, "--frame %d must lie in [16, 4096] pixels", p->m);
+    return PTY_OK;
+}
+
+int pty_sim_validate(const pty_sim_params *p)
+{
+    PTY_TRY(pty_sim_validate_raster(p));
     double d = diameter_of(p);
     PTY_CHECK(d >= 1.0 && d <= p->m, PTY_ERR_ARG, "--probe-diameter %g must lie in [1, --frame %d] pixels", d, p->m);
     PTY_CHECK(p->probe_curvature < 0 || (isfinite(p->probe_curvature) && p->probe_curvature <= 100), PTY_ERR_ARG,
@@ -167,11 +176,12 @@ static void make_positions(const pty_sim_params *p, double fly, double *pos, dou
     pty_rng rng;
     pty_rng_seed(&rng, p->seed);
     const int ns = p->fly_steps;
+    const double step = pty_sim_step(p);
     for (int i = 0; i < p->rows; i++)
         for (int j = 0; j < p->cols; j++) {
             double *q = pos + 2 * ((size_t)i * p->cols + j);
-            q[0] = i * p->step;
-            q[1] = j * p->step;
+            q[0] = i * step;
+            q[1] = j * step;
             if (p->jitter > 0 && p->jitter_whole) {
                 /* on the pixel grid, where a reconstruction that rounds
                    positions has no model error */
@@ -295,7 +305,7 @@ int pty_sim_run(const pty_sim_params *p, pty_simulation *sim)
     sim->modes = K;
     sim->diameter_px = diameter_of(p);
     sim->curvature_rad = curvature_of(p);
-    sim->fly_length_px = ns > 1 ? (p->fly_length > 0 ? p->fly_length : p->step) : 0.0;
+    sim->fly_length_px = ns > 1 ? (p->fly_length > 0 ? p->fly_length : pty_sim_step(p)) : 0.0;
     /* lambda = h c / E (CODATA exact h, c, e) */
     sim->wavelength_m = 6.62607015e-34 * 299792458.0 / (p->energy_ev * 1.602176634e-19);
     sim->pixel_size_m = sim->wavelength_m * p->distance_m / (m * p->detector_pixel_m);

@@ -21,7 +21,7 @@ extern "C" {
 
 typedef struct pty_sim_params {
     int rows, cols;          /* raster size (default 16 x 16) */
-    double step;             /* raster step, object pixels (8) */
+    double step;             /* raster step, object pixels (8); 0: pty_sim_step's 70 % overlap */
     double jitter;           /* uniform in +-jitter pixels on each axis (0) */
     int jitter_whole;        /* jitter drawn from the whole numbers -J..J instead (0) */
     int m;                   /* frame size (64) */
@@ -43,6 +43,10 @@ typedef struct pty_sim_params {
     uint64_t seed;           /* 1 */
 } pty_sim_params;
 
+/* The raster step used: p->step, or when it is 0 the step of 70 % overlap,
+ * round(0.3 x the probe diameter) (the seed scan's ratio). */
+double pty_sim_step(const pty_sim_params *p);
+
 typedef struct pty_simulation {
     int n, m, modes;      /* frames, frame size, probe modes */
     float *frames;        /* n*m*m intensities, detector-centred */
@@ -62,6 +66,9 @@ typedef struct pty_simulation {
 void pty_sim_defaults(pty_sim_params *p);
 
 /* Check the parameters; PTY_ERR_ARG with a message naming the flag. */
+/* The raster alone (rows, cols, step, jitter, frame size), the part of
+ * pty_sim_validate a command checks before the probe and object are known. */
+int pty_sim_validate_raster(const pty_sim_params *p);
 int pty_sim_validate(const pty_sim_params *p);
 
 /* Run the simulation into *sim (free with pty_sim_free, also after a

@@ -32,6 +32,11 @@ if [ -s epie_recon.txt ] && diff epie_recon.txt epie_bench.txt >/dev/null; then 
 else fail "ePIE block differs"; diff epie_recon.txt epie_bench.txt | sed 's/^/    /'; fi
 grep -q -- "--probe-start N .*(default 0)$" help_bench.txt && grep -q -- "--probe-start N .*(default 10)$" help_recon.txt \
   && pass "each command shows its own default" || fail "defaults of --probe-start not each command's own"
+# scan: the same table in simulate and bench, each with its own defaults (16 x 16 step 8 of 64, the seed case)
+block "scan:" help_simulate.txt | sed 's/ (default [^)]*)$//' >scan_simulate.txt
+block "scan:" help_bench.txt | sed 's/ (default [^)]*)$//' >scan_bench.txt
+if [ "$(wc -l <scan_simulate.txt)" -eq 5 ] && diff scan_simulate.txt scan_bench.txt >/dev/null; then pass "scan block the same in simulate and bench"
+else fail "scan block differs"; diff scan_simulate.txt scan_bench.txt | sed 's/^/    /'; fi
 if "$PTYCHO" recon --modes 7 --help | grep -q -- "--modes N .*(default 1)$"; then pass "--help shows defaults, not flags before it"
 else fail "--help after --modes 7"; fi
 finish

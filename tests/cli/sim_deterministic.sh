@@ -15,6 +15,9 @@ if [ -f d.cxi ] && ! cmp -s a.cxi d.cxi; then pass "seed 2^63 + 5 differs from s
 S --seed 18446744073709551615 --output e.cxi >/dev/null && pass "seed 2^64 - 1 accepted" || fail "seed 2^64 - 1 refused"
 expect_error "seed 2^64" "--seed 18446744073709551616 is out of range" S --seed 18446744073709551616 --output f.cxi
 expect_error "negative seed" "--seed expects an integer, got '-1'" S --seed -1 --output f.cxi
+# --step 0: 70 % overlap of the probe (0.3 x its diameter 3m/8 = 3.6, rounded), as bench's seed case
+S --seed 5 --step 0 --output g.cxi >step0.txt 2>&1 && grep -q "step 4 px" step0.txt && pass "--step 0 is 70 % overlap (step 4 px)" \
+  || { fail "--step 0"; cat step0.txt; }
 # ranges are the simulator's own check (pty_sim_validate), stated once, after all flags are parsed
 expect_error "frame too small" "ptycho simulate: --frame 8 must lie in [16, 4096] pixels" S --frame 8 --output f.cxi
 expect_error "too many photons" "ptycho simulate: --photons 1e+20 must lie in [0.001, 1e15]" S --photons 1e20 --output f.cxi
