@@ -92,7 +92,8 @@ int pty_cmd_compare(int argc, char **argv)
     if (rc == PTY_OK) {
         double width = pty_probe_width(truth.probe, truth.n_modes, truth.m);
         if (width <= 0.0) pty_warn("'%s': the probe has no power; the region is the probe-centre bounding box", files[1]);
-        pty_compare_seams seams = {rec.cuts, rec.cuts + rec.n_row_cuts, rec.n_row_cuts, rec.n_col_cuts, band, map != NULL};
+        pty_compare_seams seams = {.row_cuts = rec.cuts, .col_cuts = rec.cuts + rec.n_row_cuts, .n_row_cuts = rec.n_row_cuts,
+                                   .n_col_cuts = rec.n_col_cuts, .band = band, .want_map = map != NULL};
         rc = pty_compare_objects_seams(rec.object, rec.h, rec.w, rec.origin, truth.object, truth.h, truth.w,
                                        truth.origin, rec.positions, rec.n_positions, width, upsample,
                                        band > 0 || map ? &seams : NULL, &res);

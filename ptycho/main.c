@@ -23,6 +23,7 @@ static const command commands[] = {
     {"stitch", pty_cmd_stitch, "register, phase-normalise and blend partial results of separate runs"},
     {"bench", pty_cmd_bench, "time reconstruction iterations on a simulated scan held in memory"},
     {"compare", pty_cmd_compare, "NRMSE of a reconstruction against a ground truth"},
+    {"frc", pty_cmd_frc, "Fourier ring correlation of two reconstructions: resolution at the half-bit and 1/7 thresholds"},
 };
 
 static void usage(FILE *out)

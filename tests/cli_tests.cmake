@@ -35,7 +35,8 @@ pty_cli_test(recon.reproducible recon_reproducible.sh)
 pty_cli_test(cli.bench bench.sh)
 pty_cli_test(install.c_program install_c.sh TIMEOUT 600)
 pty_cli_test(python.binding python_binding.sh TIMEOUT 600)
-pty_cli_test(data.indep_defocus data_indep.sh TIMEOUT 900)
+pty_cli_test(data.indep_defocus data_indep.sh TIMEOUT 900 LABELS slow)
+pty_cli_test(frc.half_sets frc.sh TIMEOUT 900)
 
 # Several ranks under mpirun (oversubscribed on small machines).  Labelled
 # "mpi": the sanitizer build skips them (Open MPI's own allocations are not ours).

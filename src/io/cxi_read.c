@@ -24,6 +24,8 @@
 #define FRAME_CHUNK 64                  /* frames per HDF5 read */
 #define SCRATCH_BYTES ((size_t)64 << 20) /* ... but no more than this per read */
 
+const char *const pty_half_set_names[3] = {"all", "even", "odd"};
+
 /* Where CXI writers put the translation, most common first (DESIGN.md §2). */
 static const char *const cxi_translations[] = {
     "/entry_1/data_1/translation",
@@ -441,6 +443,7 @@ typedef struct scan {
     unsigned char *mask;  /* m x m or NULL */
     pty_cf *probe;        /* modes x m x m or NULL */
     int modes;
+    int half;             /* PTY_HALF_*: n and pos are the half's, frame j of the half is file frame 2j + half - 1 */
 } scan;
 
 static void scan_close(scan *s)
@@ -485,6 +488,19 @@ static int scan_check(const pty_read_options *o, scan *s)
     s->pos = malloc((size_t)s->n * 2 * sizeof *s->pos);
     PTY_CHECK(s->pos, PTY_ERR_NOMEM, "cannot allocate %d positions", s->n);
     PTY_TRY(read_positions(s->file, o, s->n, s->dx, s->pos));
+    if (o->half_set != PTY_HALF_ALL) {
+        PTY_CHECK(o->half_set == PTY_HALF_EVEN || o->half_set == PTY_HALF_ODD, PTY_ERR_ARG, "--half-set: unknown half %d",
+                  o->half_set);
+        const int parity = o->half_set - 1, count = (s->n - parity + 1) / 2;
+        PTY_CHECK(count >= 1, PTY_ERR_DATA, "'%s': --half-set %s: the scan has %d frame%s, so that half is empty", f,
+                  pty_half_set_names[o->half_set], s->n, s->n == 1 ? "" : "s");
+        for (int j = 0; j < count; j++) {
+            s->pos[2 * (size_t)j] = s->pos[2 * (2 * (size_t)j + parity)];
+            s->pos[2 * (size_t)j + 1] = s->pos[2 * (2 * (size_t)j + parity) + 1];
+        }
+        s->n = count;
+        s->half = o->half_set;
+    }
     PTY_TRY(read_mask(s->file, o, s->m, &s->mask));
     PTY_TRY(read_probe(s->file, o, s->m, &s->probe, &s->modes));
     return PTY_OK;
@@ -549,7 +565,15 @@ int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
     d->probe = s.probe;
     d->probe_modes = s.modes;
     s.probe = NULL; /* owned by d now */
-    rc = read_frames(s.file, o->path, s.frames, s.mask, sub, d);
+    /* a half: the file's frames are every other one, at 2j + parity */
+    int *file_order = NULL;
+    if (s.half) {
+        file_order = malloc(sizeof *file_order * (size_t)d->n_frames);
+        if (!file_order) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d frame indices", d->n_frames);
+        for (int k = 0; file_order && k < d->n_frames; k++) file_order[k] = 2 * frame_index(sub, k) + s.half - 1;
+    }
+    if (rc == PTY_OK) rc = read_frames(s.file, o->path, s.frames, s.mask, file_order ? file_order : sub, d);
+    free(file_order);
     scan_close(&s);
     if (rc != PTY_OK) {
         pty_dataset_destroy(d);

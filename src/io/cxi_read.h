@@ -24,6 +24,12 @@ extern "C" {
 /* Joules per electronvolt (exact, SI 2019). */
 #define PTY_EV_J 1.602176634e-19
 
+/* Two independent halves of one scan, for a Fourier ring correlation of
+ * their reconstructions (`ptycho frc`): interleaved, so each covers the
+ * whole area at twice the step.  Names for --half-set, indexed by value. */
+enum { PTY_HALF_ALL = 0, PTY_HALF_EVEN = 1, PTY_HALF_ODD = 2 };
+extern const char *const pty_half_set_names[3];
+
 typedef struct pty_read_options {
     const char *path;      /* input file */
     const char *frames;    /* (N, M, M) intensities, detector-centred (zero frequency at (M/2, M/2)),
@@ -43,6 +49,9 @@ typedef struct pty_read_options {
     double energy_ev, distance_m, pixel_m; /* overrides of the file's values when > 0 (energy in eV) */
     int transpose, flip_x, flip_y;         /* applied, in this order, to (row, col) after unit
                                               conversion: swap; negate col; negate row */
+    int half_set;            /* PTY_HALF_*: every frame, or one of the two interleaved halves (frames
+                                0, 2, 4 ... or 1, 3, 5 ...), which then is the scan: positions,
+                                counts and frame_subset's indices are the half's */
     const int *frame_subset; /* NULL: all frames; else n_subset distinct frame indices, strictly
                                 increasing, to read only those (one MPI rank's share) */
     int n_subset;

@@ -2,6 +2,7 @@
  * or of a simulated scan's ground truth. */
 #include "result_read.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,10 @@ int pty_result_read(const char *fname, int truth, int seams, pty_result_file *o)
                            "'%s' has neither '/object' (a ptycho result) nor '" TRUTH_GROUP "/object' (a simulated "
                            "scan)", fname);
     if (rc == PTY_OK) rc = read_datasets(f, fname, prefix, o);
+    const char *pixel = prefix[0] ? TRUTH_GROUP "/object_pixel_size" : "/pixel_size";
+    if (rc == PTY_OK && pty_h5_exists(f, pixel) && pty_h5_read_scalar(f, fname, pixel, &o->pixel_size) != PTY_OK)
+        o->pixel_size = 0.0, pty_error_clear(); /* unreadable is unknown: only figures in nm need it */
+    if (!(o->pixel_size > 0.0) || !isfinite(o->pixel_size)) o->pixel_size = 0.0;
     if (rc == PTY_OK && seams) rc = read_cuts(f, fname, o);
     if (rc == PTY_OK && !truth && pty_h5_exists(f, "/weight")) {
         o->weight = malloc(sizeof(float) * (size_t)o->h * o->w);

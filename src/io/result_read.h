@@ -23,6 +23,7 @@ typedef struct pty_result_file {
     int n_positions;
     float *weight;     /* h x w blending weight of a partial result; NULL when the file has none */
     double *cuts;      /* with `seams`: row cuts then column cuts, position pixels */
+    double pixel_size; /* m: /pixel_size of a result, object_pixel_size of a ground truth; 0 unknown */
     int n_row_cuts, n_col_cuts;
 } pty_result_file;
 

@@ -30,6 +30,7 @@ void pty_opts_input(pty_opt_block *b, pty_input_flags *f)
         PTY_OPT("transpose", PTY_OPT_FLAG, &ro->transpose, 1, 0, "swap the row and column of every position"),
         PTY_OPT("flip-x", PTY_OPT_FLAG, &ro->flip_x, 1, 0, "negate the horizontal (column) positions"),
         PTY_OPT("flip-y", PTY_OPT_FLAG, &ro->flip_y, 1, 0, "negate the vertical (row) positions"),
+        PTY_CHOICE("half-set", &ro->half_set, pty_half_set_names, 3, "all|even|odd: reconstruct every frame, or one of the two interleaved halves (frames 0, 2, 4 ... or 1, 3, 5 ...), whose results 'ptycho frc' correlates"),
     };
     PTY_OPT_BLOCK(b, "input", table, check_input, f);
 }

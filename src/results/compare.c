@@ -177,6 +177,17 @@ static int seam_errors(cmp_ctx *x, const double d[2], const double truth_origin[
             r->error_map[q] = (float)hypot(g[0] * m.re - g[1] * m.im - t.re, g[0] * m.im + g[1] * m.re - t.im);
         }
     }
+    if (s->want_aligned) {
+        const size_t n = (size_t)x->h * x->w;
+        r->aligned = malloc(sizeof(pty_cf) * n);
+        r->reference = malloc(sizeof(pty_cf) * n);
+        PTY_CHECK(r->aligned && r->reference, PTY_ERR_NOMEM, "compare: cannot allocate the aligned images");
+        for (size_t q = 0; q < n; q++) {
+            const pty_cf m = model[q];
+            r->aligned[q] = pty_cf_make((float)(g[0] * m.re - g[1] * m.im), (float)(g[0] * m.im + g[1] * m.re));
+        }
+        memcpy(r->reference, x->truth, sizeof(pty_cf) * n);
+    }
     if (s->band > 0) {
         r->nrmse_away = ref[0] > 0 ? sqrt(err[0] / ref[0]) : 0.0;
         r->nrmse_seam = ref[1] > 0 ? sqrt(err[1] / ref[1]) : 0.0;
@@ -184,6 +195,15 @@ static int seam_errors(cmp_ctx *x, const double d[2], const double truth_origin[
         r->seam_px = count[1];
     }
     return PTY_OK;
+}
+
+void pty_compare_result_free(pty_compare_result *r)
+{
+    free(r->error_map);
+    free(r->aligned);
+    free(r->reference);
+    r->error_map = NULL;
+    r->aligned = r->reference = NULL;
 }
 
 int pty_compare_objects(const pty_cf *rec, int rec_h, int rec_w, const double rec_origin[2], const pty_cf *truth,
@@ -253,6 +273,7 @@ int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const dou
     memcpy(r.region, reg, sizeof reg);
     if ((rc = fit_all(&x, d, &r)) == PTY_OK && seams) rc = seam_errors(&x, d, truth_origin, seams, &r);
     if (rc == PTY_OK) *out = r;
+    else pty_compare_result_free(&r);
 done:
     pty_aligner_destroy(x.al);
     free(x.truth);

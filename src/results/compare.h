@@ -26,6 +26,9 @@ typedef struct pty_compare_result {
     long seam_px, away_px;
     float *error_map;   /* with want_map: |g e^{ik.r} O_rec - O_true| over the region (region[2] x
                            region[3]), malloc'ed, the caller frees; else NULL */
+    pty_cf *aligned;    /* with want_aligned: g e^{ik.(r-rc)} O_rec(r + d + shift) over the region, and */
+    pty_cf *reference;  /* O_true there (both region[2] x region[3], malloc'ed, the caller frees; else NULL):
+                           the two images registered onto each other, e.g. for a Fourier ring correlation */
 } pty_compare_result;
 
 /* Lines where partial objects were joined (DESIGN.md §3): a pixel is in a
@@ -36,6 +39,7 @@ typedef struct pty_compare_seams {
     int n_row_cuts, n_col_cuts;
     double band;        /* 0: no seams */
     int want_map;       /* also return the error map */
+    int want_aligned;   /* also return the aligned reconstruction and the truth's region */
 } pty_compare_seams;
 
 /* Probe width in pixels: the diameter of the smallest circle centred at
@@ -64,7 +68,11 @@ int pty_compare_objects(const pty_cf *rec, int rec_h, int rec_w, const double re
                         int truth_h, int truth_w, const double truth_origin[2], const double *positions,
                         int n_positions, double probe_width, int upsample, pty_compare_result *out);
 
-/* pty_compare_objects, then the NRMSE split by `seams` (may be NULL). */
+/* Free the arrays a result may hold (error_map, aligned, reference). */
+void pty_compare_result_free(pty_compare_result *r);
+
+/* pty_compare_objects, then the NRMSE split by `seams` (may be NULL), and
+ * the arrays `seams` asks for. */
 int pty_compare_objects_seams(const pty_cf *rec, int rec_h, int rec_w, const double rec_origin[2],
                               const pty_cf *truth, int truth_h, int truth_w, const double truth_origin[2],
                               const double *positions, int n_positions, double probe_width, int upsample,

@@ -2,7 +2,7 @@
 # a parameter block shared by two commands is one table: the same lines in
 # both (the defaults read from each command's own starting values).
 . "$(dirname "$0")/common.sh"
-for cmd in simulate recon compare stitch bench; do
+for cmd in simulate recon compare frc stitch bench; do
   if "$PTYCHO" $cmd --help >help_$cmd.txt 2>&1 && grep -q "usage: ptycho $cmd" help_$cmd.txt && grep -q -- "--help" help_$cmd.txt; then
     pass "ptycho $cmd --help"
   else
