@@ -14,14 +14,15 @@
 #
 # Environment: PTYCHO (default build/ptycho), MODES (default "1 5 10 15"),
 # ITERATIONS (200), MOTION (0.8), PHOTONS (1e6), STAR_ITERATIONS (100),
-# STAR (1; 0 skips part 2, which takes the longest: 128 x 128 frames).
+# STAR (1; 0 skips part 2, which takes the longest: 128 x 128 frames),
+# SIM (1; 0 skips part 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
 out=$(realpath -m "${1:-flyscan-output}")
 ptycho=$(realpath "${PTYCHO:-build/ptycho}")
 modes=${MODES:-1 5 10 15} iters=${ITERATIONS:-200} motion=${MOTION:-0.8} photons=${PHOTONS:-1e6}
-star_iters=${STAR_ITERATIONS:-100} star_on=${STAR:-1}
+star_iters=${STAR_ITERATIONS:-100} star_on=${STAR:-1} sim_on=${SIM:-1}
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 [ -x "$ptycho" ] || { echo "flyscan_study: no ptycho at $ptycho (build first: scripts/build.sh)" >&2; exit 1; }
@@ -30,8 +31,6 @@ cd "$out"
 
 step=6 sub=8
 length=$(awk -v m="$motion" -v s="$step" 'BEGIN { print m * s }')
-"$ptycho" simulate --output fly.cxi --rows 16 --cols 16 --step $step --jitter 1 --jitter-whole-pixels --frame 64 \
-  --fly-steps $sub --fly-length "$length" --noise poisson --photons "$photons" --seed 5 >/dev/null
 
 num() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 final_error() { awk '/^done:/ { print $NF }' "$1"; }
@@ -48,25 +47,29 @@ run() {
   "$ptycho" frc "${name}_even.h5" "${name}_odd.h5" --output "${name}_frc" >"${name}_frc.txt"
 }
 
-{
-  echo "# Fly-scan study: quality against the number of probe modes"
-  echo
-  echo "Simulated: 16 x 16 raster, step $step px, 64 x 64 frames, sample moving $motion steps ($length px, $sub"
-  echo "sub-positions) per exposure, Poisson $photons photons a frame, $iters iterations, CPU."
-  echo
-  echo "| modes K | NRMSE | final Fourier error | FRC half-bit period (px), halves | time (s) |"
-  echo "| --- | --- | --- | --- | --- |"
-} >table.md
-results=()
-for k in $modes; do
-  run sim_k$k fly.cxi "$k" --iterations "$iters"
-  "$ptycho" compare sim_k$k.h5 fly.cxi >sim_k${k}_cmp.txt
-  echo "| $k | $(num nrmse sim_k${k}_cmp.txt) | $(final_error sim_k$k.log) | $(num half_bit_px sim_k${k}_frc.txt) | $(seconds sim_k$k.log) |" >>table.md
-  results+=(sim_k$k.h5)
-done
-"$py" "$here/scripts/montage_phase.py" sim_phase_by_modes.png "${results[@]}"
-echo >>table.md
-echo "Phase, K = ${modes// /, } left to right: sim_phase_by_modes.png" >>table.md
+echo "# Fly-scan study: quality against the number of probe modes" >table.md
+if [ "$sim_on" = 1 ]; then
+  "$ptycho" simulate --output fly.cxi --rows 16 --cols 16 --step $step --jitter 1 --jitter-whole-pixels --frame 64 \
+    --fly-steps $sub --fly-length "$length" --noise poisson --photons "$photons" --seed 5 >/dev/null
+  {
+    echo
+    echo "Simulated: 16 x 16 raster, step $step px, 64 x 64 frames, sample moving $motion steps ($length px, $sub"
+    echo "sub-positions) per exposure, Poisson $photons photons a frame, $iters iterations, CPU."
+    echo
+    echo "| modes K | NRMSE | final Fourier error | FRC half-bit period (px), halves | time (s) |"
+    echo "| --- | --- | --- | --- | --- |"
+  } >>table.md
+  results=()
+  for k in $modes; do
+    run sim_k$k fly.cxi "$k" --iterations "$iters"
+    "$ptycho" compare sim_k$k.h5 fly.cxi >sim_k${k}_cmp.txt
+    echo "| $k | $(num nrmse sim_k${k}_cmp.txt) | $(final_error sim_k$k.log) | $(num half_bit_px sim_k${k}_frc.txt) | $(seconds sim_k$k.log) |" >>table.md
+    results+=(sim_k$k.h5)
+  done
+  "$py" "$here/scripts/montage_phase.py" sim_phase_by_modes.png "${results[@]}"
+  echo >>table.md
+  echo "Phase, K = ${modes// /, } left to right: sim_phase_by_modes.png" >>table.md
+fi
 
 star=$here/../shared/data/siemens-star-small.h5
 if [ "$star_on" = 1 ] && [ -s "$star" ]; then

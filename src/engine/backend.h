@@ -39,6 +39,10 @@ typedef struct pty_backend_setup {
     const int *set_end;
     int n_sets;
     int gpu_frames;                /* PTY_FRAMES_* (gpu_schedule.h), CUDA only */
+    /* n_frames*2 sub-pixel offsets of the positions in their windows (pty_geometry.shift): the probe
+       is moved by them (pty_shift_factor); NULL: on the pixel grid.  Given only to a backend whose
+       `subpixel` is 1. */
+    const float *shift;
 } pty_backend_setup;
 
 /* What a backend reports about itself after create (`ptycho bench`). */
@@ -94,6 +98,9 @@ typedef struct pty_backend_ops {
     /* replace the object (after sharing overlaps with other ranks) */
     int (*set_object)(void *impl, const pty_cf *in);
     void (*stats)(const void *impl, pty_backend_stats *out);
+    /* 1: moves the probe by each position's sub-pixel offset (setup.shift); 0: positions are
+       rounded to whole pixels, and the engine says so once */
+    int subpixel;
 } pty_backend_ops;
 
 extern const pty_backend_ops pty_backend_cpu;

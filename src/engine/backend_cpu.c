@@ -46,6 +46,11 @@ typedef struct cpu_impl {
        split_far; NULL: none is shared */
     fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
     float *split_max;            /* each worker's patch and probe maxima in cpu_split */
+    /* sub-pixel positions (NULL without): each position's offset in its window, and per worker
+       the probe moved by it and the probe steps it takes there, n_modes*npix each */
+    float *shift;
+    pty_cf *moved, *moved_steps;
+    pty_cf *factors;             /* per worker: one axis's m phase factors */
     double upload_s;             /* copying object and probe in (the frames are read in place) */
 } cpu_impl;
 
@@ -59,6 +64,8 @@ typedef struct cpu_slot {
     int set_size; /* positions whose probe steps are averaged (1: sequential) */
     fftwf_plan forward, inverse;
     int threads;
+    pty_cf *moved, *moved_steps; /* this worker's sub-pixel buffers (NULL without shifts) */
+    pty_cf *factors;             /* and its m column factors */
 } cpu_slot;
 
 static void cpu_destroy(void *p)
@@ -73,6 +80,10 @@ static void cpu_destroy(void *p)
     for (int i = 0; i < 4; i++)
         if (split[i]) fftwf_destroy_plan(split[i]);
     free(c->split_max);
+    free(c->shift);
+    fftwf_free(c->moved);
+    fftwf_free(c->moved_steps);
+    free(c->factors);
     fftwf_free(c->psi);
     fftwf_free(c->far);
     fftwf_free(c->probe_copy);
@@ -136,8 +147,16 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->split_psi = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)2 * c->n_workers * sizeof *c->split_max);
+    int moved_ok = 1;
+    if (s->shift) {
+        c->shift = malloc((size_t)s->n_frames * 2 * sizeof *c->shift);
+        c->moved = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+        c->moved_steps = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+        c->factors = malloc((size_t)s->m * c->n_workers * sizeof *c->factors);
+        moved_ok = c->shift && c->moved && c->moved_steps && c->factors;
+    }
     if (!c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
-        !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max) {
+        !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max || !moved_ok) {
         double gib = (nobj * 8.0 + (3.0 + 5.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -163,7 +182,9 @@ static int cpu_create(const pty_backend_setup *s, void **out)
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
-    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1 || !plan_split(c, flags)) {
+    /* a position shared by the workers (cpu_split) would have to move its probe in pieces: with
+       sub-pixel shifts every position runs whole */
+    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1 || (!s->shift && !plan_split(c, flags))) {
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan %d transforms of %dx%d", s->n_modes, s->m, s->m);
     }
@@ -173,6 +194,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     }
     double t0 = pty_now_s();
     memcpy(c->window, s->window, (size_t)s->n_frames * 2 * sizeof *c->window);
+    if (s->shift) memcpy(c->shift, s->shift, (size_t)s->n_frames * 2 * sizeof *c->shift);
     memcpy(c->object, s->object, nobj * sizeof *c->object);
     memcpy(c->probe, s->probe, nprobe * sizeof *c->probe);
     c->upload_s = pty_now_s() - t0;
@@ -233,12 +255,59 @@ static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, const pty_pas
                         far + r * m, inv_n, p->alpha, p->rpie, probe_max, probe_step, slot->probe_out + r * m);
 }
 
+/* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
+ * window, through their spectra (pty_shift_factor), on the slot's psi and
+ * far buffers and plans.  accumulate: add to dst instead of writing it. */
+static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, float fr, float fc, pty_cf *dst,
+                       int accumulate)
+{
+    const int m = c->m, K = c->n_modes, nt = slot->threads;
+    const size_t npix = c->npix;
+    const float inv_n = 1.0f / (float)npix;
+    memcpy(slot->psi, src, (size_t)K * npix * sizeof *src);
+    fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->psi, (fftwf_complex *)slot->far);
+    pty_cf *col = slot->factors;
+    for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+    for (int u = 0; u < m; u++) {
+        const pty_cf a = pty_shift_factor(u, m, fr);
+        for (int v = 0; v < m; v++) {
+            const pty_cf f = pty_cmul(a, col[v]);
+            for (int k = 0; k < K; k++) {
+                pty_cf *x = slot->far + (size_t)k * npix + (size_t)u * m + v;
+                *x = pty_cmul(*x, f);
+            }
+        }
+    }
+    fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
+    const pty_cf *y = slot->far;
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+    for (size_t i = 0; i < (size_t)K * npix; i++) {
+        const pty_cf v = pty_cf_make(y[i].re * inv_n, y[i].im * inv_n);
+        dst[i] = accumulate ? pty_cf_make(dst[i].re + v.re, dst[i].im + v.im) : v;
+    }
+}
+
 /* One position: exit waves, projection, back-propagation, joint update.
  * The object is updated in place; the probe steps go to slot->probe_out
  * (the probe itself in sequential order, a worker's accumulator in a set). */
-static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot)
+static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max,
+                           const cpu_slot *given)
 {
-    const int m = c->m, nt = slot->threads;
+    const int m = c->m, nt = given->threads;
+    /* a position off the pixel grid sees the probe moved by its offset, and its probe steps,
+       taken there, move back by it before they join the others */
+    const float *f = c->shift ? c->shift + 2 * (size_t)j : NULL;
+    const int off_grid = f && (f[0] != 0.0f || f[1] != 0.0f);
+    cpu_slot moved = *given;
+    const cpu_slot *slot = given;
+    if (off_grid) {
+        move_probe(c, given, given->probe, f[0], f[1], given->moved, 0);
+        moved.probe = given->moved;
+        moved.probe_out = given->moved_steps;
+        memset(given->moved_steps, 0, c->npix * c->n_modes * sizeof *given->moved_steps);
+        slot = &moved;
+    }
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
     pty_cf *psi = slot->psi, *far = slot->far;
@@ -256,6 +325,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
 #pragma omp parallel for num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot);
+    if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, -f[0], -f[1], given->probe_out, 1);
     return err;
 }
 
@@ -323,7 +393,9 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int t = omp_get_thread_num();
         pty_cf *probe = c->probe_copy + t * nprobe;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
-        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, probe, NULL, 1, c->forward1, c->inverse1, 1};
+        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, probe, NULL, 1, c->forward1, c->inverse1, 1,
+                         c->moved ? c->moved + t * nprobe : NULL, c->moved_steps ? c->moved_steps + t * nprobe : NULL,
+                         c->factors ? c->factors + (size_t)t * c->m : NULL};
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % workers : n;
             pty_cf *sums = c->probe_acc + (size_t)(s & 1) * workers * nprobe;
@@ -355,7 +427,8 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (p->set_end) {
         err = cpu_sets(c, order, p, global_obj_max);
     } else {
-        cpu_slot slot = {c->psi, c->far, c->probe, c->probe, 1, c->forward, c->inverse, c->n_threads};
+        cpu_slot slot = {c->psi, c->far, c->probe, c->probe, 1, c->forward, c->inverse, c->n_threads, c->moved,
+                         c->moved_steps, c->factors};
         for (int t = 0; t < n; t++) err += cpu_position(c, order[t], p, global_obj_max, &slot);
     }
     *err_num = err;
@@ -410,4 +483,5 @@ const pty_backend_ops pty_backend_cpu = {
     .set_probe = cpu_set_probe,
     .set_object = cpu_set_object,
     .stats = cpu_stats,
+    .subpixel = 1,
 };

@@ -163,8 +163,13 @@ static int copy_geometry(const pty_geometry *from, pty_geometry *to)
 {
     *to = *from;
     to->window = malloc((size_t)from->n * 2 * sizeof *to->window);
-    PTY_CHECK(to->window, PTY_ERR_NOMEM, "cannot allocate %d window corners", from->n);
+    to->shift = from->shift ? malloc((size_t)from->n * 2 * sizeof *to->shift) : NULL;
+    if (!to->window || (from->shift && !to->shift)) {
+        pty_geometry_free(to);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window corners", from->n);
+    }
     memcpy(to->window, from->window, (size_t)from->n * 2 * sizeof *to->window);
+    if (from->shift) memcpy(to->shift, from->shift, (size_t)from->n * 2 * sizeof *to->shift);
     return PTY_OK;
 }
 
@@ -244,7 +249,12 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .set_end = plan->set_end ? plan->sets.end : NULL,
         .n_sets = plan->set_end ? plan->sets.n_sets : 0,
         .gpu_frames = p->gpu_frames,
+        .shift = plan->ops->subpixel ? plan->geom.shift : NULL,
     };
+    static int warned_rounding = 0; /* once a run: the probe search plans too */
+    if (plan->geom.shift && !plan->ops->subpixel && !warned_rounding++)
+        pty_warn("the %s backend rounds positions to whole pixels (up to 0.5 px of model error); the CPU backend "
+                 "moves the probe by each position's sub-pixel part", plan->ops->name);
     if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
     plan->setup_s = pty_now_s() - t0;
     *out = plan;

@@ -9,6 +9,7 @@
 int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geometry *g)
 {
     g->window = NULL;
+    g->shift = NULL;
     g->n = n;
     double lo[2] = {INFINITY, INFINITY}, hi[2] = {-INFINITY, -INFINITY};
     for (int j = 0; j < n; j++) {
@@ -40,7 +41,12 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
     g->obj_h = size[0];
     g->obj_w = size[1];
     g->window = malloc((size_t)n * 2 * sizeof *g->window);
-    PTY_CHECK(g->window, PTY_ERR_NOMEM, "cannot allocate %d window corners", n);
+    g->shift = malloc((size_t)n * 2 * sizeof *g->shift);
+    if (!g->window || !g->shift) {
+        pty_geometry_free(g);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window corners", n);
+    }
+    int fractional = 0;
     for (int j = 0; j < n; j++) {
         double corner[2];
         pty_geometry_corner(g, positions + 2 * j, m, corner);
@@ -49,7 +55,14 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
             if (w < 0) w = 0;
             if (w > size[a] - m) w = size[a] - m;
             g->window[2 * j + a] = w;
+            const double f = fmin(fmax(corner[a] - w, -0.5), 0.5);
+            g->shift[2 * j + a] = (float)f;
+            fractional |= g->shift[2 * j + a] != 0.0f;
         }
+    }
+    if (!fractional) { /* on the pixel grid: nothing to move */
+        free(g->shift);
+        g->shift = NULL;
     }
     return PTY_OK;
 }
@@ -58,6 +71,7 @@ int pty_geometry_subset(const pty_geometry *global, const int *idx, int n, int m
                         int offset[2])
 {
     sub->window = NULL;
+    sub->shift = NULL;
     sub->n = n;
     PTY_CHECK(n >= 1, PTY_ERR_ARG, "geometry subset: no positions");
     int lo[2] = {global->obj_h, global->obj_w}, hi[2] = {0, 0};
@@ -79,6 +93,15 @@ int pty_geometry_subset(const pty_geometry *global, const int *idx, int n, int m
     PTY_CHECK(sub->window, PTY_ERR_NOMEM, "cannot allocate %d window corners", n);
     for (int j = 0; j < n; j++)
         for (int a = 0; a < 2; a++) sub->window[2 * j + a] = global->window[2 * idx[j] + a] - offset[a];
+    if (global->shift) {
+        sub->shift = malloc((size_t)n * 2 * sizeof *sub->shift);
+        if (!sub->shift) {
+            pty_geometry_free(sub);
+            return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window shifts", n);
+        }
+        for (int j = 0; j < n; j++)
+            for (int a = 0; a < 2; a++) sub->shift[2 * j + a] = global->shift[2 * idx[j] + a];
+    }
     return PTY_OK;
 }
 
@@ -86,7 +109,9 @@ void pty_geometry_free(pty_geometry *g)
 {
     if (!g) return;
     free(g->window);
+    free(g->shift);
     g->window = NULL;
+    g->shift = NULL;
 }
 
 void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2])

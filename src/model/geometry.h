@@ -21,6 +21,9 @@ typedef struct pty_geometry {
     int obj_h, obj_w;  /* object size in pixels */
     double origin[2];  /* object-grid (row, col) of position (0, 0) */
     int *window;       /* n*2 top-left (row, col) of each probe window */
+    float *shift;      /* n*2: how far each position's exact corner lies past its window's (row, col),
+                          in [-0.5, 0.5] px: the probe is moved by it inside the window
+                          (pty_shift_factor); NULL when every position sits on the pixel grid */
     int n;
 } pty_geometry;
 
