@@ -29,14 +29,11 @@ int ptycho_recon_create(const ptycho_scan *scan, const ptycho_settings *s, ptych
     PTY_CHECK(r, PTY_ERR_NOMEM, "cannot allocate a reconstruction");
     r->view = *scan->data;
     r->view.probe = NULL;
-    r->source = malloc(strlen(scan->source) + 1);
-    int rc = r->source ? PTY_OK : pty_error_set(PTY_ERR_NOMEM, "cannot allocate a reconstruction");
-    if (rc == PTY_OK) strcpy(r->source, scan->source);
-    if (rc == PTY_OK && c.epie.fft_wisdom) {
-        r->fft_wisdom = malloc(strlen(c.epie.fft_wisdom) + 1);
-        if (!r->fft_wisdom) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate a reconstruction");
-        else c.epie.fft_wisdom = strcpy(r->fft_wisdom, c.epie.fft_wisdom);
-    }
+    const char *wisdom = c.epie.fft_wisdom;
+    r->source = strdup(scan->source);
+    c.epie.fft_wisdom = r->fft_wisdom = wisdom ? strdup(wisdom) : NULL;
+    int rc = r->source && (r->fft_wisdom || !wisdom) ? PTY_OK
+                                                      : pty_error_set(PTY_ERR_NOMEM, "cannot allocate a reconstruction");
     const pty_dataset *d = scan->data;
     if (rc == PTY_OK && d->probe) {
         const size_t n = (size_t)d->probe_modes * d->m * d->m;

@@ -10,14 +10,13 @@
 static int scan_wrap(pty_dataset *d, const char *source, ptycho_scan **out)
 {
     ptycho_scan *s = calloc(1, sizeof *s);
-    char *copy = malloc(strlen(source) + 1);
+    char *copy = strdup(source);
     if (!s || !copy) {
         free(s);
         free(copy);
         pty_dataset_destroy(d);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate a scan");
     }
-    strcpy(copy, source);
     s->data = d;
     s->source = copy;
     *out = s;
@@ -41,13 +40,8 @@ int ptycho_scan_create(int n_frames, int m, const float *intensities, const doub
     pty_dataset *d;
     PTY_TRY(pty_dataset_create(n_frames, m, &d));
     memcpy(d->positions, positions, (size_t)n_frames * 2 * sizeof *positions);
-    const size_t frame = (size_t)m * m;
-    int any_signal = 0;
-    for (int j = 0; j < n_frames; j++) {
-        pty_dataset_set_frame(d, j, intensities + (size_t)j * frame, mask);
-        for (size_t i = 0; i < frame && !any_signal; i++) any_signal = d->amplitudes[(size_t)j * frame + i] > 0.0f;
-    }
-    if (!any_signal) {
+    for (int j = 0; j < n_frames; j++) pty_dataset_set_frame(d, j, intensities + (size_t)j * m * m, mask);
+    if (!(pty_dataset_total_intensity(d) > 0.0)) {
         pty_dataset_destroy(d);
         return pty_error_set(PTY_ERR_DATA, "ptycho_scan_create: every frame is zero at all unmasked pixels");
     }
@@ -66,9 +60,7 @@ int ptycho_scan_set_geometry(ptycho_scan *scan, double wavelength, double distan
     d->wavelength = wavelength;
     d->distance = distance;
     d->detector_pixel = detector_pixel;
-    /* the object pixel of far-field ptychography, as the reader computes it */
-    d->pixel_size = wavelength > 0 && distance > 0 && detector_pixel > 0 ? wavelength * distance / (d->m * detector_pixel)
-                                                                          : 0.0;
+    d->pixel_size = pty_object_pixel_size(wavelength, distance, d->m, detector_pixel);
     return PTY_OK;
 }
 

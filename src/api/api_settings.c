@@ -17,18 +17,12 @@ int ptycho_settings_create(ptycho_settings **out)
     return PTY_OK;
 }
 
-static char *copy_string(const char *s)
-{
-    char *c = malloc(strlen(s) + 1);
-    return c ? strcpy(c, s) : NULL;
-}
-
 int ptycho_settings_set(ptycho_settings *s, const char *name, const char *value)
 {
     PTY_CHECK(s && name && value, PTY_ERR_ARG, "ptycho_settings_set: settings, name and value are required");
     PTY_CHECK(name[0] && name[0] != '-', PTY_ERR_ARG,
               "ptycho_settings_set: '%s': give the flag's name without dashes, e.g. \"modes\"", name);
-    char *v = copy_string(value);
+    char *v = strdup(value);
     PTY_CHECK(v, PTY_ERR_NOMEM, "cannot allocate a setting");
     for (int i = 0; i < s->n; i++)
         if (strcmp(s->names[i], name) == 0) {
@@ -48,7 +42,7 @@ int ptycho_settings_set(ptycho_settings *s, const char *name, const char *value)
         }
         s->cap = cap;
     }
-    char *n = copy_string(name);
+    char *n = strdup(name);
     if (!n) {
         free(v);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate a setting");
@@ -112,10 +106,11 @@ int pty_api_config_from(const ptycho_settings *s, pty_api_config *c)
             rc = pty_error_set(PTY_ERR_ARG,
                                "unknown setting '%s' (the settings are the reader, ePIE and first-probe flags of "
                                "'ptycho recon --help', without the dashes)", name);
-        else if (strcasecmp(name, "iterations") == 0 || strcasecmp(name, "input") == 0)
-            rc = pty_error_set(PTY_ERR_ARG, "setting '%s': give %s to %s, not as a setting", name,
-                               name[0] == 'i' && name[1] == 't' ? "the iterations" : "the file",
-                               name[1] == 't' ? "ptycho_recon_iterate" : "ptycho_scan_read");
+        else if (strcasecmp(name, "iterations") == 0)
+            rc = pty_error_set(PTY_ERR_ARG, "setting '%s': give the iterations to ptycho_recon_iterate, not as a setting",
+                               name);
+        else if (strcasecmp(name, "input") == 0)
+            rc = pty_error_set(PTY_ERR_ARG, "setting '%s': give the file to ptycho_scan_read, not as a setting", name);
         else if (pty_args_is_switch(o))
             rc = switch_value(name, value, &value);
         if (rc != PTY_OK) break;

@@ -157,7 +157,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     }
     if (!c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max || !moved_ok) {
-        double gib = (nobj * 8.0 + (3.0 + 5.0 * c->n_workers) * nprobe * 8.0) / (1 << 30);
+        double gib = (nobj * 8.0 + (3.0 + (s->shift ? 7.0 : 5.0) * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }

@@ -181,7 +181,6 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     pty_plan *plan = calloc(1, sizeof *plan);
     PTY_CHECK(plan, PTY_ERR_NOMEM, "cannot allocate a plan");
     int rc = PTY_OK;
-    pty_cf *object = NULL;
     plan->params = *p;
     plan->m = d->m;
     plan->n_frames = d->n_frames;
@@ -196,15 +195,15 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     const size_t nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
     const size_t roll_bytes = (npix > nobj ? npix : nobj) * sizeof(pty_cf);
     const size_t modes_bytes = pty_modes_scratch_bytes(p->n_modes, npix);
-    object = plan->object_host = malloc(nobj * sizeof *object);
+    plan->object_host = malloc(nobj * sizeof *plan->object_host);
     plan->scratch = malloc(roll_bytes > modes_bytes ? roll_bytes : modes_bytes);
     plan->probe_host = malloc(npix * p->n_modes * sizeof *plan->probe_host);
     plan->order = malloc((size_t)d->n_frames * sizeof *plan->order);
-    if (!object || !plan->scratch || !plan->probe_host || !plan->order) {
+    if (!plan->object_host || !plan->scratch || !plan->probe_host || !plan->order) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
         goto fail;
     }
-    for (size_t i = 0; i < nobj; i++) object[i] = pty_cf_make(1.0f, 0.0f);
+    for (size_t i = 0; i < nobj; i++) plan->object_host[i] = pty_cf_make(1.0f, 0.0f);
     if ((rc = initial_probe(d, p, &plan->rng, plan->probe_host)) != PTY_OK) goto fail;
     plan->probe_power_start = total_power(plan->probe_host, npix * p->n_modes);
     plan->noise_floor = pty_dataset_noise_floor(d, &plan->total_intensity); /* one pass over the frames */
@@ -239,7 +238,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .obj_w = plan->geom.obj_w,
         .amplitudes = d->amplitudes,
         .window = plan->geom.window,
-        .object = object,
+        .object = plan->object_host,
         .probe = plan->probe_host,
         .n_threads = cpu_threads,
         .device = p->device,

@@ -482,8 +482,7 @@ static int scan_check(const pty_read_options *o, scan *s)
                  f, energy, o->energy, energy / PTY_EV_J);
     if (s->pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(s->file, f, o->pixel, s->pixel);
     if (energy > 0.0) s->wavelength = PLANCK_J_S * LIGHT_M_S / energy;
-    if (s->wavelength > 0.0 && s->distance > 0.0 && s->pixel > 0.0)
-        s->dx = s->wavelength * s->distance / (s->m * s->pixel);
+    s->dx = pty_object_pixel_size(s->wavelength, s->distance, s->m, s->pixel);
 
     s->pos = malloc((size_t)s->n * 2 * sizeof *s->pos);
     PTY_CHECK(s->pos, PTY_ERR_NOMEM, "cannot allocate %d positions", s->n);

@@ -37,6 +37,14 @@ typedef struct pty_dataset {
     long n_masked;         /* detector pixels left unconstrained, summed over frames */
 } pty_dataset;
 
+/* The object pixel of far-field ptychography, lambda z / (m p), m; 0 when
+ * any of the three is unknown (<= 0). */
+static inline double pty_object_pixel_size(double wavelength, double distance, int m, double detector_pixel)
+{
+    return wavelength > 0 && distance > 0 && detector_pixel > 0 && m > 0 ? wavelength * distance / (m * detector_pixel)
+                                                                           : 0.0;
+}
+
 /* Allocate an empty dataset of n frames of m x m (amplitudes and positions
  * zeroed, no probe).  Free with pty_dataset_destroy. */
 int pty_dataset_create(int n_frames, int m, pty_dataset **out);

@@ -11,7 +11,6 @@
 #include "numeric.h"
 #include "pty_error.h"
 
-
 /* out_k = sum_l c(k, l) P_l for k < K: a K x K linear mix of the modes.
  * c(k, l) is read as coef[k * cs + l * ls] (conjugated with `conj`), so the
  * same loop applies V^H (eigenvector columns) and U (row-major). */

@@ -16,6 +16,7 @@
 #include <omp.h>
 #endif
 
+#include "dataset.h"
 #include "modes.h"
 #include "pty_error.h"
 #include "rng.h"
@@ -308,7 +309,7 @@ int pty_sim_run(const pty_sim_params *p, pty_simulation *sim)
     sim->fly_length_px = ns > 1 ? (p->fly_length > 0 ? p->fly_length : pty_sim_step(p)) : 0.0;
     /* lambda = h c / E (CODATA exact h, c, e) */
     sim->wavelength_m = 6.62607015e-34 * 299792458.0 / (p->energy_ev * 1.602176634e-19);
-    sim->pixel_size_m = sim->wavelength_m * p->distance_m / (m * p->detector_pixel_m);
+    sim->pixel_size_m = pty_object_pixel_size(sim->wavelength_m, p->distance_m, m, p->detector_pixel_m);
 
     double *sub = malloc((size_t)n * ns * 2 * sizeof *sub);
     sim->positions = malloc((size_t)n * 2 * sizeof *sim->positions);
