@@ -3,6 +3,7 @@
  * are checked before any iteration runs, so a mistake costs seconds. */
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,19 @@ static void print_rank_summary(const pty_dist_result *d, int n, int mode)
         printf("  sync: %.1f kB sent per share by rank 0; %.2f ms per share (slowest rank, waiting included)\n",
                d->bytes_per_share / 1e3, 1e3 * smax / d->n_shares);
     }
+}
+
+/* How far position correction moved the positions. */
+static void print_position_moves(const pty_dist_result *d)
+{
+    double sum2 = 0.0, mx = 0.0;
+    for (int i = 0; i < 2 * d->n_positions; i++) {
+        const double x = d->refined_positions[i] - d->positions[i];
+        sum2 += x * x;
+        mx = fabs(x) > mx ? fabs(x) : mx;
+    }
+    printf("  position correction moved the positions by %.3f px RMS per axis, at most %.3f px\n",
+           sqrt(sum2 / (2.0 * d->n_positions)), mx);
 }
 
 /* What each pairwise merge found (DESIGN.md §3: report every registration). */
@@ -239,7 +253,7 @@ int pty_cmd_recon(int argc, char **argv)
         .origin = {dr.origin[0], dr.origin[1]},
         .probe = probe, .n_modes = p.n_modes, .m = m,
         .errors = dr.errors, .n_errors = dr.n_errors,
-        .positions = dr.positions, .n_positions = dr.n_positions,
+        .positions = dr.positions, .refined_positions = dr.refined_positions, .n_positions = dr.n_positions,
         .pixel_size = dr.pixel_size, .backend = dr.backend,
         .input = input, .command_line = cmdline,
         .read_s = s0->read_s, .setup_s = s0->setup_s, .iterate_s = iterate_s, .params = &ran,
@@ -256,6 +270,7 @@ int pty_cmd_recon(int argc, char **argv)
                res.iterate_s, 1e3 * res.iterate_s / n_err, (double)dr.n_positions * n_err / res.iterate_s,
                dr.errors[n_err - 1]);
         if (n_ranks > 1) print_rank_summary(&dr, n_ranks, dopt.mode);
+        if (dr.refined_positions) print_position_moves(&dr);
         printf("  mode power shares:");
         for (int k = 0; k < p.n_modes; k++) printf(" %.3f", share[k]);
         printf("\n  wrote %s%s\n", path, no_tiff ? "" : " and images (_object_phase.tif/.png, _object_magnitude.tif, _probe_modes.tif)");

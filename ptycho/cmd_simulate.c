@@ -37,6 +37,7 @@ int pty_cmd_simulate(int argc, char **argv)
     const pty_option opts[] = {
         PTY_OPT("output", PTY_OPT_STRING, &output, 1, 0, "CXI file to write (required)"),
         PTY_OPT("jitter", PTY_OPT_DOUBLE, &p.jitter, 1, 0, "random offset, uniform in +-jitter object pixels per axis (default 0)"),
+        PTY_OPT("position-error", PTY_OPT_DOUBLE, &p.position_error, 1, 0, "the file's positions err from the true ones (which made the frames and stay in /entry_1/ground_truth/positions_px) by a normal error of this RMS per axis, pixels (default 0)"),
         PTY_OPT("jitter-whole-pixels", PTY_OPT_FLAG, &p.jitter_whole, 1, 0, "draw the jitter from the whole numbers -J..J (positions stay on the pixel grid)"),
         PTY_OPT("probe", PTY_OPT_STRING, &probe, 1, 0, "probe model: aperture (defocused lens: --probe-diameter is its geometric spot) | gaussian | disc (default aperture)"),
         PTY_OPT("probe-diameter", PTY_OPT_DOUBLE, &p.probe_diameter, 1, 4096, "probe diameter, object pixels, up to the frame; aperture: geometric spot, gaussian: FWHM (default 3m/8)"),

@@ -67,6 +67,7 @@ _declare("ptycho_recon_object_shape", None, _vp, _pint, _pint, _c_double_p)
 _declare("ptycho_recon_get_object", _int, _vp, _vp)
 _declare("ptycho_recon_probe_shape", None, _vp, _pint, _pint)
 _declare("ptycho_recon_get_probe", _int, _vp, _vp)
+_declare("ptycho_recon_get_positions", _int, _vp, _vp)
 _declare("ptycho_recon_errors", _c_double_p, _vp, _pint)
 _declare("ptycho_recon_verdict", _int, _vp, _str, ctypes.c_size_t)
 _declare("ptycho_recon_backend", _str, _vp)
@@ -246,6 +247,15 @@ class Reconstruction:
         _lib.ptycho_recon_probe_shape(self._handle, ctypes.byref(k), ctypes.byref(m))
         out = np.empty((k.value, m.value, m.value), dtype=np.complex64)
         _check(_lib.ptycho_recon_get_probe(self._handle, out.ctypes.data))
+        return out
+
+    @property
+    def positions(self):
+        """Probe centres (row, col), object pixels, float64 (n, 2): where position_correction moved
+        them, else the scan's own."""
+        n = self._scan.shape[0]
+        out = np.empty((n, 2), dtype=np.float64)
+        _check(_lib.ptycho_recon_get_positions(self._handle, out.ctypes.data))
         return out
 
     @property

@@ -100,6 +100,13 @@ int ptycho_recon_get_probe(const ptycho_recon *r, ptycho_complex *out)
     return pty_plan_get_probe(r->plan, (pty_cf *)out);
 }
 
+int ptycho_recon_get_positions(const ptycho_recon *r, double *out)
+{
+    PTY_CHECK(r && out, PTY_ERR_ARG, "ptycho_recon_get_positions: no reconstruction or no array");
+    pty_plan_positions(r->plan, out);
+    return PTY_OK;
+}
+
 const double *ptycho_recon_errors(const ptycho_recon *r, int *n) { return pty_plan_errors(r->plan, n); }
 const char *ptycho_recon_backend(const ptycho_recon *r) { return pty_plan_backend_name(r->plan); }
 const char *ptycho_recon_probe_start(const ptycho_recon *r) { return r->guess.how; }
@@ -124,8 +131,11 @@ int ptycho_recon_write(const ptycho_recon *r, const char *prefix, int images)
     const int m = r->view.m, k = r->params.n_modes;
     pty_cf *object = malloc((size_t)g->obj_h * g->obj_w * sizeof *object);
     pty_cf *probe = malloc((size_t)k * m * m * sizeof *probe);
+    const int refined = r->params.position_start >= 0;
+    double *positions = refined ? malloc((size_t)r->view.n_frames * 2 * sizeof *positions) : NULL;
     char path[4096], cmdline[64];
-    int rc = object && probe ? PTY_OK : pty_error_set(PTY_ERR_NOMEM, "cannot allocate the result");
+    int rc = object && probe && (positions || !refined) ? PTY_OK : pty_error_set(PTY_ERR_NOMEM, "cannot allocate the result");
+    if (rc == PTY_OK && refined) pty_plan_positions(r->plan, positions);
     if (rc == PTY_OK) rc = pty_plan_get_object(r->plan, object);
     if (rc == PTY_OK) rc = pty_plan_get_probe(r->plan, probe);
     if (rc == PTY_OK && snprintf(path, sizeof path, "%s.h5", prefix) >= (int)sizeof path)
@@ -141,7 +151,7 @@ int ptycho_recon_write(const ptycho_recon *r, const char *prefix, int images)
             .origin = {g->origin[0], g->origin[1]},
             .probe = probe, .n_modes = k, .m = m,
             .errors = errors, .n_errors = n_errors,
-            .positions = r->view.positions, .n_positions = r->view.n_frames,
+            .positions = r->view.positions, .refined_positions = positions, .n_positions = r->view.n_frames,
             .pixel_size = r->view.pixel_size, .backend = pty_plan_backend_name(r->plan),
             .input = r->source, .command_line = cmdline,
             .setup_s = setup_s, .iterate_s = iterate_s, .params = &r->params,
@@ -152,6 +162,7 @@ int ptycho_recon_write(const ptycho_recon *r, const char *prefix, int images)
     }
     free(object);
     free(probe);
+    free(positions);
     return rc;
 }
 

@@ -143,6 +143,11 @@ int ptycho_recon_get_object(const ptycho_recon *r, ptycho_complex *out);
 void ptycho_recon_probe_shape(const ptycho_recon *r, int *n_modes, int *m);
 int ptycho_recon_get_probe(const ptycho_recon *r, ptycho_complex *out);
 
+/* The probe centres (row, col) in object pixels, 2 per frame, in the
+ * scan's frame of reference: where position correction
+ * (--position-correction) has moved them, else the scan's own. */
+int ptycho_recon_get_positions(const ptycho_recon *r, double *out);
+
 /* Fourier error per iteration so far; the array is the recon's, valid
  * until the next iterate. */
 const double *ptycho_recon_errors(const ptycho_recon *r, int *n);

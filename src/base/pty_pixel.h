@@ -181,7 +181,7 @@ static inline PTY_HD void pty_update_pixel(pty_cf *PTY_RESTRICT obj, pty_cf *PTY
     if (probe_step != 0.0f) pty_probe_increment(probe, o_old, delta, stride, n_modes, probe_step);
 }
 
-/* Sub-pixel positions (issue 13, being wired into the backends): a probe
+/* Sub-pixel positions: a probe
  * window whose corner falls f pixels past the whole pixel it is rounded to
  * sees the probe moved by f, P(r - f), applied to the probe's spectrum (FFT
  * order) as a phase factor per axis:
@@ -202,6 +202,39 @@ static inline PTY_HD pty_cf pty_shift_factor(int q, int m, float f)
     const int s = 2 * q < m ? q : q - m;
     const float a = -6.283185307179586f * (float)s * f / (float)m;
     return pty_cf_make(cosf(a), sinf(a));
+}
+
+/* Position correction (the gradient method of Odstrcil, Menzel & Guizar-Sicairos 2018, Opt.
+ * Express 26, 3108, as in PtychoShelves).  A window whose exact corner is c sees the exit waves
+ * psi_k(r) = P_k(r - f) O(w + r), c = w + f, so moving the corner by d changes them by
+ * d . grad psi_k = d_a P_k(r - f) dO/da to first order.  The move along axis a that best explains
+ * the exit-wave change Delta_k the modulus constraint asked for is
+ *     d_a = sum_{r,k} Re(conj(P_k dO/da) Delta_k) / sum_{r,k} |P_k dO/da|^2,
+ * each axis on its own (the cross term is small where the object has structure in both).
+ * One pixel's share of the four sums, added to t[0..3] = (num_row, den_row, num_col, den_col):
+ * `probe` is the probe as this position sees it (moved by f), `back` the unscaled back-propagated
+ * far field and `psi` the exit waves (Delta = pty_exit_delta), do_r and do_c the object's
+ * derivatives at the pixel (the caller's finite differences of the object before its update). */
+static inline PTY_HD void pty_position_terms(pty_cf do_r, pty_cf do_c, const pty_cf *PTY_RESTRICT probe,
+                                             const pty_cf *PTY_RESTRICT back, const pty_cf *PTY_RESTRICT psi,
+                                             size_t stride, int n_modes, float inv_n, float t[4])
+{
+    for (int k = 0; k < n_modes; k++) {
+        const pty_cf p = probe[(size_t)k * stride];
+        const pty_cf d = pty_exit_delta(back[(size_t)k * stride], psi[(size_t)k * stride], inv_n);
+        const pty_cf gr = pty_cmul(p, do_r), gc = pty_cmul(p, do_c);
+        t[0] += gr.re * d.re + gr.im * d.im;
+        t[1] += pty_cabs2(gr);
+        t[2] += gc.re * d.re + gc.im * d.im;
+        t[3] += pty_cabs2(gc);
+    }
+}
+
+/* The corner's move along one axis from its two sums; 0 where the object is flat under the probe
+ * (nothing to register against). */
+static inline PTY_HD float pty_position_step(double num, double den)
+{
+    return den > 0.0 ? (float)(num / den) : 0.0f;
 }
 
 #ifdef __cplusplus

@@ -74,6 +74,10 @@ typedef struct pty_pass_params {
        order, and the set's probe steps are combined (pty_probe_step). */
     const int *set_end;
     int n_sets;
+    /* Position correction (may be NULL: off): for each position j the pass visits, the move of its
+       window's corner that best explains its exit-wave change, (row, col) at 2j (pty_position_terms,
+       measured before its update).  Only for a backend whose set_positions is not NULL. */
+    float *position_steps;
 } pty_pass_params;
 
 typedef struct pty_backend_ops {
@@ -101,6 +105,10 @@ typedef struct pty_backend_ops {
     /* 1: moves the probe by each position's sub-pixel offset (setup.shift); 0: positions are
        rounded to whole pixels, and the engine says so once */
     int subpixel;
+    /* new windows (n_frames*2) and sub-pixel offsets (n_frames*2; the backend was created with
+       setup.shift) after position correction moved them; NULL: the backend cannot refine positions
+       (nor fill pass_params.position_steps) */
+    int (*set_positions)(void *impl, const int *window, const float *shift);
 } pty_backend_ops;
 
 extern const pty_backend_ops pty_backend_cpu;

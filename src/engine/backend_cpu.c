@@ -288,6 +288,24 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
     }
 }
 
+/* Position correction: the move of position j's window corner that best explains its exit-wave
+ * change (pty_position_terms), from the object before this position's update. */
+static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu_slot *slot, const pty_cf *psi,
+                          const pty_cf *far, float *step)
+{
+    const int m = c->m, nt = slot->threads, wr = c->window[2 * j], wc = c->window[2 * j + 1];
+    const size_t mm = (size_t)m;
+    const int left = wc > 0, right = wc + m < c->obj_w;
+    double sums[4] = {0.0, 0.0, 0.0, 0.0};
+#pragma omp parallel for reduction(+ : sums[:4]) num_threads(nt) if (nt > 1)
+    for (int r = 0; r < m; r++)
+        pty_rows_position_terms(m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, wr + r > 0,
+                                wr + r + 1 < c->obj_h, left, right, slot->probe + r * mm, psi + r * mm, far + r * mm,
+                                1.0f / (float)c->npix, sums);
+    step[0] = pty_position_step(sums[0], sums[1]);
+    step[1] = pty_position_step(sums[2], sums[3]);
+}
+
 /* One position: exit waves, projection, back-propagation, joint update.
  * The object is updated in place; the probe steps go to slot->probe_out
  * (the probe itself in sequential order, a worker's accumulator in a set). */
@@ -320,6 +338,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
 #pragma omp parallel for reduction(+ : err) num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++) err += project(c, amp, r, r + 1, 0, m, far);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
+    if (p->position_steps) position_step(c, j, obj, slot, psi, far, p->position_steps + 2 * (size_t)j);
 
     if (probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
@@ -338,6 +357,7 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
                         int t)
 {
     const int m = c->m, W = c->n_workers, q = m / W, r0 = t * q;
+    if (p->position_steps) p->position_steps[2 * j] = p->position_steps[2 * j + 1] = 0.0f; /* never: needs shifts */
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
     pty_cf *psi = c->split_psi, *far = c->split_far;
@@ -463,6 +483,15 @@ static int cpu_set_object(void *impl, const pty_cf *in)
     return PTY_OK;
 }
 
+static int cpu_set_positions(void *impl, const int *window, const float *shift)
+{
+    cpu_impl *c = impl;
+    PTY_CHECK(c->shift, PTY_ERR_ARG, "CPU backend: positions can move only in a backend created with shifts");
+    memcpy(c->window, window, (size_t)c->n_frames * 2 * sizeof *window);
+    memcpy(c->shift, shift, (size_t)c->n_frames * 2 * sizeof *shift);
+    return PTY_OK;
+}
+
 static void cpu_stats(const void *impl, pty_backend_stats *out)
 {
     const cpu_impl *c = impl;
@@ -484,4 +513,5 @@ const pty_backend_ops pty_backend_cpu = {
     .set_object = cpu_set_object,
     .stats = cpu_stats,
     .subpixel = 1,
+    .set_positions = cpu_set_positions,
 };

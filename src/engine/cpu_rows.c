@@ -151,3 +151,25 @@ void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_c
         }
     }
 }
+
+/* Central differences, one-sided at the object's edge (the caller says which neighbours exist). */
+static inline pty_cf difference(pty_cf before, pty_cf after, int both)
+{
+    const float s = both ? 0.5f : 1.0f;
+    return pty_cf_make(s * (after.re - before.re), s * (after.im - before.im));
+}
+
+void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
+                             int left, int right, const pty_cf *probe, const pty_cf *psi, const pty_cf *back,
+                             float inv_n, double sums[4])
+{
+    for (int i = 0; i < n; i++) {
+        const pty_cf o = obj[i];
+        const int has_l = i > 0 || left, has_r = i < n - 1 || right;
+        const pty_cf do_r = difference(up ? obj[(ptrdiff_t)i - (ptrdiff_t)obj_w] : o, down ? obj[i + obj_w] : o, up && down);
+        const pty_cf do_c = difference(has_l ? obj[i - 1] : o, has_r ? obj[i + 1] : o, has_l && has_r);
+        float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        pty_position_terms(do_r, do_c, probe + i, back + i, psi + i, stride, n_modes, inv_n, t);
+        for (int a = 0; a < 4; a++) sums[a] += t[a];
+    }
+}

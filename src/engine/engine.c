@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "modes.h"
+#include "positions.h"
 #include "probe_init.h"
 #include "pty_error.h"
 #include "pty_log.h"
@@ -33,6 +34,16 @@
  * 0.021). */
 #define PTY_CENTRING_MAX_WRAP 1e-2
 
+/* Position correction moves a position by at most this many pixels per
+ * axis and iteration (--position-max-step).  On the independent
+ * simulator's scan with 1.5 px RMS position errors (tests/cli/
+ * recon_positions.sh), 0.3 and 1.0 end equally close (0.175 px RMS), so
+ * the limit costs nothing there; on ptycho's Siemens star, where the
+ * spokes' period makes a 3 px error ambiguous, 1.0 from the first
+ * iteration let positions run off (1.65 px RMS from 1.45) where 0.1 and
+ * 0.3 ended at 0.96 and 1.02. */
+#define PTY_POSITION_MAX_STEP 0.3f
+
 /* A probe whose power grows past this multiple of its start has blown up. */
 #define PTY_DIVERGED_POWER_RATIO 100.0
 
@@ -47,12 +58,15 @@ struct pty_plan {
     double probe_power_start;
     pty_rng rng;
     int *order;
-    pty_sets sets;            /* batched order: the sets, built once */
+    pty_sets sets;            /* batched order: the sets, built once (again when windows move) */
+    int set_workers;          /* the workers a set is balanced for */
     int *set_end, *set_scratch;
     pty_cf *probe_host;       /* scratch for orthogonalisation */
     pty_cf *object_host;      /* the object on the host, for probe centring */
     void *scratch;            /* probe centring's roll and orthogonalisation's work space: made at
                                  create, so execute allocates nothing but the error history */
+    pty_positions positions;  /* position correction (params.position_start >= 0) */
+    pty_sum_fn position_sum;
     double *errors;
     int n_done, errors_cap;
     int warned_rising;
@@ -79,6 +93,8 @@ void pty_recon_params_default(pty_recon_params *p)
     p->probe_diameter = 0.0;
     p->center_probe = 1;
     p->order = PTY_ORDER_AUTO;
+    p->position_start = -1;
+    p->position_max_step = PTY_POSITION_MAX_STEP;
 }
 
 int pty_recon_params_check(const pty_recon_params *p)
@@ -99,6 +115,8 @@ int pty_recon_params_check(const pty_recon_params *p)
     PTY_CHECK(p->gpu_frames >= PTY_FRAMES_AUTO && p->gpu_frames <= PTY_FRAMES_STREAMED, PTY_ERR_ARG,
               "--gpu-frames must be auto, resident or streamed");
     PTY_CHECK(p->pad >= 0 && p->pad <= 4096, PTY_ERR_ARG, "--pad must be in [0, 4096] (got %d)", p->pad);
+    PTY_CHECK(p->position_max_step > 0.0f && p->position_max_step <= 8.0f, PTY_ERR_ARG,
+              "--position-max-step must be in (0, 8] pixels (got %g)", p->position_max_step);
     return PTY_OK;
 }
 
@@ -159,6 +177,21 @@ static double total_power(const pty_cf *probe, size_t n)
     return sum;
 }
 
+/* The batched order's sets for the windows as they are now (again after
+ * position correction moves a window: a set's windows must not overlap). */
+static int build_sets(pty_plan *plan)
+{
+    pty_sets_free(&plan->sets);
+    PTY_TRY(pty_sets_build(plan->geom.window, plan->n_frames, plan->m, plan->geom.obj_h, plan->geom.obj_w,
+                           plan->set_workers, PTY_MAX_SET_SIZE, &plan->rng, &plan->sets));
+    const size_t bytes = (size_t)plan->sets.n_sets * sizeof(int);
+    int *end = realloc(plan->set_end, bytes), *scratch = end ? realloc(plan->set_scratch, bytes) : NULL;
+    if (end) plan->set_end = end;
+    if (scratch) plan->set_scratch = scratch;
+    PTY_CHECK(end && scratch, PTY_ERR_NOMEM, "cannot allocate %d sets", plan->sets.n_sets);
+    return PTY_OK;
+}
+
 static int copy_geometry(const pty_geometry *from, pty_geometry *to)
 {
     *to = *from;
@@ -216,19 +249,24 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     const int cpu_threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
     if (p->order == PTY_ORDER_AUTO)
         plan->params.order = on_host && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
+    if (p->position_start >= 0) {
+        if (!plan->ops->set_positions) {
+            rc = pty_error_set(PTY_ERR_ARG, "--position-correction: the %s backend cannot refine positions yet; "
+                                            "use --backend cpu", plan->ops->name);
+            goto fail;
+        }
+        /* positions leave the pixel grid as they move: the backend must be ready to move its probe */
+        if (!plan->geom.shift && !(plan->geom.shift = calloc((size_t)d->n_frames * 2, sizeof *plan->geom.shift))) {
+            rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window shifts", d->n_frames);
+            goto fail;
+        }
+        if ((rc = pty_positions_create(&plan->geom, d->m, &plan->positions)) != PTY_OK) goto fail;
+    }
     if (plan->params.order == PTY_ORDER_BATCHED) {
         /* CPU threads take whole positions, so sets are balanced to multiples
            of the thread count; a GPU takes a whole set at once */
-        const int workers = on_host ? cpu_threads : 1;
-        rc = pty_sets_build(plan->geom.window, d->n_frames, d->m, plan->geom.obj_h, plan->geom.obj_w, workers,
-                            PTY_MAX_SET_SIZE, &plan->rng, &plan->sets);
-        if (rc != PTY_OK) goto fail;
-        plan->set_end = malloc((size_t)plan->sets.n_sets * sizeof *plan->set_end);
-        plan->set_scratch = malloc((size_t)plan->sets.n_sets * sizeof *plan->set_scratch);
-        if (!plan->set_end || !plan->set_scratch) {
-            rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d sets", plan->sets.n_sets);
-            goto fail;
-        }
+        plan->set_workers = on_host ? cpu_threads : 1;
+        if ((rc = build_sets(plan)) != PTY_OK) goto fail;
     }
     pty_backend_setup s = {
         .m = d->m,
@@ -268,6 +306,7 @@ void pty_plan_destroy(pty_plan *plan)
     if (!plan) return;
     if (plan->ops && plan->impl) plan->ops->destroy(plan->impl);
     pty_geometry_free(&plan->geom);
+    pty_positions_free(&plan->positions);
     free(plan->order);
     pty_sets_free(&plan->sets);
     free(plan->set_end);
@@ -356,6 +395,11 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
     for (size_t i = 0; i < nobj; i++) plan->object_host[i] = pty_cf_make(1.0f, 0.0f);
     PTY_TRY(plan->ops->set_object(plan->impl, plan->object_host));
     PTY_TRY(plan->ops->set_probe(plan->impl, probe));
+    if (plan->positions.corner) {
+        pty_positions_reset(&plan->positions, &plan->geom);
+        PTY_TRY(plan->ops->set_positions(plan->impl, plan->geom.window, plan->geom.shift));
+        if (plan->set_end) PTY_TRY(build_sets(plan));
+    }
     plan->probe_power_start = total_power(probe, npix * plan->params.n_modes);
     pty_rng_seed(&plan->rng, plan->params.seed);
     plan->n_done = 0;
@@ -388,6 +432,18 @@ static int probe_housekeeping(pty_plan *plan, int iter, int orthogonalise)
     return p->center_probe ? center_probe(plan) : PTY_OK;
 }
 
+/* Position correction after a pass: the corners take the steps the pass
+ * measured (positions.h), and the backend (and the sets) the windows. */
+static int move_positions(pty_plan *plan)
+{
+    const pty_recon_params *p = &plan->params;
+    int moved;
+    PTY_TRY(pty_positions_apply(&plan->positions, p->position_max_step, p->position_affine, plan->position_sum,
+                                &plan->geom, &moved));
+    PTY_TRY(plan->ops->set_positions(plan->impl, plan->geom.window, plan->geom.shift));
+    return moved && plan->set_end ? build_sets(plan) : PTY_OK;
+}
+
 int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void *user)
 {
     const pty_recon_params *p = &plan->params;
@@ -413,8 +469,11 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
             .set_end = plan->set_end,
             .n_sets = plan->set_end ? plan->sets.n_sets : 0,
         };
+        const int refine = p->position_start >= 0 && iter >= p->position_start;
+        if (refine) pp.position_steps = plan->positions.steps;
         double err_num = 0.0;
         PTY_TRY(plan->ops->pass(plan->impl, plan->order, plan->n_frames, &pp, &err_num));
+        if (refine) PTY_TRY(move_positions(plan));
         double error = err_num / plan->total_intensity;
         if (!isfinite(error))
             return pty_error_set(PTY_ERR_DIVERGED,
@@ -444,6 +503,20 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
 }
 
 const pty_geometry *pty_plan_geometry(const pty_plan *plan) { return &plan->geom; }
+
+void pty_plan_positions(const pty_plan *plan, double *out)
+{
+    const pty_geometry *g = &plan->geom;
+    for (int j = 0; j < g->n; j++)
+        for (int a = 0; a < 2; a++) {
+            const size_t i = 2 * (size_t)j + a;
+            const double corner = plan->positions.corner ? plan->positions.corner[i]
+                                                         : g->window[i] + (g->shift ? g->shift[i] : 0.0f);
+            out[i] = corner - g->origin[a] + plan->m / 2;
+        }
+}
+
+void pty_plan_set_position_sum(pty_plan *plan, int (*sum)(double *v, size_t n)) { plan->position_sum = sum; }
 
 const char *pty_plan_backend_name(const pty_plan *plan) { return plan->ops->name; }
 

@@ -7,6 +7,7 @@
 #ifndef PTY_ENGINE_H
 #define PTY_ENGINE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend.h"
@@ -49,6 +50,10 @@ typedef struct pty_recon_params {
                                unless the roll would wrap a probe that fills its window */
     const char *fft_wisdom; /* CPU: FFTW wisdom file, so repeated runs plan alike and give the same
                                bits (fft_wisdom.h); NULL: plans timed afresh each run */
+    int position_start;     /* first iteration (0-based) that refines the positions (positions.h); < 0: never */
+    float position_max_step; /* most a position moves along an axis in one iteration, pixels */
+    int position_affine;    /* position correction also removes an affine map of the positions, not
+                               only their mean shift */
 } pty_recon_params;
 
 /* Defaults, chosen by measurement (see README "Defaults"). */
@@ -106,6 +111,17 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe);
  * each probe update).  Ranks sharing one probe call
  * this after agreeing on it, so they all move their objects alike. */
 int pty_plan_center_probe(pty_plan *plan);
+
+/* The probe centres (row, col) as the input's positions, in object pixels, that the plan runs
+ * now: the positions given (rounded to 1e-7 px), or where position correction moved them.  out
+ * holds 2 per frame. */
+void pty_plan_positions(const pty_plan *plan, double *out);
+
+/* Position correction keeps the positions' mean (and affine part) fixed over
+ * all positions that `sum` adds up: ranks reconstructing one object (sync
+ * mode) pass a sum over the ranks, and call execute alike.  Default NULL:
+ * the plan's own positions. */
+void pty_plan_set_position_sum(pty_plan *plan, int (*sum)(double *v, size_t n));
 
 /* Fourier error per completed iteration, sum (|Psi| - sqrt(I))^2 / sum I. */
 const double *pty_plan_errors(const pty_plan *plan, int *n);

@@ -11,6 +11,7 @@
 
 #include "h5util.h"
 #include "pty_error.h"
+#include "rng.h"
 
 #define DET "/entry_1/instrument_1/detector_1"
 #define GT "/entry_1/ground_truth"
@@ -34,6 +35,7 @@ static int write_params(hid_t f, const pty_sim_params *p, const pty_simulation *
     ATTR("cols", "%d", p->cols);
     ATTR("step_px", "%.9g", pty_sim_step(p));
     ATTR("jitter_px", "%.9g", p->jitter);
+    ATTR("position_error_px", "%.9g", p->position_error);
     ATTR("frame", "%d", p->m);
     ATTR("probe", "%s", pty_probe_kind_name(p->probe));
     ATTR("probe_diameter_px", "%.9g", sim->diameter_px);
@@ -68,12 +70,17 @@ static int write_all(hid_t f, const pty_sim_params *p, const pty_simulation *sim
     PTY_TRY(pty_h5_write_frames(f, DET "/data", sim->frames, (hsize_t)n, (hsize_t)m));
     PTY_TRY(pty_h5_soft_link(f, DET "/data", "/entry_1/data_1/data"));
 
-    /* CXI translation: metres, (x, y, z) with x along columns, y along rows */
+    /* CXI translation: metres, (x, y, z) with x along columns, y along rows; the encoder's error
+       (--position-error) from its own stream, so the frames do not depend on it */
     double *t = malloc((size_t)n * 3 * sizeof *t);
     PTY_CHECK(t, PTY_ERR_NOMEM, "cannot allocate %d translations", n);
+    pty_rng rng;
+    pty_rng_seed(&rng, p->seed ^ 0x9e3779b97f4a7c15ull);
     for (int j = 0; j < n; j++) {
-        t[3 * j + 0] = sim->positions[2 * j + 1] * sim->pixel_size_m;
-        t[3 * j + 1] = sim->positions[2 * j + 0] * sim->pixel_size_m;
+        const double er = p->position_error > 0 ? p->position_error * pty_rng_normal(&rng) : 0.0;
+        const double ec = p->position_error > 0 ? p->position_error * pty_rng_normal(&rng) : 0.0;
+        t[3 * j + 0] = (sim->positions[2 * j + 1] + ec) * sim->pixel_size_m;
+        t[3 * j + 1] = (sim->positions[2 * j + 0] + er) * sim->pixel_size_m;
         t[3 * j + 2] = 0.0;
     }
     hsize_t tdims[2] = {(hsize_t)n, 3};

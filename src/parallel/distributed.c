@@ -48,6 +48,7 @@ void pty_dist_result_free(pty_dist_result *r)
     free(r->probe);
     free(r->errors);
     free(r->positions);
+    free(r->refined_positions);
     pty_partition_free(&r->partition);
     free(r->stats);
     free(r->records);
@@ -155,6 +156,36 @@ static void judge(const double *errors, int n, double floor, const char *who)
     pty_warn("%s", line);
 }
 
+/* Position correction's result over the whole scan: each position as the
+ * rank that owns it (its core) moved it, summed into place on every rank. */
+static int gather_positions(const pty_plan *plan, const pty_partition *part, int n, pty_dist_result *out)
+{
+    const int me = pty_comm_rank(), P = pty_comm_size();
+    const int mine = P > 1 ? part->n_members[me] : n;
+    double *all = calloc((size_t)n * 2, sizeof *all), *local = malloc((size_t)mine * 2 * sizeof *local);
+    if (!all || !local) {
+        free(all);
+        free(local);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d refined positions", n);
+    }
+    pty_plan_positions(plan, local);
+    for (int i = 0; i < mine; i++) {
+        const int j = P > 1 ? part->members[me][i] : i;
+        if (P == 1 || part->owner[j] == me) {
+            all[2 * j] = local[2 * i];
+            all[2 * j + 1] = local[2 * i + 1];
+        }
+    }
+    free(local);
+    int rc = P > 1 ? pty_comm_sum_doubles(all, (size_t)n * 2) : PTY_OK;
+    if (rc != PTY_OK) {
+        free(all);
+        return rc;
+    }
+    out->refined_positions = all;
+    return PTY_OK;
+}
+
 static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *boxes, int m, int n_modes, int center,
                    const float *feather, int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out,
                    double *share_s)
@@ -254,6 +285,8 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     }
     if ((rc = pty_comm_agree(rc)) != PTY_OK) goto done;
     if (P > 1 && (rc = pty_comm_agree(share_initial_probe(plan, nprobe))) != PTY_OK) goto done;
+    /* sync: one object, so one mean position over all ranks; async: each block holds its own */
+    if (P > 1 && o->mode == PTY_MODE_SYNC) pty_plan_set_position_sum(plan, pty_comm_sum_doubles);
     double setup_s;
     pty_plan_timings(plan, &setup_s, &st.compute_s);
     st.setup_s = setup_s;
@@ -300,6 +333,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
         if (P > 1) judge(own, n_own, pty_plan_noise_floor(plan), who);
         if (me == 0) judge(out->errors, out->n_errors, floor[1] > 0 ? floor[0] / floor[1] : 0.0, "the reconstruction");
     }
+    if (p.position_start >= 0 && (rc = gather_positions(plan, part, n, out)) != PTY_OK) goto done;
     pty_plan_timings(plan, &setup_s, &st.compute_s);
     st.comm_s = pty_comm_seconds() - comm_before;
 

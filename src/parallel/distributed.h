@@ -92,6 +92,8 @@ typedef struct pty_dist_result {
     double *errors;             /* Fourier error per iteration over all ranks' frames */
     int n_errors;
     double *positions;          /* all n_positions x 2 probe centres */
+    double *refined_positions;  /* position correction: all n_positions x 2 probe centres where it moved
+                                   them (each position's owner's), the same frame; NULL without */
     int n_positions;
     double pixel_size;
     pty_partition partition;

@@ -32,6 +32,9 @@ static int write_parameters(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_attr_double(f, g, "pad", p->pad));
     PTY_TRY(pty_h5_attr_double(f, g, "probe_diameter", p->probe_diameter));
     PTY_TRY(pty_h5_attr_double(f, g, "center_probe", p->center_probe));
+    PTY_TRY(pty_h5_attr_double(f, g, "position_correction", p->position_start));
+    PTY_TRY(pty_h5_attr_double(f, g, "position_max_step", p->position_max_step));
+    PTY_TRY(pty_h5_attr_double(f, g, "position_affine", p->position_affine));
     PTY_TRY(pty_h5_attr_string(f, g, "fft_wisdom", p->fft_wisdom ? p->fft_wisdom : ""));
     PTY_TRY(pty_h5_attr_string(f, g, "order", pty_order_names[p->order]));
     PTY_TRY(pty_h5_attr_string(f, g, "probe_start_how", r->probe_start ? r->probe_start : ""));
@@ -58,6 +61,7 @@ static int write_all(hid_t f, const pty_result *r)
     free(share);
     PTY_TRY(rc);
     PTY_TRY(pty_h5_write_double(f, "/positions_px", r->positions, 2, pos_dims));
+    if (r->refined_positions) PTY_TRY(pty_h5_write_double(f, "/positions_refined_px", r->refined_positions, 2, pos_dims));
     if (ne > 0) PTY_TRY(pty_h5_write_double(f, "/error", r->errors, 1, &ne));
     PTY_TRY(pty_h5_write_scalar(f, "/pixel_size", r->pixel_size));
     if (r->weight) PTY_TRY(pty_h5_write_float(f, "/weight", r->weight, 2, obj_dims));

@@ -4,6 +4,7 @@
  *   /object (H, W) complex64      /object_position_origin (2,) f64
  *   /probe (K, M, M) complex64    /probe_mode_power (K,) f64, share of the total
  *   /positions_px (N, 2) f64      probe centres (row, col) relative to the origin
+ *   /positions_refined_px (N, 2) f64  the same after position correction (only with it)
  *   /error (iterations,) f64      Fourier error per iteration
  *   /pixel_size f64 (m, 0 = unknown), /parameters (attributes), /timings/...
  *   /weight (H, W) f32, partial results only: the block's blending weight
@@ -32,6 +33,7 @@ typedef struct pty_result {
     const double *errors;
     int n_errors;
     const double *positions; /* N*2 (row, col) probe centres */
+    const double *refined_positions; /* N*2 where position correction moved them, or NULL */
     int n_positions;
     double pixel_size;
     const char *backend;

@@ -73,6 +73,8 @@ int pty_sim_validate_raster(const pty_sim_params *p)
     PTY_CHECK(p->step == 0 || (p->step >= 1e-3 && p->step <= 1e5), PTY_ERR_ARG,
               "--step %g must be 0 (70 %% overlap) or lie in [0.001, 1e5] pixels", p->step);
     PTY_CHECK(p->jitter >= 0 && p->jitter <= 1e5, PTY_ERR_ARG, "--jitter %g must lie in [0, 1e5] pixels", p->jitter);
+    PTY_CHECK(p->position_error >= 0 && p->position_error <= 1e3, PTY_ERR_ARG,
+              "--position-error %g must lie in [0, 1000] pixels", p->position_error);
     PTY_CHECK(p->m >= 16 && p->m <= 4096, PTY_ERR_ARG, "--frame %d must lie in [16, 4096] pixels", p->m);
     return PTY_OK;
 }

@@ -24,6 +24,8 @@ typedef struct pty_sim_params {
     double step;             /* raster step, object pixels (8); 0: pty_sim_step's 70 % overlap */
     double jitter;           /* uniform in +-jitter pixels on each axis (0) */
     int jitter_whole;        /* jitter drawn from the whole numbers -J..J instead (0) */
+    double position_error;   /* the file's positions err from the true ones (which made the frames and
+                                stay in the ground truth) by a normal error of this RMS per axis, px (0) */
     int m;                   /* frame size (64) */
     pty_probe_kind probe;    /* PTY_PROBE_APERTURE */
     double probe_diameter;   /* pixels; <= 0 means 3m/8 */

@@ -214,6 +214,9 @@ def main(argv=None):
     ap.add_argument("--cols", type=int, default=20)
     ap.add_argument("--step", type=float, default=None, help="raster step, object px (default: 70 %% overlap of the probe's 90 %% width)")
     ap.add_argument("--jitter", type=float, default=1.5, help="uniform random offset +-J px per axis")
+    ap.add_argument("--position-error", type=float, default=0.0,
+                    help="the file's positions err from the true ones (which made the frames and stay in the "
+                         "ground truth) by a normal error of this RMS per axis, px")
     ap.add_argument("--whole-pixel", action="store_true", help="round the jittered positions to whole pixels")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--probe", choices=["defocus", "gauss", "focus"], default="defocus")
@@ -302,9 +305,11 @@ def main(argv=None):
         det = "/entry_1/instrument_1/detector_1"
         h.create_dataset(det + "/data", data=frames.astype(np.float32), compression="gzip", chunks=(1, m, m))
         h["/entry_1/data_1/data"] = h5py.SoftLink(det + "/data")
+        # what the encoders report: drawn from a stream of its own, so the frames do not depend on it
+        given = pos + np.random.default_rng(a.seed + 7919).normal(0.0, a.position_error, pos.shape)
         t = np.zeros((n, 3))
-        t[:, 0] = pos[:, 1] * dx  # x = column
-        t[:, 1] = pos[:, 0] * dx  # y = row
+        t[:, 0] = given[:, 1] * dx  # x = column
+        t[:, 1] = given[:, 0] * dx  # y = row
         h["/entry_1/sample_1/geometry_1/translation"] = t
         h["/entry_1/data_1/translation"] = h5py.SoftLink("/entry_1/sample_1/geometry_1/translation")
         h["/entry_1/instrument_1/source_1/energy"] = a.energy * EV
@@ -328,7 +333,7 @@ def main(argv=None):
                 guess = g * np.sqrt(np.sum(np.abs(probe) ** 2) / np.sum(np.abs(g) ** 2))
             h["/entry_1/instrument_1/source_1/illumination"] = guess.astype(np.complex64)
         attrs = dict(generator="tests/indep/indep_sim.py", rows=a.rows, cols=a.cols, step_px=step,
-                     jitter_px=a.jitter, whole_pixel=int(a.whole_pixel), frame=m, probe=a.probe,
+                     jitter_px=a.jitter, position_error_px=a.position_error, whole_pixel=int(a.whole_pixel), frame=m, probe=a.probe,
                      probe_width90_px=width, pupil_radius_det_px=pupil, modes=a.modes, fly_blur_px=blur,
                      mode_power=" ".join(f"{p:.4g}" for p in mode_power), photons=a.photons,
                      noise="poisson" if a.poisson else "none", phase_max_rad=a.phase_max, energy_ev=a.energy,

@@ -80,6 +80,10 @@ rec3 = ptycho.Reconstruction(ptycho.Scan.read("s.cxi"), modes=2, probe_start=2, 
 rec3.iterate(50, progress=lambda it, n, err: it >= 4)
 check("early stop after 5 iterations", len(rec3.errors) == 5, str(len(rec3.errors)))
 check("modes=2 gives two probe modes", rec3.probe.shape[0] == 2, str(rec3.probe.shape))
+rec4 = ptycho.Reconstruction(rec3._scan, position_correction=0, backend="cpu", threads=1).iterate(3)
+moved = np.abs(rec4.positions - rec3.positions).max()  # rec3 does not correct: the scan's own
+check("position_correction moves positions, at most 3 x 0.3 px per axis and the mean's share",
+      rec4.positions.shape == rec3.positions.shape and 0 < moved <= 1.8, "(largest move %.3g px)" % moved)
 for what, call, want in [
     ("missing file", lambda: ptycho.Scan.read("nope.cxi"), "cannot open 'nope.cxi'"),
     ("unknown setting", lambda: ptycho.Reconstruction(scan if h5py else rec3._scan, colour=3), "colour"),

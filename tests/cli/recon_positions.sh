@@ -1,0 +1,67 @@
+# recon_positions.sh - position correction (issue 13, item 2), on data ptycho did not make:
+# tests/indep/indep_sim.py, 16 x 16 positions of 64^2 (continuous +-1 px jitter, a photographic
+# object, a defocused lens, a rough probe guess in the file), noise-free; the file's positions
+# err from the true ones by 1.5 px RMS per axis (--position-error; the frames are made at the
+# true ones).  One thread, sequential order, 200 iterations.  Measured at this commit:
+#   true positions NRMSE 0.0036; the erring ones uncorrected 0.049 (1.46 px RMS off);
+#   --position-correction 10 --position-affine: 0.175 px RMS off after removing the mean,
+#     NRMSE 0.0135 (3.7x the true positions': the issue's 1.5x is not reached yet; the rest is a
+#     smooth distortion of the positions that the data constrain only weakly, see README);
+#   --position-correction 10 (mean only): 0.42 px RMS, of which all but 0.135 px is affine.
+# Also: ptycho simulate --position-error writes the erring positions and keeps the true ones.
+. "$(dirname "$0")/common.sh"
+PY=
+for p in /usr/bin/python3 python3; do
+  if "$p" -c "import numpy, h5py" 2>/dev/null; then PY=$p; break; fi
+done
+[ -n "$PY" ] || { echo "SKIPPED: no python3 with numpy and h5py (scripts/install-deps.sh installs them)"; exit 77; }
+SIM="$PY $(dirname "$0")/../indep/indep_sim.py"
+R() { "$PTYCHO" recon --backend cpu --threads 1 --iterations 200 --no-tiff --print-every 1000 "$@"; }
+score() { "$PTYCHO" compare "$1.h5" true.cxi | value_of nrmse /dev/stdin; }
+# position_rms RESULT.h5 [affine]: RMS per axis of the refined (else given) positions' error, after
+# removing its mean (and its best affine map of the positions)
+position_rms() {
+  "$PY" - "$1" true.cxi "${2:-}" <<'PYEOF'
+import sys, h5py, numpy as np
+r, t = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
+got = r["/positions_refined_px"][()] if "/positions_refined_px" in r else r["/positions_px"][()]
+d = got - t["/entry_1/ground_truth/positions_px"][()]
+x = np.c_[np.ones(len(d)), r["/positions_px"][()]] if sys.argv[3] else np.ones((len(d), 1))
+d = d - x @ np.linalg.lstsq(x, d, rcond=None)[0]
+print(f"{np.sqrt((d ** 2).mean()):.4f}")
+PYEOF
+}
+
+for e in 0 1.5; do
+  $SIM e$e.cxi --frame 64 --rows 16 --cols 16 --jitter 1 --seed 5 --probe-guess rough --position-error $e >/dev/null || exit 1
+done
+cp e0.cxi true.cxi
+R --input e0.cxi --output rt > log_t.txt 2>&1 || { cat log_t.txt; fail "recon at the true positions"; finish; }
+R --input e1.5.cxi --output re > log_e.txt 2>&1 || { cat log_e.txt; fail "recon at the erring positions"; finish; }
+R --input e1.5.cxi --output rc --position-correction 10 --position-affine > log_c.txt 2>&1 ||
+  { cat log_c.txt; fail "recon with --position-correction --position-affine"; finish; }
+R --input e1.5.cxi --output rm --position-correction 10 > log_m.txt 2>&1 ||
+  { cat log_m.txt; fail "recon with --position-correction"; finish; }
+grep "position correction moved" log_c.txt
+t=$(score rt); e=$(score re); c=$(score rc)
+echo "NRMSE: true positions $t, erring $e, corrected $c; positions off by $(position_rms re.h5) px RMS as given"
+check "the file's positions err by 1.5 px RMS (1.3 to 1.7)" "x >= 1.3 && x <= 1.7" "$(position_rms re.h5)"
+check "corrected (mean and affine removed): within 0.2 px RMS of the truth after removing the mean" "x <= 0.2" \
+  "$(position_rms rc.h5)"
+check "corrected, mean only: within 0.2 px RMS once the affine part is removed too" "x <= 0.2" \
+  "$(position_rms rm.h5 affine)"
+check "correction cuts the NRMSE of the erring positions to at most 0.3 x" "x <= 0.3" \
+  "$(awk -v a="$c" -v b="$e" 'BEGIN { print a / b }')"
+"$PY" -c "import h5py, sys; f = h5py.File('rt.h5', 'r'); sys.exit('/positions_refined_px' in f)" ||
+  fail "a run without position correction writes no refined positions"
+
+# ptycho's own simulator: the erring positions in the file, the true ones in the ground truth
+"$PTYCHO" simulate --output s.cxi --rows 8 --cols 8 --step 6 --frame 32 --position-error 1.5 --seed 3 >/dev/null ||
+  fail "simulate --position-error"
+check "simulate --position-error 1.5: the file's positions err by 1.5 px RMS (64 draws: 1.2 to 1.8)" \
+  "x >= 1.2 && x <= 1.8" "$("$PY" -c "
+import h5py, numpy as np
+f = h5py.File('s.cxi', 'r'); px = f['/entry_1/ground_truth/object_pixel_size'][()]
+t = f['/entry_1/sample_1/geometry_1/translation'][()][:, 1::-1] / px
+print(np.sqrt(((t - f['/entry_1/ground_truth/positions_px'][()]) ** 2).mean()))")"
+finish
