@@ -18,19 +18,9 @@ done
 SIM="$PY $(dirname "$0")/../indep/indep_sim.py"
 R() { "$PTYCHO" recon --backend cpu --threads 1 --iterations 200 --no-tiff --print-every 1000 "$@"; }
 score() { "$PTYCHO" compare "$1.h5" true.cxi | value_of nrmse /dev/stdin; }
-# position_rms RESULT.h5 [affine]: RMS per axis of the refined (else given) positions' error, after
-# removing its mean (and its best affine map of the positions)
-position_rms() {
-  "$PY" - "$1" true.cxi "${2:-}" <<'PYEOF'
-import sys, h5py, numpy as np
-r, t = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "r")
-got = r["/positions_refined_px"][()] if "/positions_refined_px" in r else r["/positions_px"][()]
-d = got - t["/entry_1/ground_truth/positions_px"][()]
-x = np.c_[np.ones(len(d)), r["/positions_px"][()]] if sys.argv[3] else np.ones((len(d), 1))
-d = d - x @ np.linalg.lstsq(x, d, rcond=None)[0]
-print(f"{np.sqrt((d ** 2).mean()):.4f}")
-PYEOF
-}
+# RMS per axis of the refined (else given) positions' error after removing its mean (affine: and
+# its best affine map of the positions)
+position_rms() { "$PY" "$(dirname "$0")/../indep/position_error.py" "$1" true.cxi ${2:+--affine}; }
 
 for e in 0 1.5; do
   $SIM e$e.cxi --frame 64 --rows 16 --cols 16 --jitter 1 --seed 5 --probe-guess rough --position-error $e >/dev/null || exit 1
