@@ -51,7 +51,7 @@ static void step_for(const double guess[2], const double truth[2], float step[2]
             /* back = N (psi + Delta) with inv_n = 1/N: Delta = target - psi */
             const pty_cf back = pty_cf_make(4.0f * target.re, 4.0f * target.im);
             float t[4] = {0};
-            pty_position_terms(do_r, do_c, &p, &back, &psi, 1, 1, 0.25f, t);
+            pty_position_terms(do_r, do_c, &p, &back, &psi, 1, 1, 0.25f, 1.0f, t);
             for (int a = 0; a < 4; a++) sums[a] += t[a];
         }
     step[0] = pty_position_step(sums[0], sums[1]);

@@ -211,22 +211,31 @@ static inline PTY_HD pty_cf pty_shift_factor(int q, int m, float f)
  * the exit-wave change Delta_k the modulus constraint asked for is
  *     d_a = sum_{r,k} Re(conj(P_k dO/da) Delta_k) / sum_{r,k} |P_k dO/da|^2,
  * each axis on its own (the cross term is small where the object has structure in both).
+ * Each pixel's terms count by `weight`, from the scan's illumination I of its object pixel (the
+ * sum of all windows' |P|^2 there): I / (I + max I), so dimly lit pixels count less.  Where few
+ * positions have seen the object it is unreliable (at the scan's edge, next to the unit
+ * transmission it started from) and, counted fully, pulled the edge positions inward.
+ * Independent simulator (tests/cli/recon_positions.sh), 1.5 px RMS errors, mean removed only,
+ * 200 iterations: unweighted the scan shrank by 1 % (0.42 px RMS off, NRMSE 0.0198); with this
+ * weight 0.155 px, NRMSE 0.0110; on ptycho's Siemens star 0.88 px, NRMSE 0.037 (unweighted 0.90,
+ * 0.046).  Weights I / max I or its square did as well on the first (0.150 px) but let positions
+ * on the star's unresolved centre run off (1.13 px, NRMSE 0.148); sqrt(I / max I): 0.181, 0.88.
  * One pixel's share of the four sums, added to t[0..3] = (num_row, den_row, num_col, den_col):
  * `probe` is the probe as this position sees it (moved by f), `back` the unscaled back-propagated
  * far field and `psi` the exit waves (Delta = pty_exit_delta), do_r and do_c the object's
  * derivatives at the pixel (the caller's finite differences of the object before its update). */
 static inline PTY_HD void pty_position_terms(pty_cf do_r, pty_cf do_c, const pty_cf *PTY_RESTRICT probe,
                                              const pty_cf *PTY_RESTRICT back, const pty_cf *PTY_RESTRICT psi,
-                                             size_t stride, int n_modes, float inv_n, float t[4])
+                                             size_t stride, int n_modes, float inv_n, float weight, float t[4])
 {
     for (int k = 0; k < n_modes; k++) {
         const pty_cf p = probe[(size_t)k * stride];
         const pty_cf d = pty_exit_delta(back[(size_t)k * stride], psi[(size_t)k * stride], inv_n);
         const pty_cf gr = pty_cmul(p, do_r), gc = pty_cmul(p, do_c);
-        t[0] += gr.re * d.re + gr.im * d.im;
-        t[1] += pty_cabs2(gr);
-        t[2] += gc.re * d.re + gc.im * d.im;
-        t[3] += pty_cabs2(gc);
+        t[0] += weight * (gr.re * d.re + gr.im * d.im);
+        t[1] += weight * pty_cabs2(gr);
+        t[2] += weight * (gc.re * d.re + gc.im * d.im);
+        t[3] += weight * pty_cabs2(gc);
     }
 }
 

@@ -43,6 +43,7 @@ typedef struct pty_backend_setup {
        is moved by them (pty_shift_factor); NULL: on the pixel grid.  Given only to a backend whose
        `subpixel` is 1. */
     const float *shift;
+    int refine_positions;          /* 1: passes will ask for position steps (pass_params.position_steps) */
 } pty_backend_setup;
 
 /* What a backend reports about itself after create (`ptycho bench`). */

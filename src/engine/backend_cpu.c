@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "cpu_rows.h"
 #include "fft_wisdom.h"
+#include "illumination.h"
 #include "pty_error.h"
 #include "pty_log.h"
 #include "sets.h"
@@ -51,6 +52,10 @@ typedef struct cpu_impl {
     float *shift;
     pty_cf *moved, *moved_steps;
     pty_cf *factors;             /* per worker: one axis's m phase factors */
+    /* position correction (NULL without): the object's illumination by the scan over its maximum,
+       the weight of each pixel's position terms (illumination_weights), made at the start of each
+       pass that refines positions; and the m*m scratch making it takes */
+    float *illum, *illum_scratch;
     double upload_s;             /* copying object and probe in (the frames are read in place) */
 } cpu_impl;
 
@@ -84,6 +89,8 @@ static void cpu_destroy(void *p)
     fftwf_free(c->moved);
     fftwf_free(c->moved_steps);
     free(c->factors);
+    free(c->illum);
+    free(c->illum_scratch);
     fftwf_free(c->psi);
     fftwf_free(c->far);
     fftwf_free(c->probe_copy);
@@ -155,9 +162,14 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         c->factors = malloc((size_t)s->m * c->n_workers * sizeof *c->factors);
         moved_ok = c->shift && c->moved && c->moved_steps && c->factors;
     }
+    if (s->refine_positions) {
+        c->illum = malloc(nobj * sizeof *c->illum);
+        c->illum_scratch = malloc(c->npix * sizeof *c->illum_scratch);
+        moved_ok = moved_ok && c->illum && c->illum_scratch;
+    }
     if (!c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max || !moved_ok) {
-        double gib = (nobj * 8.0 + (3.0 + (s->shift ? 7.0 : 5.0) * c->n_workers) * nprobe * 8.0) / (1 << 30);
+        double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + (3.0 + (s->shift ? 7.0 : 5.0) * c->n_workers) * nprobe * 8.0) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }
@@ -296,12 +308,13 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
     const int m = c->m, nt = slot->threads, wr = c->window[2 * j], wc = c->window[2 * j + 1];
     const size_t mm = (size_t)m;
     const int left = wc > 0, right = wc + m < c->obj_w;
+    const float *weight = c->illum + (size_t)wr * c->obj_w + wc;
     double sums[4] = {0.0, 0.0, 0.0, 0.0};
 #pragma omp parallel for reduction(+ : sums[:4]) num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++)
         pty_rows_position_terms(m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, wr + r > 0,
                                 wr + r + 1 < c->obj_h, left, right, slot->probe + r * mm, psi + r * mm, far + r * mm,
-                                1.0f / (float)c->npix, sums);
+                                1.0f / (float)c->npix, weight + (size_t)r * c->obj_w, sums);
     step[0] = pty_position_step(sums[0], sums[1]);
     step[1] = pty_position_step(sums[2], sums[3]);
 }
@@ -438,11 +451,27 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
     return err;
 }
 
+/* The weights of the position terms (pty_position_terms): the scan's illumination of each object
+ * pixel I, by the probe and windows as they are now, as I / (I + max I), so the well-lit pixels
+ * count alike and only the dimly lit ones less. */
+static void illumination_weights(cpu_impl *c)
+{
+    const size_t nobj = (size_t)c->obj_h * c->obj_w;
+    pty_illumination_in(c->probe, c->n_modes, c->m, c->window, c->n_frames, c->obj_h, c->obj_w, c->illum,
+                        c->illum_scratch);
+    float mx = 0.0f;
+    for (size_t i = 0; i < nobj; i++) mx = c->illum[i] > mx ? c->illum[i] : mx;
+    for (size_t i = 0; i < nobj; i++) c->illum[i] = mx > 0.0f ? c->illum[i] / (c->illum[i] + mx) : 0.0f;
+}
+
 static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num)
 {
     cpu_impl *c = impl;
     if (p->set_end) PTY_TRY(pty_sets_check_ends(p->set_end, p->n_sets, n, "CPU backend"));
+    PTY_CHECK(!p->position_steps || c->illum, PTY_ERR_ARG, "CPU backend: position steps asked of a backend created "
+                                                             "without refine_positions");
     float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c) : 0.0f;
+    if (p->position_steps) illumination_weights(c);
     double err = 0.0;
     if (p->set_end) {
         err = cpu_sets(c, order, p, global_obj_max);

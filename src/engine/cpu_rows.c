@@ -161,7 +161,7 @@ static inline pty_cf difference(pty_cf before, pty_cf after, int both)
 
 void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
                              int left, int right, const pty_cf *probe, const pty_cf *psi, const pty_cf *back,
-                             float inv_n, double sums[4])
+                             float inv_n, const float *weight, double sums[4])
 {
     for (int i = 0; i < n; i++) {
         const pty_cf o = obj[i];
@@ -169,7 +169,7 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
         const pty_cf do_r = difference(up ? obj[(ptrdiff_t)i - (ptrdiff_t)obj_w] : o, down ? obj[i + obj_w] : o, up && down);
         const pty_cf do_c = difference(has_l ? obj[i - 1] : o, has_r ? obj[i + 1] : o, has_l && has_r);
         float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        pty_position_terms(do_r, do_c, probe + i, back + i, psi + i, stride, n_modes, inv_n, t);
+        pty_position_terms(do_r, do_c, probe + i, back + i, psi + i, stride, n_modes, inv_n, weight[i], t);
         for (int a = 0; a < 4; a++) sums[a] += t[a];
     }
 }

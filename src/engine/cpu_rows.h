@@ -37,9 +37,9 @@ void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_c
  * stride obj_w, before this position's update; up/down say whether the rows above and below exist,
  * left/right whether the pixels just before and after the run do (else the derivative there is
  * one-sided).  back is the unscaled back-propagated far field, before pty_rows_update turns it
- * into Delta. */
+ * into Delta; weight the run's weights (the object's illumination, pty_position_terms). */
 void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
                              int left, int right, const pty_cf *probe, const pty_cf *psi, const pty_cf *back,
-                             float inv_n, double sums[4]);
+                             float inv_n, const float *weight, double sums[4]);
 
 #endif /* PTY_CPU_ROWS_H */

@@ -287,6 +287,7 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .n_sets = plan->set_end ? plan->sets.n_sets : 0,
         .gpu_frames = p->gpu_frames,
         .shift = plan->ops->subpixel ? plan->geom.shift : NULL,
+        .refine_positions = p->position_start >= 0,
     };
     static int warned_rounding = 0; /* once a run: the probe search plans too */
     if (plan->geom.shift && !plan->ops->subpixel && !warned_rounding++)

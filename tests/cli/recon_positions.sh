@@ -4,10 +4,11 @@
 # err from the true ones by 1.5 px RMS per axis (--position-error; the frames are made at the
 # true ones).  One thread, sequential order, 200 iterations.  Measured at this commit:
 #   true positions NRMSE 0.0036; the erring ones uncorrected 0.049 (1.46 px RMS off);
-#   --position-correction 10 --position-affine: 0.175 px RMS off after removing the mean,
-#     NRMSE 0.0135 (3.7x the true positions': the issue's 1.5x is not reached yet; the rest is a
-#     smooth distortion of the positions that the data constrain only weakly, see README);
-#   --position-correction 10 (mean only): 0.42 px RMS, of which all but 0.135 px is affine.
+#   --position-correction 10: 0.155 px RMS off after removing the mean (0.055 px once the affine
+#     part is removed too), NRMSE 0.0110 (3x the true positions': the issue's 1.5x is not reached
+#     in 200 iterations; after 1000, 0.062 px and NRMSE 0.0034 against 0.0020, 1.7x);
+#   --position-correction 10 --position-affine: 0.134 px, NRMSE 0.0103 (what is left is the
+#     affine part of the random errors, 0.124 px, which this option keeps as given).
 # Also: ptycho simulate --position-error writes the erring positions and keeps the true ones.
 . "$(dirname "$0")/common.sh"
 PY=
@@ -32,16 +33,16 @@ R --input e1.5.cxi --output rc --position-correction 10 --position-affine > log_
   { cat log_c.txt; fail "recon with --position-correction --position-affine"; finish; }
 R --input e1.5.cxi --output rm --position-correction 10 > log_m.txt 2>&1 ||
   { cat log_m.txt; fail "recon with --position-correction"; finish; }
-grep "position correction moved" log_c.txt
-t=$(score rt); e=$(score re); c=$(score rc)
-echo "NRMSE: true positions $t, erring $e, corrected $c; positions off by $(position_rms re.h5) px RMS as given"
+grep "position correction moved" log_m.txt
+t=$(score rt); e=$(score re)
+echo "NRMSE: true positions $t, erring $e, corrected $(score rm), with --position-affine $(score rc)"
 check "the file's positions err by 1.5 px RMS (1.3 to 1.7)" "x >= 1.3 && x <= 1.7" "$(position_rms re.h5)"
-check "corrected (mean and affine removed): within 0.2 px RMS of the truth after removing the mean" "x <= 0.2" \
+check "corrected: within 0.2 px RMS of the truth after removing the mean" "x <= 0.2" "$(position_rms rm.h5)"
+check "corrected, the affine part removed too: within 0.08 px RMS" "x <= 0.08" "$(position_rms rm.h5 affine)"
+check "corrected with --position-affine: within 0.2 px RMS after removing the mean" "x <= 0.2" \
   "$(position_rms rc.h5)"
-check "corrected, mean only: within 0.2 px RMS once the affine part is removed too" "x <= 0.2" \
-  "$(position_rms rm.h5 affine)"
-check "correction cuts the NRMSE of the erring positions to at most 0.3 x" "x <= 0.3" \
-  "$(awk -v a="$c" -v b="$e" 'BEGIN { print a / b }')"
+check "correction cuts the NRMSE of the erring positions to at most 0.25 x" "x <= 0.25" \
+  "$(awk -v a="$(score rm)" -v b="$e" 'BEGIN { print a / b }')"
 "$PY" -c "import h5py, sys; f = h5py.File('rt.h5', 'r'); sys.exit('/positions_refined_px' in f)" ||
   fail "a run without position correction writes no refined positions"
 
