@@ -48,6 +48,14 @@ typedef struct cuda_impl {
     pty_cf *d_acc;              /* probe-step accumulators: groups*nprobe */
     int *d_order, *d_window;    /* the pass order (n_frames), window corners (2*n_frames) */
     float *d_patch_max;         /* batch */
+    /* sub-pixel positions (subpixel; NULL without): each position's offset in its window, the
+       probe's spectrum (made at the start of each set), the chunk's moved probes and their maxima,
+       and the set's probe steps moved back and summed in Fourier space */
+    int subpixel;
+    float *d_shift;             /* 2*n_frames */
+    pty_cf *d_probe_spec, *d_step_spec; /* nprobe each */
+    pty_cf *d_moved;            /* batch*nprobe */
+    float *d_probe_max_each;    /* batch */
     void *d_fft_work;
     double *d_err;              /* error sum of a pass */
     float *d_scalars;           /* N_SCALARS, see above */
@@ -83,6 +91,13 @@ static size_t layout(cuda_impl *c, char *base)
     c->d_order = (int *)carve(base, &off, (size_t)c->n_frames * sizeof(int));
     c->d_window = (int *)carve(base, &off, (size_t)c->n_frames * 2 * sizeof(int));
     c->d_patch_max = (float *)carve(base, &off, (size_t)l->batch * sizeof(float));
+    if (c->subpixel) {
+        c->d_shift = (float *)carve(base, &off, (size_t)c->n_frames * 2 * sizeof(float));
+        c->d_probe_spec = (pty_cf *)carve(base, &off, c->nprobe * sizeof(pty_cf));
+        c->d_step_spec = (pty_cf *)carve(base, &off, c->nprobe * sizeof(pty_cf));
+        c->d_moved = (pty_cf *)carve(base, &off, (size_t)l->batch * c->nprobe * sizeof(pty_cf));
+        c->d_probe_max_each = (float *)carve(base, &off, (size_t)l->batch * sizeof(float));
+    }
     c->d_fft_work = carve(base, &off, l->fft_work);
     c->d_err = (double *)carve(base, &off, sizeof(double));
     c->d_scalars = (float *)carve(base, &off, N_SCALARS * sizeof(float));
@@ -195,7 +210,7 @@ static int plan_batches(cuda_impl *c, const pty_backend_setup *s)
 {
     size_t free_b = 0, total_b = 0;
     PTY_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    pty_gpu_sizes z = {c->m, c->n_modes, c->n_frames, c->nobj, pty_sets_largest(s->set_end, s->n_sets)};
+    pty_gpu_sizes z = {c->m, c->n_modes, c->n_frames, c->nobj, pty_sets_largest(s->set_end, s->n_sets), c->subpixel};
     PTY_TRY(pty_gpu_choose_layout(&z, s->gpu_frames, free_b, fft_work_of, c, &c->lay));
     unsigned char *need = (unsigned char *)calloc((size_t)c->lay.batch + 1, 1);
     c->plan_of = (cufftHandle *)calloc((size_t)c->lay.batch + 1, sizeof *c->plan_of);
@@ -293,6 +308,11 @@ static int setup_device(cuda_impl *c, const pty_backend_setup *s)
                                  cudaMemcpyHostToDevice, c->stream));
     PTY_CUDA(cudaMemcpyAsync(c->d_window, s->window, (size_t)c->n_frames * 2 * sizeof(int), cudaMemcpyHostToDevice,
                              c->stream));
+    if (c->subpixel) {
+        PTY_CUDA(cudaMemcpyAsync(c->d_shift, s->shift, (size_t)c->n_frames * 2 * sizeof(float), cudaMemcpyHostToDevice,
+                                 c->stream));
+        PTY_CUDA(cudaMemsetAsync(c->d_step_spec, 0, c->nprobe * sizeof(pty_cf), c->stream));
+    }
     PTY_CUDA(cudaMemcpyAsync(c->d_object, s->object, c->nobj * sizeof(pty_cf), cudaMemcpyHostToDevice, c->stream));
     PTY_CUDA(cudaMemcpyAsync(c->d_probe, s->probe, c->nprobe * sizeof(pty_cf), cudaMemcpyHostToDevice, c->stream));
     PTY_CUDA(cudaMemsetAsync(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf), c->stream));
@@ -315,6 +335,7 @@ static int cuda_create(const pty_backend_setup *s, void **out)
     c->npix = (size_t)s->m * s->m;
     c->nobj = (size_t)s->obj_h * s->obj_w;
     c->nprobe = c->npix * s->n_modes;
+    c->subpixel = s->shift != NULL;
     int rc = setup_device(c, s);
     if (rc != PTY_OK) {
         cuda_destroy(c);
@@ -363,8 +384,21 @@ static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk
 
     if (c->lay.streamed) PTY_TRY(queue_frame_copies(c, order + at, nb, chunk));
     if (!global) PTY_CUDA(cudaMemsetAsync(c->d_patch_max, 0, (size_t)nb * sizeof(float), c->stream));
-    PTY_TRY(pty_cuda_exit_waves(c->stream, obj, d_frames, nb, c->d_probe, c->d_psi, c->m, c->n_modes,
-                                global ? NULL : c->d_patch_max));
+    /* sub-pixel positions: each position sees the probe moved by its offset (from the set's
+       probe spectrum), and the object step is normalised by that probe's own maximum */
+    const pty_cf *probe = c->d_probe;
+    size_t probe_stride = 0;
+    if (c->subpixel) {
+        PTY_CUDA(cudaMemsetAsync(c->d_probe_max_each, 0, (size_t)nb * sizeof(float), c->stream));
+        PTY_TRY(pty_cuda_shift_probe(c->stream, c->d_probe_spec, c->d_moved, d_frames, c->d_shift, nb, c->m,
+                                     c->n_modes));
+        cufftComplex *moved = reinterpret_cast<cufftComplex *>(c->d_moved);
+        PTY_CUFFT(cufftExecC2C(plan, moved, moved, CUFFT_INVERSE));
+        probe = c->d_moved;
+        probe_stride = c->nprobe;
+    }
+    PTY_TRY(pty_cuda_exit_waves(c->stream, obj, d_frames, nb, probe, probe_stride, c->d_psi, c->m, c->n_modes,
+                                global ? NULL : c->d_patch_max, c->subpixel ? c->d_probe_max_each : NULL));
     PTY_CUFFT(cufftExecC2C(plan, psi, far, CUFFT_FORWARD));
     if (c->lay.streamed) {
         const int buf = chunk & 1;
@@ -376,10 +410,16 @@ static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk
         PTY_TRY(pty_cuda_modulus(c->stream, c->d_far, c->d_amp, d_frames, nb, c->m, c->n_modes, c->d_err));
     }
     PTY_CUFFT(cufftExecC2C(plan, far, far, CUFFT_INVERSE));
+    const int update_probe = p->beta > 0.0f;
     pty_cuda_steps steps = {p->alpha, p->beta, p->rpie, set_size, d_probe_max,
-                            global ? c->d_scalars + SCALAR_GLOBAL_MAX : NULL, c->d_patch_max};
-    return pty_cuda_update(c->stream, obj, d_frames, nb, c->d_probe, c->d_far, c->d_psi,
-                           p->beta > 0.0f ? c->d_acc : NULL, c->lay.groups, c->m, c->n_modes, steps);
+                            global ? c->d_scalars + SCALAR_GLOBAL_MAX : NULL, c->d_patch_max,
+                            c->subpixel ? c->d_probe_max_each : NULL, c->subpixel && update_probe};
+    PTY_TRY(pty_cuda_update(c->stream, obj, d_frames, nb, probe, probe_stride, c->d_far, c->d_psi,
+                            update_probe && !c->subpixel ? c->d_acc : NULL, c->lay.groups, c->m, c->n_modes, steps));
+    if (!(c->subpixel && update_probe)) return PTY_OK;
+    /* each position's steps, taken on its moved probe, move back by its offset before they join */
+    PTY_CUFFT(cufftExecC2C(plan, psi, psi, CUFFT_FORWARD));
+    return pty_cuda_unshift_steps(c->stream, c->d_psi, c->d_step_spec, d_frames, c->d_shift, nb, c->m, c->n_modes);
 }
 
 /* Queue one pass and wait for it (cuda_pass cleans up when it fails). */
@@ -397,18 +437,29 @@ static int run_pass(cuda_impl *c, const int *order, int n, const pty_pass_params
         PTY_TRY(pty_cuda_object_max(c->stream, c->d_object, c->nobj, c->d_scalars + SCALAR_GLOBAL_MAX));
     PTY_TRY(pty_cuda_probe_max(c->stream, c->d_probe, c->m, c->n_modes, probe_max));
 
+    cufftComplex *probe = reinterpret_cast<cufftComplex *>(c->d_probe);
+    cufftComplex *probe_spec = reinterpret_cast<cufftComplex *>(c->d_probe_spec);
+    cufftComplex *step_spec = reinterpret_cast<cufftComplex *>(c->d_step_spec);
     for (int s = 0, start = 0, chunk = 0; s < n_sets; s++) {
         const int end = p->set_end ? p->set_end[s] : s + 1;
         /* with a fixed probe every set sees slot 0; else sets alternate slots */
         float *slot = probe_max + (update_probe ? (s & 1) : 0);
+        /* plan_of[1] is K transforms: every power of two up to the batch is planned */
+        if (c->subpixel && (update_probe || s == 0)) PTY_CUFFT(cufftExecC2C(c->plan_of[1], probe, probe_spec, CUFFT_FORWARD));
         for (int at = start; at < end; chunk++) {
             const int nb = pty_gpu_next_chunk(end - at, c->lay.batch, c->planned);
             PTY_TRY(queue_chunk(c, order, at, nb, chunk, end - start, p, slot));
             at += nb;
         }
-        if (update_probe)
+        if (update_probe && c->subpixel) {
+            /* the set's moved-back steps, summed in Fourier space, back to real space and onto the probe */
+            PTY_CUFFT(cufftExecC2C(c->plan_of[1], step_spec, step_spec, CUFFT_INVERSE));
+            PTY_TRY(pty_cuda_probe_apply(c->stream, c->d_probe, c->d_step_spec, 1, c->m, c->n_modes,
+                                         probe_max + ((s + 1) & 1), slot));
+        } else if (update_probe) {
             PTY_TRY(pty_cuda_probe_apply(c->stream, c->d_probe, c->d_acc, c->lay.groups, c->m, c->n_modes,
                                          probe_max + ((s + 1) & 1), slot));
+        }
         start = end;
     }
 
@@ -434,7 +485,8 @@ static int cuda_pass(void *impl, const int *order, int n, const pty_pass_params 
            message stands */
         if (c->have_copy_stream) cudaStreamSynchronize(c->copy_stream);
         cudaStreamSynchronize(c->stream);
-        if (c->d_acc && cudaMemset(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf)) == cudaSuccess)
+        if (c->d_acc && cudaMemset(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf)) == cudaSuccess &&
+            (!c->d_step_spec || cudaMemset(c->d_step_spec, 0, c->nprobe * sizeof(pty_cf)) == cudaSuccess))
             cudaDeviceSynchronize();
     }
     return rc;
@@ -506,5 +558,5 @@ extern "C" int pty_cuda_device_count(void)
 /* Positional initialisation: designated initialisers are C++20. */
 extern "C" const pty_backend_ops pty_backend_cuda = {
     "cuda", 0, cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
-    cuda_set_object, cuda_stats,
+    cuda_set_object, cuda_stats, 1 /* subpixel */, NULL /* set_positions */,
 };

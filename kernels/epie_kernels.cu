@@ -8,7 +8,9 @@
  * IEEE floats order like their bit patterns as ints); the Fourier error is
  * block-reduced in double and merged with one atomicAdd per block.  The
  * probe steps go to per-group accumulators owned by one thread per pixel,
- * so their sum does not depend on scheduling. */
+ * so their sum does not depend on scheduling; with sub-pixel positions each
+ * position's steps are moved back by its offset in Fourier space and summed
+ * there, in position order, by one thread per pixel. */
 #include "epie_kernels.cuh"
 
 #include "cuda_check.h"
@@ -102,21 +104,33 @@ static __device__ __forceinline__ pty_cf *object_at(pty_cuda_object obj, int j, 
 }
 
 static __global__ void exit_waves_kernel(pty_cuda_object obj, const int *__restrict__ frames,
-                                         const pty_cf *__restrict__ probe, pty_cf *__restrict__ psi, int m,
-                                         int n_modes, float *__restrict__ patch_max)
+                                         const pty_cf *__restrict__ probe, size_t probe_stride,
+                                         pty_cf *__restrict__ psi, int m, int n_modes, float *__restrict__ patch_max,
+                                         float *__restrict__ probe_max_each)
 {
     const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
     const int b = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
-    float patch_pow = 0.0f;
+    const pty_cf *pb = probe + b * probe_stride;
+    float patch_pow = 0.0f, probe_pow = 0.0f;
     if (i < (int)npix) {
         const pty_cf o = *object_at(obj, frames[b], i, m);
         pty_cf *out = psi + b * nprobe;
-        for (int k = 0; k < n_modes; k++) out[k * npix + i] = pty_cmul(probe[k * npix + i], o);
+        for (int k = 0; k < n_modes; k++) {
+            const pty_cf p = pb[k * npix + i];
+            out[k * npix + i] = pty_cmul(p, o);
+            probe_pow += pty_cabs2(p);
+        }
         patch_pow = pty_cabs2(o);
     }
-    if (!patch_max) return; /* uniform over the grid: no thread skips the reduction alone */
-    patch_pow = block_max(patch_pow);
-    if (threadIdx.x == 0) atomic_max_nonneg(&patch_max[b], patch_pow);
+    /* the branches are uniform over the grid: no thread skips a reduction alone */
+    if (patch_max) {
+        patch_pow = block_max(patch_pow);
+        if (threadIdx.x == 0) atomic_max_nonneg(&patch_max[b], patch_pow);
+    }
+    if (probe_max_each) {
+        probe_pow = block_max(probe_pow);
+        if (threadIdx.x == 0) atomic_max_nonneg(&probe_max_each[b], probe_pow);
+    }
 }
 
 static __global__ void modulus_kernel(pty_cf *__restrict__ far, const float *__restrict__ amp,
@@ -142,25 +156,74 @@ static __global__ void modulus_kernel(pty_cf *__restrict__ far, const float *__r
 }
 
 static __global__ void update_kernel(pty_cuda_object obj, const int *__restrict__ frames, int n,
-                                     const pty_cf *__restrict__ probe, pty_cf *__restrict__ far,
-                                     const pty_cf *__restrict__ psi, pty_cf *__restrict__ acc, int m, int n_modes,
+                                     const pty_cf *__restrict__ probe, size_t probe_stride, pty_cf *__restrict__ far,
+                                     pty_cf *__restrict__ psi, pty_cf *__restrict__ acc, int m, int n_modes,
                                      float inv_n, pty_cuda_steps st)
 {
     const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
     const int g = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
-    const float probe_max = *st.probe_max;
-    if (probe_max <= 0.0f || i >= (int)npix) return; /* a dark probe cannot update anything */
-    /* this thread owns pixel i of group g's accumulator: no other thread adds to it */
-    pty_cf *out = acc ? acc + g * nprobe + i : NULL;
+    if (i >= (int)npix) return;
+    /* this thread owns pixel i of group g's accumulator, and of each of its positions' exit waves:
+       no other thread adds to them */
+    pty_cf *group_out = acc ? acc + g * nprobe + i : NULL;
     for (int b = g; b < n; b += gridDim.y) {
+        pty_cf *ex = psi + b * nprobe + i;
+        /* moved probes: the position's own steps replace its exit waves, to be moved back */
+        pty_cf *out = st.steps_in_psi ? ex : group_out;
+        const float probe_max = st.probe_max_each ? st.probe_max_each[b] : *st.probe_max;
+        if (probe_max <= 0.0f) { /* a dark probe cannot update anything */
+            for (int k = 0; st.steps_in_psi && k < n_modes; k++) ex[k * npix] = pty_cf_make(0.0f, 0.0f);
+            continue;
+        }
         pty_cf *delta = far + b * nprobe + i;
-        const pty_cf *ex = psi + b * nprobe + i;
         for (int k = 0; k < n_modes; k++) delta[k * npix] = pty_exit_delta(delta[k * npix], ex[k * npix], inv_n);
+        for (int k = 0; st.steps_in_psi && k < n_modes; k++) ex[k * npix] = pty_cf_make(0.0f, 0.0f);
         const float obj_max = st.global_max ? *st.global_max : st.patch_max[b];
         const float probe_step = pty_probe_step(st.beta, obj_max, st.set_size);
-        pty_cf o_old = pty_update_object_pixel(object_at(obj, frames[b], i, m), probe + i, delta, npix, n_modes,
-                                               st.alpha, st.rpie, probe_max);
+        pty_cf o_old = pty_update_object_pixel(object_at(obj, frames[b], i, m), probe + b * probe_stride + i, delta,
+                                               npix, n_modes, st.alpha, st.rpie, probe_max);
         if (probe_step != 0.0f && out) pty_probe_increment(out, o_old, delta, npix, n_modes, probe_step);
+    }
+}
+
+/* moved[b][k] = spec[k] times position frames[b]'s shift factors (pty_shift_factor), over N: the
+ * spectra of the probe moved by each position's sub-pixel offset, for the unscaled inverse FFT. */
+static __global__ void shift_spectra_kernel(const pty_cf *__restrict__ spec, pty_cf *__restrict__ moved,
+                                            const int *__restrict__ frames, const float *__restrict__ shift, int m,
+                                            int n_modes)
+{
+    const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
+    const int b = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (int)npix) return;
+    const int j = frames[b], u = i / m, v = i - u * m;
+    const float inv_n = 1.0f / (float)npix;
+    pty_cf f = pty_cmul(pty_shift_factor(u, m, shift[2 * j]), pty_shift_factor(v, m, shift[2 * j + 1]));
+    f = pty_cf_make(f.re * inv_n, f.im * inv_n);
+    for (int k = 0; k < n_modes; k++) moved[b * nprobe + k * npix + i] = pty_cmul(spec[k * npix + i], f);
+}
+
+/* acc[k] += sum over the chunk, in position order, of steps[b][k] times the factors of the shift
+ * back by -(frames[b]'s offset), over N: the positions' probe-step spectra moved back and summed,
+ * for one unscaled inverse FFT at the end of the set. */
+static __global__ void unshift_steps_kernel(const pty_cf *__restrict__ steps, pty_cf *__restrict__ acc,
+                                            const int *__restrict__ frames, const float *__restrict__ shift, int n,
+                                            int m, int n_modes)
+{
+    const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (int)npix) return;
+    const int u = i / m, v = i - u * m;
+    const float inv_n = 1.0f / (float)npix;
+    for (int k = 0; k < n_modes; k++) {
+        pty_cf sum = acc[k * npix + i];
+        for (int b = 0; b < n; b++) {
+            const int j = frames[b];
+            const pty_cf f = pty_cmul(pty_shift_factor(u, m, -shift[2 * j]), pty_shift_factor(v, m, -shift[2 * j + 1]));
+            const pty_cf x = pty_cmul(steps[b * nprobe + k * npix + i], f);
+            sum.re += x.re * inv_n;
+            sum.im += x.im * inv_n;
+        }
+        acc[k * npix + i] = sum;
     }
 }
 
@@ -215,10 +278,11 @@ int pty_cuda_probe_max(cudaStream_t stream, const pty_cf *d_probe, int m, int n_
 }
 
 int pty_cuda_exit_waves(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
-                        pty_cf *d_psi, int m, int n_modes, float *d_patch_max)
+                        size_t probe_stride, pty_cf *d_psi, int m, int n_modes, float *d_patch_max,
+                        float *d_probe_max_each)
 {
-    exit_waves_kernel<<<pixel_grid(m, n), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, d_probe, d_psi, m, n_modes,
-                                                                       d_patch_max);
+    exit_waves_kernel<<<pixel_grid(m, n), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, d_probe, probe_stride, d_psi, m,
+                                                                       n_modes, d_patch_max, d_probe_max_each);
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }
@@ -232,12 +296,13 @@ int pty_cuda_modulus(cudaStream_t stream, pty_cf *d_far, const float *d_amp, con
 }
 
 int pty_cuda_update(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
-                    pty_cf *d_far, const pty_cf *d_psi, pty_cf *d_acc, int groups, int m, int n_modes,
+                    size_t probe_stride, pty_cf *d_far, pty_cf *d_psi, pty_cf *d_acc, int groups, int m, int n_modes,
                     pty_cuda_steps steps)
 {
     const int g = groups < n ? groups : n;
-    update_kernel<<<pixel_grid(m, g), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, n, d_probe, d_far, d_psi, d_acc, m,
-                                                                   n_modes, 1.0f / (float)(m * m), steps);
+    update_kernel<<<pixel_grid(m, g), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, n, d_probe, probe_stride, d_far,
+                                                                   d_psi, d_acc, m, n_modes, 1.0f / (float)(m * m),
+                                                                   steps);
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }
@@ -247,6 +312,24 @@ int pty_cuda_probe_apply(cudaStream_t stream, pty_cf *d_probe, pty_cf *d_acc, in
 {
     probe_apply_kernel<<<pixel_grid(m, 1), PTY_CUDA_BLOCK, 0, stream>>>(d_probe, d_acc, groups, m, n_modes,
                                                                         d_max_next, d_max_done);
+    PTY_CUDA(cudaGetLastError());
+    return PTY_OK;
+}
+
+int pty_cuda_shift_probe(cudaStream_t stream, const pty_cf *d_spec, pty_cf *d_moved, const int *d_frames,
+                         const float *d_shift, int n, int m, int n_modes)
+{
+    shift_spectra_kernel<<<pixel_grid(m, n), PTY_CUDA_BLOCK, 0, stream>>>(d_spec, d_moved, d_frames, d_shift, m,
+                                                                          n_modes);
+    PTY_CUDA(cudaGetLastError());
+    return PTY_OK;
+}
+
+int pty_cuda_unshift_steps(cudaStream_t stream, const pty_cf *d_steps, pty_cf *d_acc, const int *d_frames,
+                           const float *d_shift, int n, int m, int n_modes)
+{
+    unshift_steps_kernel<<<pixel_grid(m, 1), PTY_CUDA_BLOCK, 0, stream>>>(d_steps, d_acc, d_frames, d_shift, n, m,
+                                                                          n_modes);
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }

@@ -34,11 +34,14 @@ int pty_cuda_object_max(cudaStream_t stream, const pty_cf *d_obj, size_t n, floa
 int pty_cuda_probe_max(cudaStream_t stream, const pty_cf *d_probe, int m, int n_modes, float *d_max);
 
 /* For the n positions frames[0..n-1]: psi[b][k] = P_k * O_window(frames[b])
- * (DESIGN.md §2, exit wave) and, when d_patch_max is not NULL,
- * d_patch_max[b] = max over the window of |O|^2 before the update (must
- * start at 0). */
+ * (DESIGN.md §2, exit wave), P being d_probe + b * probe_stride (0: one
+ * probe for all; K*m*m: each position's moved probe) and, when not NULL,
+ * d_patch_max[b] = max over the window of |O|^2 before the update and
+ * d_probe_max_each[b] = max_r sum_k |P_k|^2 of its probe (both must start
+ * at 0). */
 int pty_cuda_exit_waves(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
-                        pty_cf *d_psi, int m, int n_modes, float *d_patch_max);
+                        size_t probe_stride, pty_cf *d_psi, int m, int n_modes, float *d_patch_max,
+                        float *d_probe_max_each);
 
 /* Modulus projection in place on the far fields Psi_bk (unscaled forward
  * FFT): Psi_bk *= pty_modulus_factor(amp_b, sum_k |Psi_bk|^2), masked pixels
@@ -55,6 +58,9 @@ typedef struct pty_cuda_steps {
     const float *probe_max;  /* max_r sum_k |P_k|^2 of the probe the set sees */
     const float *global_max; /* max |O|^2 of the object at the pass start, or NULL: each window's patch max */
     const float *patch_max;  /* n, from pty_cuda_exit_waves (when global_max is NULL) */
+    const float *probe_max_each; /* n: each position's own probe max (moved probes), or NULL: probe_max */
+    int steps_in_psi;        /* 1: each position's probe steps replace its exit waves in d_psi (to be
+                                moved back, pty_cuda_unshift_steps) instead of joining d_acc */
 } pty_cuda_steps;
 
 /* Object and probe halves of the update (Maiden & Rodenburg 2009, eqs. 6-7,
@@ -65,8 +71,22 @@ typedef struct pty_cuda_steps {
  * d_acc[g] for position b in group g = b mod groups (d_acc may be NULL when
  * beta = 0).  Nothing changes when the probe max is <= 0 (as on the CPU). */
 int pty_cuda_update(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n, const pty_cf *d_probe,
-                    pty_cf *d_far, const pty_cf *d_psi, pty_cf *d_acc, int groups, int m, int n_modes,
+                    size_t probe_stride, pty_cf *d_far, pty_cf *d_psi, pty_cf *d_acc, int groups, int m, int n_modes,
                     pty_cuda_steps steps);
+
+/* Sub-pixel positions (pty_shift_factor).  d_moved[b] = the spectra d_spec
+ * (K*m*m, the probe's forward FFT) moved by frames[b]'s offset
+ * (d_shift[2j], d_shift[2j+1]) and scaled by 1/N: the unscaled inverse FFT
+ * of d_moved is each position's moved probe. */
+int pty_cuda_shift_probe(cudaStream_t stream, const pty_cf *d_spec, pty_cf *d_moved, const int *d_frames,
+                         const float *d_shift, int n, int m, int n_modes);
+
+/* d_acc (K*m*m) += sum over b, in order, of the spectra d_steps[b] (the
+ * forward FFT of position b's probe steps) moved back by -frames[b]'s
+ * offset, over N: one unscaled inverse FFT of d_acc at the end of the set
+ * gives the set's summed probe steps on the unmoved probe. */
+int pty_cuda_unshift_steps(cudaStream_t stream, const pty_cf *d_steps, pty_cf *d_acc, const int *d_frames,
+                           const float *d_shift, int n, int m, int n_modes);
 
 /* End of a set: P_k += sum over the groups, in group order, of d_acc[g]
  * (then zeroed); d_max_next[0] = max(d_max_next[0], max_r sum_k |P_k|^2) of

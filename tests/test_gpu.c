@@ -61,10 +61,11 @@ enum {
     COV_K1 = 1 << 6,
     COV_K3 = 1 << 7,
     COV_STREAM_SPLIT = 1 << 8, /* streamed frames with a set over several chunks */
-    COV_ALL = (1 << 9) - 1
+    COV_SUBPIXEL = 1 << 9,     /* positions off the grid: moved probes, steps moved back in Fourier space */
+    COV_ALL = (1 << 10) - 1
 };
 static const char *const cov_names[] = {"fixed-probe",   "group-loop", "split-set", "odd-chunk",   "binary-digits",
-                                        "partial-block", "K=1",        "K=3",       "stream-split"};
+                                        "partial-block", "K=1",        "K=3",       "stream-split", "sub-pixel"};
 
 /* Set sizes of a schedule: SEQ is the sequential order (no sets), WHOLE a
  * set per class of non-overlapping windows, any other n cuts each class into
@@ -79,6 +80,7 @@ typedef struct test_case {
     const pty_pass_params *passes; /* N_PASSES */
     int streamed;                  /* also stream the frames: must equal resident exactly */
     unsigned expect;               /* the COV_* paths the case is here for */
+    int subpixel;                  /* positions off the pixel grid: random offsets in [-0.5, 0.5] */
 } test_case;
 
 static const pty_pass_params standard_passes[N_PASSES] = {
@@ -99,26 +101,33 @@ static const pty_pass_params fixed_probe_passes[N_PASSES] = {
  * grid 4 gives classes of 4, grid 5 of 9, 6, 6, 4, grid 7 of 16, 12, 12, 9. */
 static const test_case cases[] = {
     /* the original problem: 32x32, 2 modes, 4x4 grid on 80x80 */
-    {"sequential", 32, 2, 4, 16, 0, SEQ, SEQ, standard_passes, 1, 0},
-    {"sets of 4", 32, 2, 4, 16, 0, WHOLE, WHOLE, standard_passes, 1, 0},
-    {"fixed probe, sequential", 32, 2, 4, 16, 0, SEQ, SEQ, fixed_probe_passes, 0, COV_FIXED_PROBE},
+    {"sequential", 32, 2, 4, 16, 0, SEQ, SEQ, standard_passes, 1, 0, 0},
+    {"sets of 4", 32, 2, 4, 16, 0, WHOLE, WHOLE, standard_passes, 1, 0, 0},
+    {"fixed probe, sequential", 32, 2, 4, 16, 0, SEQ, SEQ, fixed_probe_passes, 0, COV_FIXED_PROBE, 0},
     /* batch 16, 8 groups; m 24 = 576 pixels, 2.25 blocks */
     {"fixed probe, sets of 4..9, m 24, K 1", 24, 1, 5, 12, 3, WHOLE, WHOLE, fixed_probe_passes, 1,
-     COV_FIXED_PROBE | COV_GROUP_LOOP | COV_ODD_CHUNK | COV_PARTIAL_BLOCK | COV_K1},
+     COV_FIXED_PROBE | COV_GROUP_LOOP | COV_ODD_CHUNK | COV_PARTIAL_BLOCK | COV_K1, 0},
     /* batch 16, 8 groups, chunks of 16, 12 and 9 */
-    {"sets of 9..16, K 1", 32, 1, 7, 16, 2, WHOLE, WHOLE, standard_passes, 1, COV_GROUP_LOOP | COV_ODD_CHUNK | COV_K1},
+    {"sets of 9..16, K 1", 32, 1, 7, 16, 2, WHOLE, WHOLE, standard_passes, 1, COV_GROUP_LOOP | COV_ODD_CHUNK | COV_K1, 0},
     /* planned for sets of <= 3 (batch 4, plans 1, 2, 3, 4); sets of 7 run as 4 + 3 */
     {"sets of <= 7 over a batch of 4, m 24, K 3", 24, 3, 5, 12, 3, 3, 7, standard_passes, 1,
-     COV_SPLIT_SET | COV_ODD_CHUNK | COV_PARTIAL_BLOCK | COV_K3 | COV_STREAM_SPLIT},
+     COV_SPLIT_SET | COV_ODD_CHUNK | COV_PARTIAL_BLOCK | COV_K3 | COV_STREAM_SPLIT, 0},
     /* batch 2: a set of 9 is 5 chunks */
     {"fixed probe, sets of 4..9 over a batch of 2, m 24", 24, 2, 5, 12, 3, 2, WHOLE, fixed_probe_passes, 1,
-     COV_FIXED_PROBE | COV_SPLIT_SET | COV_PARTIAL_BLOCK | COV_STREAM_SPLIT},
+     COV_FIXED_PROBE | COV_SPLIT_SET | COV_PARTIAL_BLOCK | COV_STREAM_SPLIT, 0},
     /* planned for sets of <= 5 (batch 8, plans 1, 2, 4, 5, 8): a set of 6 runs as 4 + 2 */
     {"sets of 4..9 without plans of their size, m 24, K 1", 24, 1, 5, 12, 3, 5, WHOLE, standard_passes, 1,
-     COV_SPLIT_SET | COV_DIGITS | COV_PARTIAL_BLOCK | COV_K1 | COV_STREAM_SPLIT},
+     COV_SPLIT_SET | COV_DIGITS | COV_PARTIAL_BLOCK | COV_K1 | COV_STREAM_SPLIT, 0},
     /* created for sequential order (batch 1), then given sets of 4 */
     {"sets of 4 on a sequential backend, K 3", 32, 3, 4, 16, 0, SEQ, WHOLE, standard_passes, 1,
-     COV_SPLIT_SET | COV_K3 | COV_STREAM_SPLIT},
+     COV_SPLIT_SET | COV_K3 | COV_STREAM_SPLIT, 0},
+    /* sub-pixel offsets: each position its own moved probe, its probe steps moved back and summed in
+       Fourier space across the chunks of a set (batch 4 over sets of up to 7: 4 + 3) */
+    {"sub-pixel, sequential", 32, 2, 4, 16, 0, SEQ, SEQ, standard_passes, 1, COV_SUBPIXEL, 1},
+    {"sub-pixel, sets of <= 7 over a batch of 4, m 24, K 3", 24, 3, 5, 12, 3, 3, 7, standard_passes, 1,
+     COV_SUBPIXEL | COV_SPLIT_SET | COV_K3 | COV_STREAM_SPLIT, 1},
+    {"sub-pixel, fixed probe, sets of 4..9, m 24, K 1", 24, 1, 5, 12, 3, WHOLE, WHOLE, fixed_probe_passes, 0,
+     COV_SUBPIXEL | COV_FIXED_PROBE | COV_K1, 1},
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 
@@ -129,6 +138,7 @@ typedef struct problem {
     int grid;
     size_t npix, nobj, nprobe;
     int *window;                 /* nf*2 top-left (row, col) */
+    float *shift;                /* nf*2 sub-pixel offsets, or NULL */
     float *amp;                  /* nf*npix */
     pty_cf *obj0, *probe0, *probe_true;
 } problem;
@@ -250,7 +260,12 @@ static int make_problem(problem *pb, const test_case *tc, pty_rng *rng)
             pb->window[2 * (gy * tc->grid + gx)] = tc->pad + gy * tc->step;
             pb->window[2 * (gy * tc->grid + gx) + 1] = 2 * tc->pad + gx * tc->step;
         }
+    pb->shift = NULL;
     if (!windows_inside(pb)) return 0;
+    if (tc->subpixel) {
+        pb->shift = xmalloc((size_t)2 * pb->nf * sizeof *pb->shift);
+        for (int i = 0; i < 2 * pb->nf; i++) pb->shift[i] = (float)(pty_rng_uniform(rng) - 0.5);
+    }
 
     double *f[4];
     for (int q = 0; q < 4; q++) {
@@ -278,6 +293,7 @@ static int make_problem(problem *pb, const test_case *tc, pty_rng *rng)
 static void free_problem(problem *pb)
 {
     free(pb->window);
+    free(pb->shift);
     free(pb->amp);
     free(pb->obj0);
     free(pb->probe0);
@@ -372,7 +388,8 @@ static size_t no_fft_work(void *user, int batch)
  * (these problems take a few MiB). */
 static pty_gpu_layout expected_layout(const problem *pb, const schedule *create, int frames)
 {
-    pty_gpu_sizes z = {pb->m, pb->K, pb->nf, pb->nobj, pty_sets_largest(set_end_of(create), create->n_sets)};
+    pty_gpu_sizes z = {pb->m, pb->K, pb->nf, pb->nobj, pty_sets_largest(set_end_of(create), create->n_sets),
+                       pb->shift != NULL};
     pty_gpu_layout lay;
     memset(&lay, 0, sizeof lay);
     if (pty_gpu_choose_layout(&z, frames, (size_t)64 << 30, no_fft_work, NULL, &lay) != PTY_OK) lay.batch = 0;
@@ -411,6 +428,7 @@ static unsigned coverage_of(const test_case *tc, const problem *pb, const schedu
     if (pb->npix % CUDA_BLOCK) got |= COV_PARTIAL_BLOCK;
     if (pb->K == 1) got |= COV_K1;
     if (pb->K == 3) got |= COV_K3;
+    if (tc->subpixel) got |= COV_SUBPIXEL;
     return got;
 }
 
@@ -515,6 +533,7 @@ static pty_backend_setup setup_of(const problem *pb, const schedule *create, int
         s.n_sets = create->n_sets;
     }
     s.gpu_frames = frames;
+    s.shift = pb->shift;
     return s;
 }
 

@@ -7,7 +7,7 @@
 #include "pty_error.h"
 
 /* Alignment slack of the arena: each of its sub-arrays starts on 256 bytes. */
-#define ARENA_SLACK ((size_t)16 * 256)
+#define ARENA_SLACK ((size_t)24 * 256)
 
 static int groups_of(int batch) { return batch < PTY_GPU_MAX_GROUPS ? batch : PTY_GPU_MAX_GROUPS; }
 
@@ -21,6 +21,11 @@ size_t pty_gpu_layout_bytes(const pty_gpu_sizes *z, int batch, int streamed, siz
            + (size_t)groups_of(batch) * nprobe * cf /* probe-step accumulators */
            + (size_t)z->n_frames * 3 * sizeof(int) /* pass order, window corners */
            + (size_t)batch * sizeof(float)         /* patch maxima */
+           + (z->subpixel ? (size_t)batch * nprobe * cf /* moved probes */
+                                + 2 * nprobe * cf       /* probe spectrum, summed step spectra */
+                                + (size_t)z->n_frames * 2 * sizeof(float) /* sub-pixel offsets */
+                                + (size_t)batch * sizeof(float)           /* moved probes' maxima */
+                          : 0)
            + fft_work + ARENA_SLACK + 64;          /* error sum, scalars */
 }
 

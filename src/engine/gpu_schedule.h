@@ -45,6 +45,7 @@ typedef struct pty_gpu_sizes {
     int n_frames;
     size_t n_object;  /* object pixels */
     int max_set;    /* largest set of a pass (1 in sequential order, pty_sets_largest) */
+    int subpixel;   /* 1: positions off the pixel grid, each chunk position with its own moved probe */
 } pty_gpu_sizes;
 
 /* What the backend allocates. */
