@@ -35,6 +35,17 @@ expect_error() {
   fi
 }
 
+# need_numpy: PY names a python3 with numpy and h5py (the independent
+# simulator's), or the test is skipped (exit 77)
+need_numpy() {
+  PY=
+  for p in /usr/bin/python3 python3; do
+    if "$p" -c "import numpy, h5py" 2>/dev/null; then PY=$p; return 0; fi
+  done
+  echo "SKIPPED: no python3 with numpy and h5py (scripts/install-deps.sh installs them)"
+  exit 77
+}
+
 # value_of KEY FILE: the first number after KEY at the start of a line
 value_of() { awk -v k="$1" '$1 == k { print $2; exit }' "$2"; }
 

@@ -6,11 +6,7 @@
 # from the truth after removing the mean, async 0.153; one rank 0.134.
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/mpi_common.sh"
-PY=
-for p in /usr/bin/python3 python3; do
-  if "$p" -c "import numpy, h5py" 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "SKIPPED: no python3 with numpy and h5py (scripts/install-deps.sh installs them)"; exit 77; }
+need_numpy
 IND="$(dirname "$0")/../indep"
 "$PY" "$IND/indep_sim.py" e.cxi --frame 64 --rows 16 --cols 16 --jitter 1 --seed 5 --probe-guess rough \
   --position-error 1.5 >/dev/null || exit 1

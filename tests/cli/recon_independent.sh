@@ -10,11 +10,7 @@
 #   --probe-model aperture with the simulator's optics reproduces its probe
 #   (normalised correlation >= 0.99) from in focus to a beam filling the window.
 . "$(dirname "$0")/common.sh"
-PY=
-for p in /usr/bin/python3 python3; do
-  if "$p" -c "import numpy, h5py" 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "SKIPPED: no python3 with numpy and h5py (scripts/install-deps.sh installs them)"; exit 77; }
+need_numpy
 SIM="$PY $(dirname "$0")/../indep/indep_sim.py"
 R() { "$PTYCHO" recon --backend cpu --threads 2 --no-tiff --print-every 1000 "$@"; }
 score() { "$PTYCHO" compare "$1.h5" "$2" | value_of nrmse /dev/stdin; }

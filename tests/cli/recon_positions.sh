@@ -11,11 +11,7 @@
 #     affine part of the random errors, 0.124 px, which this option keeps as given).
 # Also: ptycho simulate --position-error writes the erring positions and keeps the true ones.
 . "$(dirname "$0")/common.sh"
-PY=
-for p in /usr/bin/python3 python3; do
-  if "$p" -c "import numpy, h5py" 2>/dev/null; then PY=$p; break; fi
-done
-[ -n "$PY" ] || { echo "SKIPPED: no python3 with numpy and h5py (scripts/install-deps.sh installs them)"; exit 77; }
+need_numpy
 SIM="$PY $(dirname "$0")/../indep/indep_sim.py"
 R() { "$PTYCHO" recon --backend cpu --threads 1 --iterations 200 --no-tiff --print-every 1000 "$@"; }
 score() { "$PTYCHO" compare "$1.h5" true.cxi | value_of nrmse /dev/stdin; }
