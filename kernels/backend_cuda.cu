@@ -26,8 +26,9 @@
 
 /* Device scalars: two probe-max slots used by alternate sets (the probe
  * update after a set fills the next slot and clears its own), then the
- * global object max of the pass. */
-enum { SCALAR_PROBE_MAX = 0, SCALAR_GLOBAL_MAX = 2, N_SCALARS = 4 };
+ * global object max of the pass, then the illumination's max (position
+ * correction). */
+enum { SCALAR_PROBE_MAX = 0, SCALAR_GLOBAL_MAX = 2, SCALAR_ILLUM_MAX = 3, N_SCALARS = 4 };
 
 #define ARENA_ALIGN ((size_t)256)
 
@@ -56,6 +57,11 @@ typedef struct cuda_impl {
     pty_cf *d_probe_spec, *d_step_spec; /* nprobe each */
     pty_cf *d_moved;            /* batch*nprobe */
     float *d_probe_max_each;    /* batch */
+    /* position correction (refine; NULL without): the weights of the position terms and each
+       frame's four sums, on the device and their copy on the host */
+    int refine;
+    float *d_illum;             /* nobj */
+    double *d_pos_sums, *h_pos_sums; /* 4*n_frames */
     void *d_fft_work;
     double *d_err;              /* error sum of a pass */
     float *d_scalars;           /* N_SCALARS, see above */
@@ -98,6 +104,10 @@ static size_t layout(cuda_impl *c, char *base)
         c->d_moved = (pty_cf *)carve(base, &off, (size_t)l->batch * c->nprobe * sizeof(pty_cf));
         c->d_probe_max_each = (float *)carve(base, &off, (size_t)l->batch * sizeof(float));
     }
+    if (c->refine) {
+        c->d_illum = (float *)carve(base, &off, c->nobj * sizeof(float));
+        c->d_pos_sums = (double *)carve(base, &off, (size_t)c->n_frames * 4 * sizeof(double));
+    }
     c->d_fft_work = carve(base, &off, l->fft_work);
     c->d_err = (double *)carve(base, &off, sizeof(double));
     c->d_scalars = (float *)carve(base, &off, N_SCALARS * sizeof(float));
@@ -133,6 +143,7 @@ static void cuda_destroy(void *impl)
     else
         free(c->h_frames);
     cudaGetLastError(); /* do not leave a sticky error from teardown to the next caller */
+    free(c->h_pos_sums);
     free(c->slot_of);
     free(c->run_slot);
     free(c->run_len);
@@ -210,7 +221,8 @@ static int plan_batches(cuda_impl *c, const pty_backend_setup *s)
 {
     size_t free_b = 0, total_b = 0;
     PTY_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    pty_gpu_sizes z = {c->m, c->n_modes, c->n_frames, c->nobj, pty_sets_largest(s->set_end, s->n_sets), c->subpixel};
+    pty_gpu_sizes z = {c->m,    c->n_modes, c->n_frames, c->nobj, pty_sets_largest(s->set_end, s->n_sets),
+                       c->subpixel, c->refine};
     PTY_TRY(pty_gpu_choose_layout(&z, s->gpu_frames, free_b, fft_work_of, c, &c->lay));
     unsigned char *need = (unsigned char *)calloc((size_t)c->lay.batch + 1, 1);
     c->plan_of = (cufftHandle *)calloc((size_t)c->lay.batch + 1, sizeof *c->plan_of);
@@ -336,6 +348,12 @@ static int cuda_create(const pty_backend_setup *s, void **out)
     c->nobj = (size_t)s->obj_h * s->obj_w;
     c->nprobe = c->npix * s->n_modes;
     c->subpixel = s->shift != NULL;
+    c->refine = s->refine_positions;
+    const size_t sums = (size_t)(c->n_frames > 0 ? c->n_frames : 1) * 4;
+    if (c->refine && !(c->h_pos_sums = (double *)malloc(sums * sizeof(double)))) {
+        cuda_destroy(c);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate the position sums of %d frames", s->n_frames);
+    }
     int rc = setup_device(c, s);
     if (rc != PTY_OK) {
         cuda_destroy(c);
@@ -347,6 +365,8 @@ static int cuda_create(const pty_backend_setup *s, void **out)
 
 static int check_pass(const cuda_impl *c, const int *order, int n, const pty_pass_params *p)
 {
+    PTY_CHECK(!p->position_steps || c->refine, PTY_ERR_ARG,
+              "CUDA backend: position steps asked of a backend created without refine_positions");
     PTY_CHECK(n >= 0 && n <= c->n_frames, PTY_ERR_ARG, "CUDA backend: a pass of %d positions over %d frames", n,
               c->n_frames);
     for (int t = 0; t < n; t++)
@@ -410,6 +430,9 @@ static int queue_chunk(cuda_impl *c, const int *order, int at, int nb, int chunk
         PTY_TRY(pty_cuda_modulus(c->stream, c->d_far, c->d_amp, d_frames, nb, c->m, c->n_modes, c->d_err));
     }
     PTY_CUFFT(cufftExecC2C(plan, far, far, CUFFT_INVERSE));
+    if (p->position_steps)
+        PTY_TRY(pty_cuda_position_terms(c->stream, obj, d_frames, nb, probe, probe_stride, c->d_far,
+                                        c->d_psi, c->m, c->n_modes, c->d_illum, c->d_pos_sums));
     const int update_probe = p->beta > 0.0f;
     pty_cuda_steps steps = {p->alpha, p->beta, p->rpie, set_size, d_probe_max,
                             global ? c->d_scalars + SCALAR_GLOBAL_MAX : NULL, c->d_patch_max,
@@ -436,6 +459,11 @@ static int run_pass(cuda_impl *c, const int *order, int n, const pty_pass_params
     if (p->obj_norm == PTY_OBJNORM_GLOBAL)
         PTY_TRY(pty_cuda_object_max(c->stream, c->d_object, c->nobj, c->d_scalars + SCALAR_GLOBAL_MAX));
     PTY_TRY(pty_cuda_probe_max(c->stream, c->d_probe, c->m, c->n_modes, probe_max));
+    if (p->position_steps) {
+        PTY_CUDA(cudaMemsetAsync(c->d_pos_sums, 0, (size_t)c->n_frames * 4 * sizeof(double), c->stream));
+        PTY_TRY(pty_cuda_illumination_weights(c->stream, c->d_probe, c->m, c->n_modes, c->d_window, c->n_frames,
+                                              c->obj_w, c->d_illum, c->nobj, c->d_scalars + SCALAR_ILLUM_MAX));
+    }
 
     cufftComplex *probe = reinterpret_cast<cufftComplex *>(c->d_probe);
     cufftComplex *probe_spec = reinterpret_cast<cufftComplex *>(c->d_probe_spec);
@@ -465,9 +493,18 @@ static int run_pass(cuda_impl *c, const int *order, int n, const pty_pass_params
 
     double err = 0.0;
     PTY_CUDA(cudaMemcpyAsync(&err, c->d_err, sizeof err, cudaMemcpyDeviceToHost, c->stream));
+    if (p->position_steps)
+        PTY_CUDA(cudaMemcpyAsync(c->h_pos_sums, c->d_pos_sums, (size_t)c->n_frames * 4 * sizeof(double),
+                                 cudaMemcpyDeviceToHost, c->stream));
     PTY_CUDA(cudaStreamSynchronize(c->stream));
     PTY_CUDA(cudaGetLastError());
     *err_num = err;
+    for (int t = 0; p->position_steps && t < n; t++) {
+        const int j = order[t];
+        const double *sum = c->h_pos_sums + 4 * (size_t)j;
+        p->position_steps[2 * j] = pty_position_step(sum[0], sum[1]);
+        p->position_steps[2 * j + 1] = pty_position_step(sum[2], sum[3]);
+    }
     return PTY_OK;
 }
 
@@ -525,6 +562,19 @@ static int cuda_set_object(void *impl, const pty_cf *in)
     return copy_sync(c, c->d_object, in, c->nobj * sizeof *in, cudaMemcpyHostToDevice);
 }
 
+static int cuda_set_positions(void *impl, const int *window, const float *shift)
+{
+    cuda_impl *c = (cuda_impl *)impl;
+    PTY_CHECK(c->subpixel, PTY_ERR_ARG, "CUDA backend: positions can move only in a backend created with shifts");
+    for (int j = 0; j < c->n_frames; j++) {
+        const int r = window[2 * j], col = window[2 * j + 1];
+        PTY_CHECK(r >= 0 && col >= 0 && r + c->m <= c->obj_h && col + c->m <= c->obj_w, PTY_ERR_ARG,
+                  "CUDA backend: window %d at (%d, %d) leaves the %dx%d object", j, r, col, c->obj_h, c->obj_w);
+    }
+    PTY_TRY(copy_sync(c, c->d_window, window, (size_t)c->n_frames * 2 * sizeof(int), cudaMemcpyHostToDevice));
+    return copy_sync(c, c->d_shift, shift, (size_t)c->n_frames * 2 * sizeof(float), cudaMemcpyHostToDevice);
+}
+
 static void cuda_stats(const void *impl, pty_backend_stats *out)
 {
     const cuda_impl *c = (const cuda_impl *)impl;
@@ -558,5 +608,5 @@ extern "C" int pty_cuda_device_count(void)
 /* Positional initialisation: designated initialisers are C++20. */
 extern "C" const pty_backend_ops pty_backend_cuda = {
     "cuda", 0, cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
-    cuda_set_object, cuda_stats, 1 /* subpixel */, NULL /* set_positions */,
+    cuda_set_object, cuda_stats, 1 /* subpixel */, cuda_set_positions,
 };

@@ -333,3 +333,99 @@ int pty_cuda_unshift_steps(cudaStream_t stream, const pty_cf *d_steps, pty_cf *d
     PTY_CUDA(cudaGetLastError());
     return PTY_OK;
 }
+
+/* ------------------------------------------------------------------------- */
+/* position correction                                                        */
+
+/* illum[window of frames j] += sum_k |P_k|^2, one thread per pixel of one window (float atomics: the
+ * order of the sum varies, by rounding only; these are weights). */
+static __global__ void illumination_kernel(const pty_cf *__restrict__ probe, int m, int n_modes,
+                                           const int *__restrict__ window, int obj_w, float *__restrict__ illum)
+{
+    const size_t npix = (size_t)m * m;
+    const int j = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (int)npix) return;
+    const int r = i / m, col = i - r * m;
+    atomicAdd(&illum[(size_t)(window[2 * j] + r) * obj_w + window[2 * j + 1] + col], probe_power(probe, npix, n_modes, i));
+}
+
+static __global__ void float_max_kernel(const float *__restrict__ x, size_t n, float *__restrict__ out)
+{
+    float mx = 0.0f;
+    const size_t step = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step) mx = fmaxf(mx, x[i]);
+    mx = block_max(mx);
+    if (threadIdx.x == 0) atomic_max_nonneg(out, mx);
+}
+
+/* illum = I / (I + max I), the weights of the position terms (pty_position_terms) */
+static __global__ void illumination_weights_kernel(float *__restrict__ illum, size_t n, const float *__restrict__ mx)
+{
+    const float top = *mx;
+    const size_t step = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step)
+        illum[i] = top > 0.0f ? illum[i] / (illum[i] + top) : 0.0f;
+}
+
+/* The four position sums of each chunk position (pty_position_terms), from the object before the
+ * update, the back-propagated far field and the exit waves; block-reduced and added to
+ * sums[4 * frames[b] ..]. */
+static __global__ void position_terms_kernel(pty_cuda_object obj, const int *__restrict__ frames,
+                                             const pty_cf *__restrict__ probe, size_t probe_stride,
+                                             const pty_cf *__restrict__ far, const pty_cf *__restrict__ psi, int m,
+                                             int n_modes, const float *__restrict__ weight,
+                                             double *__restrict__ sums)
+{
+    const size_t npix = (size_t)m * m, nprobe = npix * n_modes;
+    const int b = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x, j = frames[b];
+    float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (i < (int)npix) {
+        const int r = i / m, col = i - r * m;
+        const int y = obj.window[2 * j] + r, x = obj.window[2 * j + 1] + col, w = obj.obj_w;
+        const pty_cf *o = obj.data + (size_t)y * w + x;
+        /* within the window only: the chunk's windows touch and are being updated (cpu_rows.h) */
+        const int up = r > 0, down = r + 1 < m, left = col > 0, right = col + 1 < m;
+        const pty_cf do_r = pty_central_difference(up ? o[-w] : *o, down ? o[w] : *o, up && down);
+        const pty_cf do_c = pty_central_difference(left ? o[-1] : *o, right ? o[1] : *o, left && right);
+        pty_position_terms(do_r, do_c, probe + b * probe_stride + i, far + b * nprobe + i, psi + b * nprobe + i,
+                           npix, n_modes, 1.0f / (float)npix, weight[(size_t)y * w + x], t);
+    }
+    for (int a = 0; a < 4; a++) {
+        const double v = block_sum((double)t[a]);
+        if (threadIdx.x == 0) atomicAdd(&sums[4 * (size_t)j + a], v);
+    }
+}
+
+static unsigned grid_stride_blocks(size_t n)
+{
+    size_t blocks = PTY_CEIL_DIV(n, (size_t)PTY_CUDA_BLOCK);
+    return (unsigned)(blocks > 4096 ? 4096 : blocks ? blocks : 1);
+}
+
+int pty_cuda_illumination_weights(cudaStream_t stream, const pty_cf *d_probe, int m, int n_modes, const int *d_window,
+                                  int n_frames, int obj_w, float *d_illum, size_t n_obj, float *d_max)
+{
+    PTY_CUDA(cudaMemsetAsync(d_illum, 0, n_obj * sizeof(float), stream));
+    PTY_CUDA(cudaMemsetAsync(d_max, 0, sizeof(float), stream));
+    if (n_frames > 0) {
+        illumination_kernel<<<pixel_grid(m, n_frames), PTY_CUDA_BLOCK, 0, stream>>>(d_probe, m, n_modes, d_window,
+                                                                                     obj_w, d_illum);
+        PTY_CUDA(cudaGetLastError());
+    }
+    float_max_kernel<<<grid_stride_blocks(n_obj), PTY_CUDA_BLOCK, 0, stream>>>(d_illum, n_obj, d_max);
+    PTY_CUDA(cudaGetLastError());
+    illumination_weights_kernel<<<grid_stride_blocks(n_obj), PTY_CUDA_BLOCK, 0, stream>>>(d_illum, n_obj, d_max);
+    PTY_CUDA(cudaGetLastError());
+    return PTY_OK;
+}
+
+int pty_cuda_position_terms(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n,
+                            const pty_cf *d_probe, size_t probe_stride, const pty_cf *d_far, const pty_cf *d_psi,
+                            int m, int n_modes, const float *d_weight, double *d_sums)
+{
+    position_terms_kernel<<<pixel_grid(m, n), PTY_CUDA_BLOCK, 0, stream>>>(obj, d_frames, d_probe,
+                                                                           probe_stride, d_far, d_psi, m, n_modes,
+                                                                           d_weight, d_sums);
+    PTY_CUDA(cudaGetLastError());
+    return PTY_OK;
+}

@@ -95,4 +95,20 @@ int pty_cuda_unshift_steps(cudaStream_t stream, const pty_cf *d_steps, pty_cf *d
 int pty_cuda_probe_apply(cudaStream_t stream, pty_cf *d_probe, pty_cf *d_acc, int groups, int m, int n_modes,
                          float *d_max_next, float *d_max_done);
 
+/* Position correction.  d_illum (n_obj floats) = the weights of the
+ * position terms, I / (I + max I), I the illumination of each object pixel
+ * by the probe d_probe in the n_frames windows d_window (d_max: one float of
+ * scratch). */
+int pty_cuda_illumination_weights(cudaStream_t stream, const pty_cf *d_probe, int m, int n_modes, const int *d_window,
+                                  int n_frames, int obj_w, float *d_illum, size_t n_obj, float *d_max);
+
+/* d_sums[4 frames[b] + a] += the four sums of pty_position_terms over the
+ * window of chunk position b (object derivatives by pty_central_difference
+ * within the window, on the object before the update; d_far the unscaled back-propagated far
+ * field, before pty_cuda_update turns it into Delta; probe as for
+ * pty_cuda_exit_waves). */
+int pty_cuda_position_terms(cudaStream_t stream, pty_cuda_object obj, const int *d_frames, int n,
+                            const pty_cf *d_probe, size_t probe_stride, const pty_cf *d_far, const pty_cf *d_psi,
+                            int m, int n_modes, const float *d_weight, double *d_sums);
+
 #endif /* PTY_EPIE_KERNELS_CUH */

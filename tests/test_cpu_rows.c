@@ -137,6 +137,43 @@ static void check_pixel_rules(void)
              pty_fourier_error_term(1.0f, 9.0f) == 4.0f && pty_fourier_error_term(PTY_MASKED, 9.0f) == 0.0f);
 }
 
+/* Position terms of a run that is the middle row of a 3-row object strip (up and down given) or
+ * its first row (no row above): the row loop against pty_position_terms pixel by pixel, with
+ * pty_central_difference inside the run and one-sided at its ends.  The row loop weights the sum
+ * over modes once and sums in lanes: equal to rounding (1e-5 relative), not bit for bit. */
+static void check_position_terms(int K, int up)
+{
+    static pty_cf obj[3 * N], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], back[MAX_MODES * STRIDE];
+    static float weight[N];
+    fill(obj, 3 * N);
+    fill(probe, (size_t)K * STRIDE);
+    fill(psi, (size_t)K * STRIDE);
+    fill(back, (size_t)K * STRIDE);
+    for (int i = 0; i < N; i++) weight[i] = 0.5f + 0.5f * uniform();
+    const pty_cf *row = obj + (up ? N : 0);
+    const float inv_n = 1.0f / 64.0f;
+    double got[4] = {0}, want[4] = {0}, scale[4] = {0};
+    pty_rows_position_terms(N, K, STRIDE, row, N, up, 1, probe, psi, back, inv_n, weight, got);
+    for (int i = 0; i < N; i++) {
+        const pty_cf o = row[i];
+        const int l = i > 0, r = i < N - 1;
+        const pty_cf do_r = pty_central_difference(up ? row[i - N] : o, row[i + N], up);
+        const pty_cf do_c = pty_central_difference(l ? row[i - 1] : o, r ? row[i + 1] : o, l && r);
+        float t[4] = {0};
+        pty_position_terms(do_r, do_c, probe + i, back + i, psi + i, STRIDE, K, inv_n, weight[i], t);
+        for (int a = 0; a < 4; a++) {
+            want[a] += t[a];
+            scale[a] += fabs(t[a]);
+        }
+    }
+    int close = 1;
+    for (int a = 0; a < 4; a++) close &= fabs(got[a] - want[a]) <= 1e-5 * scale[a];
+    char what[160];
+    snprintf(what, sizeof what, "position terms, %d mode%s, %s: the pixel rule's four sums", K, K > 1 ? "s" : "",
+             up ? "rows above and below" : "no row above (one-sided)");
+    PTY_TEST(what, close);
+}
+
 int main(void)
 {
     check_pixel_rules();
@@ -147,6 +184,8 @@ int main(void)
         check_update(K, 0, -1.0f, 0.3f);
         check_update(K, 0, 0.5f, 0.3f);
         check_update(K, 1, -1.0f, 0.0f);
+        check_position_terms(K, 1);
+        check_position_terms(K, 0);
     }
     return pty_test_report();
 }

@@ -61,7 +61,8 @@ enum {
     COV_K1 = 1 << 6,
     COV_K3 = 1 << 7,
     COV_STREAM_SPLIT = 1 << 8, /* streamed frames with a set over several chunks */
-    COV_SUBPIXEL = 1 << 9,     /* positions off the grid: moved probes, steps moved back in Fourier space */
+    COV_SUBPIXEL = 1 << 9,     /* positions off the grid: moved probes, steps moved back in Fourier space;
+                                  position steps measured, and positions moved */
     COV_ALL = (1 << 10) - 1
 };
 static const char *const cov_names[] = {"fixed-probe",   "group-loop", "split-set", "odd-chunk",   "binary-digits",
@@ -80,7 +81,9 @@ typedef struct test_case {
     const pty_pass_params *passes; /* N_PASSES */
     int streamed;                  /* also stream the frames: must equal resident exactly */
     unsigned expect;               /* the COV_* paths the case is here for */
-    int subpixel;                  /* positions off the pixel grid: random offsets in [-0.5, 0.5] */
+    int subpixel;                  /* positions off the pixel grid: random offsets in [-0.5, 0.5]; and
+                                      position correction: every pass measures position steps, and
+                                      before the last all windows move a row down, with new offsets */
 } test_case;
 
 static const pty_pass_params standard_passes[N_PASSES] = {
@@ -389,7 +392,7 @@ static size_t no_fft_work(void *user, int batch)
 static pty_gpu_layout expected_layout(const problem *pb, const schedule *create, int frames)
 {
     pty_gpu_sizes z = {pb->m, pb->K, pb->nf, pb->nobj, pty_sets_largest(set_end_of(create), create->n_sets),
-                       pb->shift != NULL};
+                       pb->shift != NULL, pb->shift != NULL};
     pty_gpu_layout lay;
     memset(&lay, 0, sizeof lay);
     if (pty_gpu_choose_layout(&z, frames, (size_t)64 << 30, no_fft_work, NULL, &lay) != PTY_OK) lay.batch = 0;
@@ -534,6 +537,7 @@ static pty_backend_setup setup_of(const problem *pb, const schedule *create, int
     }
     s.gpu_frames = frames;
     s.shift = pb->shift;
+    s.refine_positions = pb->shift != NULL;
     return s;
 }
 
@@ -549,11 +553,12 @@ static void *create_backend(const pty_backend_ops *ops, const pty_backend_setup 
 }
 
 static int run_pass(const pty_backend_ops *ops, void *impl, const schedule *sc, const pty_pass_params *base,
-                    double *err)
+                    double *err, float *position_steps)
 {
     pty_pass_params pp = *base;
     pp.set_end = set_end_of(sc);
     pp.n_sets = sc->n_sets;
+    pp.position_steps = position_steps;
     *err = -1.0;
     int rc = ops->pass(impl, sc->order, sc->n, &pp, err);
     if (rc != PTY_OK) printf("  %s pass: %s: %s\n", ops->name, pty_strerror(rc), pty_error_message());
@@ -571,6 +576,7 @@ typedef struct run {
     const problem *pb;
     void *ref, *dev, *twin;    /* twin: the device again, frames streamed (NULL: none) */
     pty_cf *obj_r, *obj_d, *obj_t, *pr_r, *pr_d, *pr_t, *pr_before;
+    float *steps_r, *steps_d, *steps_t; /* position steps (sub-pixel cases; NULL otherwise) */
 } run;
 
 static void alloc_state(run *r)
@@ -582,6 +588,11 @@ static void alloc_state(run *r)
     r->pr_d = xmalloc(r->pb->nprobe * sizeof(pty_cf));
     r->pr_t = xmalloc(r->pb->nprobe * sizeof(pty_cf));
     r->pr_before = xmalloc(r->pb->nprobe * sizeof(pty_cf));
+    if (r->pb->shift) {
+        r->steps_r = xmalloc((size_t)2 * r->pb->nf * sizeof(float));
+        r->steps_d = xmalloc((size_t)2 * r->pb->nf * sizeof(float));
+        r->steps_t = xmalloc((size_t)2 * r->pb->nf * sizeof(float));
+    }
 }
 
 static void free_state(run *r)
@@ -593,6 +604,9 @@ static void free_state(run *r)
     free(r->pr_d);
     free(r->pr_t);
     free(r->pr_before);
+    free(r->steps_r);
+    free(r->steps_d);
+    free(r->steps_t);
 }
 
 /* One pass through every backend of the run, then error, object and probe
@@ -609,10 +623,26 @@ static void compare_pass(run *r, const char *label, int p, const schedule *sc, c
            pp->rpie, pp->obj_norm == PTY_OBJNORM_GLOBAL ? "global" : "patch", sc->n_sets ? sc->n_sets : sc->n);
     memcpy(r->pr_before, r->pr_r, pb->nprobe * sizeof(pty_cf));
     snprintf(what, sizeof what, "%s pass %d runs (reference, device%s)", label, p + 1, r->twin ? ", twin" : "");
-    int ok = run_pass(&pty_backend_cpu, r->ref, sc, pp, &e_r) && run_pass(h->dev, r->dev, sc, pp, &e_d);
-    if (r->twin) ok = ok && run_pass(h->dev, r->twin, sc, pp, &e_t);
+    int ok = run_pass(&pty_backend_cpu, r->ref, sc, pp, &e_r, r->steps_r) &&
+             run_pass(h->dev, r->dev, sc, pp, &e_d, r->steps_d);
+    if (r->twin) ok = ok && run_pass(h->dev, r->twin, sc, pp, &e_t, r->steps_t);
     PTY_TEST(what, ok);
     if (!ok) return;
+    if (r->steps_r) {
+        /* a ratio of sums over the window, of an object that differs from the reference's by
+           rounding (other FFTs, other orders): two CPU backends on different thread counts differ
+           by up to 0.2 % of a step (steps of up to 10 px on these unconverged problems) */
+        double worst = 0.0, largest = 0.0;
+        for (int i = 0; i < 2 * pb->nf; i++) {
+            const double ref = r->steps_r[i];
+            worst = fmax(worst, fabs(r->steps_d[i] - ref) / (1e-3 + 1e-2 * fabs(ref)));
+            largest = fmax(largest, fabs(ref));
+        }
+        printf("  position steps: largest %.3g px; device off by %.2g of (1e-3 px + 1 %%) at most\n", largest, worst);
+        snprintf(what, sizeof what, "%s pass %d: position steps match the reference within 1e-3 px + 1 %%", label,
+                 p + 1);
+        PTY_TEST(what, largest > 0.0 && worst <= 1.0);
+    }
 
     double rel = fabs(e_d - e_r) / fmax(e_r, 1e-30);
     printf("  err_num: ref %.9g  dev %.9g  rel diff %.3g\n", e_r, e_d, rel);
@@ -674,6 +704,25 @@ static void check_created(run *r, const char *label, const pty_gpu_layout *lay, 
     PTY_TEST(what, st.batch == lay_st->batch && st.frames_streamed);
 }
 
+/* Position correction's set_positions: every window a row down where all
+ * still fit the object (the sets stay apart), new offsets everywhere, given
+ * to every backend of the run. */
+static void move_positions(run *r, problem *pb, pty_rng *rng, const char *label)
+{
+    const harness *h = r->h;
+    int fits = 1;
+    for (int j = 0; j < pb->nf; j++) fits &= pb->window[2 * j] + 1 + pb->m <= pb->obj_h;
+    for (int j = 0; j < pb->nf && fits; j++) pb->window[2 * j]++;
+    for (int i = 0; i < 2 * pb->nf; i++) pb->shift[i] = (float)(pty_rng_uniform(rng) - 0.5);
+    char what[240];
+    snprintf(what, sizeof what, "%s: set_positions (windows %s, new offsets) on every backend", label,
+             fits ? "a row down" : "kept");
+    int ok = pty_backend_cpu.set_positions(r->ref, pb->window, pb->shift) == PTY_OK &&
+             h->dev->set_positions(r->dev, pb->window, pb->shift) == PTY_OK;
+    if (r->twin) ok = ok && h->dev->set_positions(r->twin, pb->window, pb->shift) == PTY_OK;
+    PTY_TEST(what, ok);
+}
+
 /* One case: its problem and schedules, which paths they reach, and every
  * pass compared.  Returns the COV_* paths reached. */
 static unsigned run_case(const harness *h, const test_case *tc, int index)
@@ -720,7 +769,10 @@ static unsigned run_case(const harness *h, const test_case *tc, int index)
     if (tc->streamed) r.twin = create_backend(h->dev, &s, label);
     if (r.ref && r.dev && (r.twin || !tc->streamed)) {
         check_created(&r, label, &lay, &lay_st);
-        for (int p = 0; p < N_PASSES; p++) compare_pass(&r, label, p, &passes[p], &tc->passes[p]);
+        for (int p = 0; p < N_PASSES; p++) {
+            if (p == N_PASSES - 1 && pb.shift) move_positions(&r, &pb, &rng, label);
+            compare_pass(&r, label, p, &passes[p], &tc->passes[p]);
+        }
         snprintf(what, sizeof what, "%s: the passes changed the object", label);
         PTY_TEST(what, memcmp(r.obj_r, pb.obj0, pb.nobj * sizeof(pty_cf)) != 0);
         snprintf(what, sizeof what, "%s: the passes with beta > 0 changed the probe", label);

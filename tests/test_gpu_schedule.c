@@ -32,7 +32,7 @@ static size_t no_plan(void *user, int batch)
 int main(void)
 {
     /* the seed case: 21,000 frames of 256^2 (5.1 GiB), sets of up to 140 windows */
-    pty_gpu_sizes seed = {256, 1, 21000, (size_t)3756 * 2656, 140, 0};
+    pty_gpu_sizes seed = {256, 1, 21000, (size_t)3756 * 2656, 140, 0, 0};
     const size_t npix = 256 * 256;
     size_t resident = pty_gpu_layout_bytes(&seed, 256, 0, 0), streamed = pty_gpu_layout_bytes(&seed, 256, 1, 0);
     PTY_TEST("resident layout holds every frame", resident > (size_t)21000 * npix * 4);
@@ -45,6 +45,11 @@ int main(void)
              "probes' maxima",
              pty_gpu_layout_bytes(&sub, 256, 0, 0) - resident ==
                  (size_t)256 * npix * 8 + 2 * npix * 8 + (size_t)21000 * 2 * 4 + 256 * 4);
+    sub.refine_positions = 1;
+    PTY_TEST("position correction adds the object's weights and four sums a frame",
+             pty_gpu_layout_bytes(&sub, 256, 0, 0) - resident ==
+                 (size_t)256 * npix * 8 + 2 * npix * 8 + (size_t)21000 * 2 * 4 + 256 * 4 +
+                     (size_t)3756 * 2656 * 4 + (size_t)21000 * 4 * 8);
 
     pty_gpu_layout l;
     PTY_TEST("an H100's 80 GB: frames resident, batch 256 covers the largest set",
@@ -86,7 +91,7 @@ int main(void)
     PTY_TEST("sequential order: batch 1, one group",
              pty_gpu_choose_layout(&seq, PTY_FRAMES_AUTO, 80 * GiB, fake_work, &seq, &l) == PTY_OK && l.batch == 1 &&
                  l.groups == 1 && !l.streamed);
-    pty_gpu_sizes big = {512, 64, 1000, (size_t)4096 * 4096, 1000, 0};
+    pty_gpu_sizes big = {512, 64, 1000, (size_t)4096 * 4096, 1000, 0, 0};
     PTY_TEST("a batched plan stays within cuFFT's 32-bit element count",
              pty_gpu_choose_layout(&big, PTY_FRAMES_AUTO, (size_t)1 << 50, fake_work, &big, &l) == PTY_OK &&
                  (long long)l.batch * 512 * 512 * 64 <= 2147483647LL && l.batch == 64);

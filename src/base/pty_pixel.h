@@ -217,7 +217,7 @@ static inline PTY_HD pty_cf pty_shift_factor(int q, int m, float f)
  * transmission it started from) and, counted fully, pulled the edge positions inward.
  * Independent simulator (tests/cli/recon_positions.sh), 1.5 px RMS errors, mean removed only,
  * 200 iterations: unweighted the scan shrank by 1 % (0.42 px RMS off, NRMSE 0.0198); with this
- * weight 0.155 px, NRMSE 0.0110; on ptycho's Siemens star 0.88 px, NRMSE 0.037 (unweighted 0.90,
+ * weight 0.154 px, NRMSE 0.0110; on ptycho's Siemens star 0.88 px, NRMSE 0.037 (unweighted 0.90,
  * 0.046).  Weights I / max I or its square did as well on the first (0.150 px) but let positions
  * on the star's unresolved centre run off (1.13 px, NRMSE 0.148); sqrt(I / max I): 0.181, 0.88.
  * One pixel's share of the four sums, added to t[0..3] = (num_row, den_row, num_col, den_col):
@@ -237,6 +237,15 @@ static inline PTY_HD void pty_position_terms(pty_cf do_r, pty_cf do_c, const pty
         t[2] += weight * (gc.re * d.re + gc.im * d.im);
         t[3] += weight * pty_cabs2(gc);
     }
+}
+
+/* The object's derivative along one axis at a pixel from its neighbours before and after it:
+ * the central difference where both exist (`both`), else the one-sided one (the caller passes the
+ * pixel itself for the missing neighbour). */
+static inline PTY_HD pty_cf pty_central_difference(pty_cf before, pty_cf after, int both)
+{
+    const float s = both ? 0.5f : 1.0f;
+    return pty_cf_make(s * (after.re - before.re), s * (after.im - before.im));
 }
 
 /* The corner's move along one axis from its two sums; 0 where the object is flat under the probe

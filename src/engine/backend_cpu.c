@@ -307,14 +307,13 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
 {
     const int m = c->m, nt = slot->threads, wr = c->window[2 * j], wc = c->window[2 * j + 1];
     const size_t mm = (size_t)m;
-    const int left = wc > 0, right = wc + m < c->obj_w;
     const float *weight = c->illum + (size_t)wr * c->obj_w + wc;
     double sums[4] = {0.0, 0.0, 0.0, 0.0};
 #pragma omp parallel for reduction(+ : sums[:4]) num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++)
-        pty_rows_position_terms(m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, wr + r > 0,
-                                wr + r + 1 < c->obj_h, left, right, slot->probe + r * mm, psi + r * mm, far + r * mm,
-                                1.0f / (float)c->npix, weight + (size_t)r * c->obj_w, sums);
+        pty_rows_position_terms(m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, r > 0, r + 1 < m,
+                                slot->probe + r * mm, psi + r * mm, far + r * mm, 1.0f / (float)c->npix,
+                                weight + (size_t)r * c->obj_w, sums);
     step[0] = pty_position_step(sums[0], sums[1]);
     step[1] = pty_position_step(sums[2], sums[3]);
 }

@@ -152,24 +152,64 @@ void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_c
     }
 }
 
-/* Central differences, one-sided at the object's edge (the caller says which neighbours exist). */
-static inline pty_cf difference(pty_cf before, pty_cf after, int both)
-{
-    const float s = both ? 0.5f : 1.0f;
-    return pty_cf_make(s * (after.re - before.re), s * (after.im - before.im));
-}
-
 void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
-                             int left, int right, const pty_cf *probe, const pty_cf *psi, const pty_cf *back,
-                             float inv_n, const float *weight, double sums[4])
+                             const pty_cf *probe, const pty_cf *psi, const pty_cf *back, float inv_n,
+                             const float *weight, double sums[4])
 {
-    for (int i = 0; i < n; i++) {
-        const pty_cf o = obj[i];
-        const int has_l = i > 0 || left, has_r = i < n - 1 || right;
-        const pty_cf do_r = difference(up ? obj[(ptrdiff_t)i - (ptrdiff_t)obj_w] : o, down ? obj[i + obj_w] : o, up && down);
-        const pty_cf do_c = difference(has_l ? obj[i - 1] : o, has_r ? obj[i + 1] : o, has_l && has_r);
-        float t[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-        pty_position_terms(do_r, do_c, probe + i, back + i, psi + i, stride, n_modes, inv_n, weight[i], t);
-        for (int a = 0; a < 4; a++) sums[a] += t[a];
+    /* pty_position_terms, per pixel, with the mode loop outside and the weight applied once to
+       the sum over modes; derivatives by pty_central_difference's rule */
+    const pty_cf *above = up ? obj - obj_w : obj, *below = down ? obj + obj_w : obj;
+    const float row_scale = up && down ? 0.5f : 1.0f;
+    for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
+        const int nb = block_len(n, b0);
+        float drr[PTY_ROW_BLOCK], dri[PTY_ROW_BLOCK], dcr[PTY_ROW_BLOCK], dci[PTY_ROW_BLOCK];
+        for (int i = 0; i < nb; i++) {
+            drr[i] = row_scale * (below[b0 + i].re - above[b0 + i].re);
+            dri[i] = row_scale * (below[b0 + i].im - above[b0 + i].im);
+        }
+        /* central inside the run (a loop without branches, which vectorises), one-sided at its ends */
+        const int lo = b0 == 0, hi = b0 + nb == n ? nb - 1 : nb;
+        const pty_cf *restrict ob = obj + b0;
+        for (int i = lo; i < hi; i++) {
+            dcr[i] = 0.5f * (ob[i + 1].re - ob[i - 1].re);
+            dci[i] = 0.5f * (ob[i + 1].im - ob[i - 1].im);
+        }
+        for (int i = 0; i < nb; i += nb - 1 > 0 ? nb - 1 : 1) {
+            const int g = b0 + i;
+            if (g > 0 && g < n - 1) continue; /* inside: done above */
+            const pty_cf d = pty_central_difference(obj[g > 0 ? g - 1 : g], obj[g < n - 1 ? g + 1 : g], 0);
+            dcr[i] = d.re;
+            dci[i] = d.im;
+        }
+        float t0[PTY_ROW_BLOCK], t1[PTY_ROW_BLOCK], t2[PTY_ROW_BLOCK], t3[PTY_ROW_BLOCK];
+        clear(t0);
+        clear(t1);
+        clear(t2);
+        clear(t3);
+        for (int k = 0; k < n_modes; k++) {
+            const pty_cf *restrict p = probe + (size_t)k * stride + b0;
+            const pty_cf *restrict f = back + (size_t)k * stride + b0;
+            const pty_cf *restrict e = psi + (size_t)k * stride + b0;
+            for (int i = 0; i < nb; i++) {
+                const pty_cf d = pty_exit_delta(f[i], e[i], inv_n);
+                const pty_cf gr = pty_cmul(p[i], pty_cf_make(drr[i], dri[i]));
+                const pty_cf gc = pty_cmul(p[i], pty_cf_make(dcr[i], dci[i]));
+                t0[i] += gr.re * d.re + gr.im * d.im;
+                t1[i] += pty_cabs2(gr);
+                t2[i] += gc.re * d.re + gc.im * d.im;
+                t3[i] += pty_cabs2(gc);
+            }
+        }
+        const float *restrict w = weight + b0;
+        for (int i = 0; i < nb; i++) {
+            t0[i] *= w[i];
+            t1[i] *= w[i];
+            t2[i] *= w[i];
+            t3[i] *= w[i];
+        }
+        sums[0] += sum_of(t0, nb);
+        sums[1] += sum_of(t1, nb);
+        sums[2] += sum_of(t2, nb);
+        sums[3] += sum_of(t3, nb);
     }
 }

@@ -34,12 +34,13 @@ void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_c
 
 /* Position correction: the run's share of the four sums of pty_position_terms, added to sums[]
  * (num_row, den_row, num_col, den_col).  obj is the run's first object pixel in an object of row
- * stride obj_w, before this position's update; up/down say whether the rows above and below exist,
- * left/right whether the pixels just before and after the run do (else the derivative there is
- * one-sided).  back is the unscaled back-propagated far field, before pty_rows_update turns it
- * into Delta; weight the run's weights (the object's illumination, pty_position_terms). */
+ * stride obj_w, before this position's update; up/down say whether the rows above and below
+ * belong to the window.  Derivatives never reach beyond the window (one-sided at its edge): the
+ * windows of a set touch, and a neighbour's pixels may be changing under another thread.  back is
+ * the unscaled back-propagated far field, before pty_rows_update turns it into Delta; weight the
+ * run's weights (the object's illumination, pty_position_terms). */
 void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
-                             int left, int right, const pty_cf *probe, const pty_cf *psi, const pty_cf *back,
-                             float inv_n, const float *weight, double sums[4]);
+                             const pty_cf *probe, const pty_cf *psi, const pty_cf *back, float inv_n,
+                             const float *weight, double sums[4]);
 
 #endif /* PTY_CPU_ROWS_H */

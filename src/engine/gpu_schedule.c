@@ -26,6 +26,9 @@ size_t pty_gpu_layout_bytes(const pty_gpu_sizes *z, int batch, int streamed, siz
                                 + (size_t)z->n_frames * 2 * sizeof(float) /* sub-pixel offsets */
                                 + (size_t)batch * sizeof(float)           /* moved probes' maxima */
                           : 0)
+           + (z->refine_positions ? z->n_object * sizeof(float)              /* illumination weights */
+                                        + (size_t)z->n_frames * 4 * sizeof(double) /* position sums */
+                                  : 0)
            + fft_work + ARENA_SLACK + 64;          /* error sum, scalars */
 }
 

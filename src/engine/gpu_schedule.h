@@ -46,6 +46,7 @@ typedef struct pty_gpu_sizes {
     size_t n_object;  /* object pixels */
     int max_set;    /* largest set of a pass (1 in sequential order, pty_sets_largest) */
     int subpixel;   /* 1: positions off the pixel grid, each chunk position with its own moved probe */
+    int refine_positions; /* 1: position correction: the object's illumination weights and 4 sums a frame */
 } pty_gpu_sizes;
 
 /* What the backend allocates. */

@@ -25,7 +25,7 @@ void pty_opts_epie(pty_opt_block *b, pty_recon_params *p, int *iterations)
         PTY_OPT("probe-start", PTY_OPT_INT, &p->probe_start, 1, 0, "first iteration that updates the probe, >= 0"),
         PTY_OPT("mode-power", PTY_OPT_FLOAT, &p->mode_power, 1, 0, "initial power of each extra mode, fraction of mode 1, in (0, 1)"),
         PTY_OPT("ortho-every", PTY_OPT_INT, &p->ortho_every, 1, 0, "orthogonalise modes every N iterations, 0 = never"),
-        PTY_OPT("position-correction", PTY_OPT_INT, &p->position_start, 0, 1000000, "refine the scan positions from iteration START on (0-based, like --probe-start; gradient method of PtychoShelves), writing them to /positions_refined_px (default off)"),
+        PTY_OPT("position-correction", PTY_OPT_INT, &p->position_start, 0, 1000000, "refine the scan positions from iteration START on (0-based, like --probe-start; the gradient method of PtychoShelves, mean move removed), writing them to /positions_refined_px (default off)"),
         PTY_OPT("position-max-step", PTY_OPT_FLOAT, &p->position_max_step, 1, 0, "most a position moves per axis and iteration, pixels, in (0, 8] (default 0.3)"),
         PTY_OPT("position-affine", PTY_OPT_FLAG, &p->position_affine, 1, 0, "position correction also removes a global affine map (scale, rotation, shear) of the positions, not only their mean shift"),
         PTY_OPT("no-probe-centering", PTY_OPT_UNSET, &p->center_probe, 1, 0, "let probe and object drift together (default: keep the probe centred in its window)"),

@@ -4,7 +4,7 @@
 # err from the true ones by 1.5 px RMS per axis (--position-error; the frames are made at the
 # true ones).  One thread, sequential order, 200 iterations.  Measured at this commit:
 #   true positions NRMSE 0.0036; the erring ones uncorrected 0.049 (1.46 px RMS off);
-#   --position-correction 10: 0.155 px RMS off after removing the mean (0.055 px once the affine
+#   --position-correction 10: 0.154 px RMS off after removing the mean (0.056 px once the affine
 #     part is removed too), NRMSE 0.0110 (3x the true positions': the issue's 1.5x is not reached
 #     in 200 iterations; after 1000, 0.062 px and NRMSE 0.0034 against 0.0020, 1.7x);
 #   --position-correction 10 --position-affine: 0.134 px, NRMSE 0.0103 (what is left is the
