@@ -93,7 +93,8 @@ static size_t layout(cuda_impl *c, char *base)
     c->d_probe = (pty_cf *)carve(base, &off, c->nprobe * sizeof(pty_cf));
     c->d_psi = (pty_cf *)carve(base, &off, (size_t)l->batch * c->nprobe * sizeof(pty_cf));
     c->d_far = (pty_cf *)carve(base, &off, (size_t)l->batch * c->nprobe * sizeof(pty_cf));
-    c->d_acc = (pty_cf *)carve(base, &off, (size_t)l->groups * c->nprobe * sizeof(pty_cf));
+    /* moved probes sum their steps in Fourier space instead (d_step_spec) */
+    if (!c->subpixel) c->d_acc = (pty_cf *)carve(base, &off, (size_t)l->groups * c->nprobe * sizeof(pty_cf));
     c->d_order = (int *)carve(base, &off, (size_t)c->n_frames * sizeof(int));
     c->d_window = (int *)carve(base, &off, (size_t)c->n_frames * 2 * sizeof(int));
     c->d_patch_max = (float *)carve(base, &off, (size_t)l->batch * sizeof(float));
@@ -327,7 +328,7 @@ static int setup_device(cuda_impl *c, const pty_backend_setup *s)
     }
     PTY_CUDA(cudaMemcpyAsync(c->d_object, s->object, c->nobj * sizeof(pty_cf), cudaMemcpyHostToDevice, c->stream));
     PTY_CUDA(cudaMemcpyAsync(c->d_probe, s->probe, c->nprobe * sizeof(pty_cf), cudaMemcpyHostToDevice, c->stream));
-    PTY_CUDA(cudaMemsetAsync(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf), c->stream));
+    if (c->d_acc) PTY_CUDA(cudaMemsetAsync(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf), c->stream));
     PTY_CUDA(cudaStreamSynchronize(c->stream));
     c->upload_s = pty_now_s() - t0;
     return PTY_OK;
@@ -522,7 +523,7 @@ static int cuda_pass(void *impl, const int *order, int n, const pty_pass_params 
            message stands */
         if (c->have_copy_stream) cudaStreamSynchronize(c->copy_stream);
         cudaStreamSynchronize(c->stream);
-        if (c->d_acc && cudaMemset(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf)) == cudaSuccess &&
+        if ((!c->d_acc || cudaMemset(c->d_acc, 0, (size_t)c->lay.groups * c->nprobe * sizeof(pty_cf)) == cudaSuccess) &&
             (!c->d_step_spec || cudaMemset(c->d_step_spec, 0, c->nprobe * sizeof(pty_cf)) == cudaSuccess))
             cudaDeviceSynchronize();
     }

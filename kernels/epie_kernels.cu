@@ -214,16 +214,17 @@ static __global__ void unshift_steps_kernel(const pty_cf *__restrict__ steps, pt
     if (i >= (int)npix) return;
     const int u = i / m, v = i - u * m;
     const float inv_n = 1.0f / (float)npix;
-    for (int k = 0; k < n_modes; k++) {
-        pty_cf sum = acc[k * npix + i];
-        for (int b = 0; b < n; b++) {
-            const int j = frames[b];
-            const pty_cf f = pty_cmul(pty_shift_factor(u, m, -shift[2 * j]), pty_shift_factor(v, m, -shift[2 * j + 1]));
+    /* positions outside, so each position's factor is made once; each (mode, pixel) still sums
+       its positions in order */
+    for (int b = 0; b < n; b++) {
+        const int j = frames[b];
+        pty_cf f = pty_cmul(pty_shift_factor(u, m, -shift[2 * j]), pty_shift_factor(v, m, -shift[2 * j + 1]));
+        f = pty_cf_make(f.re * inv_n, f.im * inv_n);
+        for (int k = 0; k < n_modes; k++) {
             const pty_cf x = pty_cmul(steps[b * nprobe + k * npix + i], f);
-            sum.re += x.re * inv_n;
-            sum.im += x.im * inv_n;
+            acc[k * npix + i].re += x.re;
+            acc[k * npix + i].im += x.im;
         }
-        acc[k * npix + i] = sum;
     }
 }
 
@@ -337,16 +338,20 @@ int pty_cuda_unshift_steps(cudaStream_t stream, const pty_cf *d_steps, pty_cf *d
 /* ------------------------------------------------------------------------- */
 /* position correction                                                        */
 
-/* illum[window of frames j] += sum_k |P_k|^2, one thread per pixel of one window (float atomics: the
- * order of the sum varies, by rounding only; these are weights). */
+/* illum[window of frame j] += sum_k |P_k|^2, one thread per pixel, the frames strided over the grid's
+ * rows (at most 65535 of them; float atomics: the order of the sum varies, by rounding only; these
+ * are weights). */
 static __global__ void illumination_kernel(const pty_cf *__restrict__ probe, int m, int n_modes,
-                                           const int *__restrict__ window, int obj_w, float *__restrict__ illum)
+                                           const int *__restrict__ window, int n_frames, int obj_w,
+                                           float *__restrict__ illum)
 {
     const size_t npix = (size_t)m * m;
-    const int j = blockIdx.y, i = blockIdx.x * blockDim.x + threadIdx.x;
+    const int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= (int)npix) return;
     const int r = i / m, col = i - r * m;
-    atomicAdd(&illum[(size_t)(window[2 * j] + r) * obj_w + window[2 * j + 1] + col], probe_power(probe, npix, n_modes, i));
+    const float power = probe_power(probe, npix, n_modes, i);
+    for (int j = blockIdx.y; j < n_frames; j += gridDim.y)
+        atomicAdd(&illum[(size_t)(window[2 * j] + r) * obj_w + window[2 * j + 1] + col], power);
 }
 
 static __global__ void float_max_kernel(const float *__restrict__ x, size_t n, float *__restrict__ out)
@@ -408,8 +413,8 @@ int pty_cuda_illumination_weights(cudaStream_t stream, const pty_cf *d_probe, in
     PTY_CUDA(cudaMemsetAsync(d_illum, 0, n_obj * sizeof(float), stream));
     PTY_CUDA(cudaMemsetAsync(d_max, 0, sizeof(float), stream));
     if (n_frames > 0) {
-        illumination_kernel<<<pixel_grid(m, n_frames), PTY_CUDA_BLOCK, 0, stream>>>(d_probe, m, n_modes, d_window,
-                                                                                     obj_w, d_illum);
+        illumination_kernel<<<pixel_grid(m, n_frames < 65535 ? n_frames : 65535), PTY_CUDA_BLOCK, 0, stream>>>(
+            d_probe, m, n_modes, d_window, n_frames, obj_w, d_illum);
         PTY_CUDA(cudaGetLastError());
     }
     float_max_kernel<<<grid_stride_blocks(n_obj), PTY_CUDA_BLOCK, 0, stream>>>(d_illum, n_obj, d_max);

@@ -91,9 +91,9 @@ typedef struct pty_backend_ops {
     int (*create)(const pty_backend_setup *s, void **impl);
     /* free all; NULL is a no-op */
     void (*destroy)(void *impl);
-    /* one ePIE pass over positions order[0..n-1] (in sets when p->set_end); *err_num = sum over
-       positions and unmasked pixels of (sqrt(sum_k|Psi_k|^2) - sqrt(I))^2, measured
-       before each position's update */
+    /* one ePIE pass over positions order[0..n-1], each frame at most once (in sets when
+       p->set_end); *err_num = sum over positions and unmasked pixels of
+       (sqrt(sum_k|Psi_k|^2) - sqrt(I))^2, measured before each position's update */
     int (*pass)(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num);
     /* copy the object (obj_h*obj_w) or probe (n_modes*m*m) to host memory */
     int (*get_object)(void *impl, pty_cf *out);

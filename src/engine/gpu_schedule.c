@@ -18,7 +18,7 @@ size_t pty_gpu_layout_bytes(const pty_gpu_sizes *z, int batch, int streamed, siz
     return frames + z->n_object * cf               /* object */
            + nprobe * cf                           /* probe */
            + 2 * (size_t)batch * nprobe * cf       /* exit waves, far field */
-           + (size_t)groups_of(batch) * nprobe * cf /* probe-step accumulators */
+           + (z->subpixel ? 0 : (size_t)groups_of(batch) * nprobe * cf) /* probe-step accumulators */
            + (size_t)z->n_frames * 3 * sizeof(int) /* pass order, window corners */
            + (size_t)batch * sizeof(float)         /* patch maxima */
            + (z->subpixel ? (size_t)batch * nprobe * cf /* moved probes */
