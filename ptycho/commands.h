@@ -12,5 +12,6 @@ int pty_cmd_compare(int argc, char **argv);
 int pty_cmd_stitch(int argc, char **argv);
 int pty_cmd_bench(int argc, char **argv);
 int pty_cmd_frc(int argc, char **argv);
+int pty_cmd_replay(int argc, char **argv);
 
 #endif /* PTY_COMMANDS_H */

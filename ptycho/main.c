@@ -24,6 +24,7 @@ static const command commands[] = {
     {"bench", pty_cmd_bench, "time reconstruction iterations on a simulated scan held in memory"},
     {"compare", pty_cmd_compare, "NRMSE of a reconstruction against a ground truth"},
     {"frc", pty_cmd_frc, "Fourier ring correlation of two reconstructions: resolution at the half-bit and 1/7 thresholds"},
+    {"replay", pty_cmd_replay, "write a finished scan again, frame by frame at a given rate, into a growing (SWMR) file"},
 };
 
 static void usage(FILE *out)
