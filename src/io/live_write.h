@@ -15,9 +15,12 @@
  *   /entry_1/live/complete        int32: 1 once the writer has finished
  * The protocol a reader relies on: the writer grows and fills both datasets
  * and flushes them before it raises frames_written, and sets complete last;
- * a reader takes frames [0, frames_written) only, whatever the datasets'
- * extents say, and a file whose frames_written stops growing without
- * complete = 1 is a writer that stalled or died. */
+ * a reader reads frames_written (and complete) first and refreshes the
+ * frames and translations after it, then takes frames [0, frames_written)
+ * only, whatever the datasets' extents say (read the other way round, the
+ * counter can be newer than the extents: seen in a test under load); a file
+ * whose frames_written stops growing without complete = 1 is a writer that
+ * stalled or died. */
 #ifndef PTY_LIVE_WRITE_H
 #define PTY_LIVE_WRITE_H
 

@@ -41,11 +41,13 @@ while True:  # the writer may not have started SWMR yet
 written, data, done = f['/entry_1/live/frames_written'], f['/entry_1/data_1/data'], f['/entry_1/live/complete']
 seen, ok = [], True
 while time.time() - t0 < 60:
-    for d in (written, done, data): d.refresh()
-    n = int(written[()])
+    # the counter first, then the frames: what is refreshed after it is at least as new
+    written.refresh(); done.refresh()
+    n, finished = int(written[()]), int(done[()])
+    data.refresh()
     if n and (data.shape[0] < n or not np.array_equal(data[:n], src[:n])): ok = False
     if not seen or seen[-1] != n: seen.append(n)
-    if int(done[()]) == 1: break
+    if finished: break
     time.sleep(0.05)
 print(int(ok and seen[-1] == 144 and len(seen) >= 4 and seen == sorted(seen)), file=open('follow.txt', 'w'))
 print(seen[:8], '...', seen[-1], 'ok', ok, file=open('follow_seen.txt', 'w'))
