@@ -609,5 +609,5 @@ extern "C" int pty_cuda_device_count(void)
 /* Positional initialisation: designated initialisers are C++20. */
 extern "C" const pty_backend_ops pty_backend_cuda = {
     "cuda", 0, cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
-    cuda_set_object, cuda_stats, 1 /* subpixel */, cuda_set_positions,
+    cuda_set_object, cuda_stats, cuda_set_positions,
 };

@@ -40,8 +40,7 @@ typedef struct pty_backend_setup {
     int n_sets;
     int gpu_frames;                /* PTY_FRAMES_* (gpu_schedule.h), CUDA only */
     /* n_frames*2 sub-pixel offsets of the positions in their windows (pty_geometry.shift): the probe
-       is moved by them (pty_shift_factor); NULL: on the pixel grid.  Given only to a backend whose
-       `subpixel` is 1. */
+       is moved by them (pty_shift_factor); NULL: on the pixel grid. */
     const float *shift;
     int refine_positions;          /* 1: passes will ask for position steps (pass_params.position_steps) */
 } pty_backend_setup;
@@ -77,7 +76,7 @@ typedef struct pty_pass_params {
     int n_sets;
     /* Position correction (may be NULL: off): for each position j the pass visits, the move of its
        window's corner that best explains its exit-wave change, (row, col) at 2j (pty_position_terms,
-       measured before its update).  Only for a backend whose set_positions is not NULL. */
+       measured before its update).  Only for a backend created with refine_positions. */
     float *position_steps;
 } pty_pass_params;
 
@@ -103,12 +102,8 @@ typedef struct pty_backend_ops {
     /* replace the object (after sharing overlaps with other ranks) */
     int (*set_object)(void *impl, const pty_cf *in);
     void (*stats)(const void *impl, pty_backend_stats *out);
-    /* 1: moves the probe by each position's sub-pixel offset (setup.shift); 0: positions are
-       rounded to whole pixels, and the engine says so once */
-    int subpixel;
     /* new windows (n_frames*2) and sub-pixel offsets (n_frames*2; the backend was created with
-       setup.shift) after position correction moved them; NULL: the backend cannot refine positions
-       (nor fill pass_params.position_steps) */
+       setup.shift) after position correction moved them */
     int (*set_positions)(void *impl, const int *window, const float *shift);
 } pty_backend_ops;
 

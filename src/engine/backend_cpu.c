@@ -194,9 +194,11 @@ static int cpu_create(const pty_backend_setup *s, void **out)
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
-    /* a position shared by the workers (cpu_split) would have to move its probe in pieces: with
-       sub-pixel shifts every position runs whole */
-    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1 || (!s->shift && !plan_split(c, flags))) {
+    /* a position shared by the workers (cpu_split) would have to move its probe and sum its
+       position terms in pieces: with sub-pixel shifts or position correction every position runs
+       whole */
+    const int whole = s->shift || s->refine_positions;
+    if (!c->forward || !c->inverse || !c->forward1 || !c->inverse1 || (!whole && !plan_split(c, flags))) {
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_FFT, "FFTW could not plan %d transforms of %dx%d", s->n_modes, s->m, s->m);
     }
@@ -369,7 +371,6 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
                         int t)
 {
     const int m = c->m, W = c->n_workers, q = m / W, r0 = t * q;
-    if (p->position_steps) p->position_steps[2 * j] = p->position_steps[2 * j + 1] = 0.0f; /* never: needs shifts */
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
     pty_cf *psi = c->split_psi, *far = c->split_far;
@@ -540,6 +541,5 @@ const pty_backend_ops pty_backend_cpu = {
     .set_probe = cpu_set_probe,
     .set_object = cpu_set_object,
     .stats = cpu_stats,
-    .subpixel = 1,
     .set_positions = cpu_set_positions,
 };

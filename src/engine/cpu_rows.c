@@ -174,9 +174,10 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
             dcr[i] = 0.5f * (ob[i + 1].re - ob[i - 1].re);
             dci[i] = 0.5f * (ob[i + 1].im - ob[i - 1].im);
         }
-        for (int i = 0; i < nb; i += nb - 1 > 0 ? nb - 1 : 1) {
-            const int g = b0 + i;
-            if (g > 0 && g < n - 1) continue; /* inside: done above */
+        const int ends[2] = {lo ? 0 : -1, hi < nb ? nb - 1 : -1}; /* the run's first and last pixel */
+        for (int e = 0; e < 2; e++) {
+            const int i = ends[e], g = b0 + i;
+            if (i < 0) continue;
             const pty_cf d = pty_central_difference(obj[g > 0 ? g - 1 : g], obj[g < n - 1 ? g + 1 : g], 0);
             dcr[i] = d.re;
             dci[i] = d.im;

@@ -250,11 +250,6 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     if (p->order == PTY_ORDER_AUTO)
         plan->params.order = on_host && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
     if (p->position_start >= 0) {
-        if (!plan->ops->set_positions) {
-            rc = pty_error_set(PTY_ERR_ARG, "--position-correction: the %s backend cannot refine positions yet; "
-                                            "use --backend cpu", plan->ops->name);
-            goto fail;
-        }
         /* positions leave the pixel grid as they move: the backend must be ready to move its probe */
         if (!plan->geom.shift && !(plan->geom.shift = calloc((size_t)d->n_frames * 2, sizeof *plan->geom.shift))) {
             rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window shifts", d->n_frames);
@@ -286,13 +281,9 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .set_end = plan->set_end ? plan->sets.end : NULL,
         .n_sets = plan->set_end ? plan->sets.n_sets : 0,
         .gpu_frames = p->gpu_frames,
-        .shift = plan->ops->subpixel ? plan->geom.shift : NULL,
+        .shift = plan->geom.shift,
         .refine_positions = p->position_start >= 0,
     };
-    static int warned_rounding = 0; /* once a run: the probe search plans too */
-    if (plan->geom.shift && !plan->ops->subpixel && !warned_rounding++)
-        pty_warn("the %s backend rounds positions to whole pixels (up to 0.5 px of model error); the CPU backend "
-                 "moves the probe by each position's sub-pixel part", plan->ops->name);
     if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
     plan->setup_s = pty_now_s() - t0;
     *out = plan;

@@ -42,14 +42,7 @@ void pty_positions_free(pty_positions *p)
 static int to_grid(const pty_positions *p, pty_geometry *g)
 {
     int moved = 0;
-    for (int j = 0; j < p->n; j++)
-        for (int a = 0; a < 2; a++) {
-            const size_t i = 2 * (size_t)j + a;
-            const int w = (int)lround(p->corner[i]);
-            moved += w != g->window[i];
-            g->window[i] = w;
-            if (g->shift) g->shift[i] = (float)(p->corner[i] - w);
-        }
+    for (int j = 0; j < p->n; j++) moved += pty_geometry_place(g, j, p->corner + 2 * (size_t)j, p->m);
     return moved;
 }
 

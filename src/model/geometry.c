@@ -40,7 +40,7 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
     }
     g->obj_h = size[0];
     g->obj_w = size[1];
-    g->window = malloc((size_t)n * 2 * sizeof *g->window);
+    g->window = calloc((size_t)n * 2, sizeof *g->window); /* pty_geometry_place compares with it */
     g->shift = malloc((size_t)n * 2 * sizeof *g->shift);
     if (!g->window || !g->shift) {
         pty_geometry_free(g);
@@ -50,15 +50,8 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
     for (int j = 0; j < n; j++) {
         double corner[2];
         pty_geometry_corner(g, positions + 2 * j, m, corner);
-        for (int a = 0; a < 2; a++) {
-            int w = (int)lround(corner[a]);
-            if (w < 0) w = 0;
-            if (w > size[a] - m) w = size[a] - m;
-            g->window[2 * j + a] = w;
-            const double f = fmin(fmax(corner[a] - w, -0.5), 0.5);
-            g->shift[2 * j + a] = (float)f;
-            fractional |= g->shift[2 * j + a] != 0.0f;
-        }
+        pty_geometry_place(g, j, corner, m);
+        fractional |= g->shift[2 * j] != 0.0f || g->shift[2 * j + 1] != 0.0f;
     }
     if (!fractional) { /* on the pixel grid: nothing to move */
         free(g->shift);
@@ -112,6 +105,21 @@ void pty_geometry_free(pty_geometry *g)
     free(g->shift);
     g->window = NULL;
     g->shift = NULL;
+}
+
+int pty_geometry_place(pty_geometry *g, int j, const double corner[2], int m)
+{
+    const int size[2] = {g->obj_h, g->obj_w};
+    int moved = 0;
+    for (int a = 0; a < 2; a++) {
+        int w = (int)lround(corner[a]);
+        if (w < 0) w = 0;
+        if (w > size[a] - m) w = size[a] - m;
+        moved |= w != g->window[2 * j + a];
+        g->window[2 * j + a] = w;
+        if (g->shift) g->shift[2 * j + a] = (float)fmin(fmax(corner[a] - w, -0.5), 0.5);
+    }
+    return moved;
 }
 
 void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2])

@@ -42,6 +42,11 @@ void pty_geometry_free(pty_geometry *g);
 int pty_geometry_subset(const pty_geometry *global, const int *idx, int n, int m, int pad, pty_geometry *sub,
                         int offset[2]);
 
+/* Place window j for an exact corner: at the nearest whole pixel, kept inside the object, with
+ * the rest (clipped to [-0.5, 0.5]) as its shift when g->shift exists.  Returns 1 when the
+ * window moved. */
+int pty_geometry_place(pty_geometry *g, int j, const double corner[2], int m);
+
 /* Top-left window corner, in object pixels, of the exact (unrounded) position. */
 void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2]);
 
