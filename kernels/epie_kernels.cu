@@ -369,7 +369,7 @@ static __global__ void illumination_weights_kernel(float *__restrict__ illum, si
     const float top = *mx;
     const size_t step = (size_t)gridDim.x * blockDim.x;
     for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += step)
-        illum[i] = top > 0.0f ? illum[i] / (illum[i] + top) : 0.0f;
+        illum[i] = pty_illumination_weight(illum[i], top);
 }
 
 /* The four position sums of each chunk position (pty_position_terms), from the object before the

@@ -239,6 +239,13 @@ static inline PTY_HD void pty_position_terms(pty_cf do_r, pty_cf do_c, const pty
     }
 }
 
+/* The weight of one object pixel's position terms from the scan's illumination I there and its
+ * maximum over the object (see pty_position_terms). */
+static inline PTY_HD float pty_illumination_weight(float illumination, float max_illumination)
+{
+    return max_illumination > 0.0f ? illumination / (illumination + max_illumination) : 0.0f;
+}
+
 /* The object's derivative along one axis at a pixel from its neighbours before and after it:
  * the central difference where both exist (`both`), else the one-sided one (the caller passes the
  * pixel itself for the missing neighbour). */

@@ -461,7 +461,7 @@ static void illumination_weights(cpu_impl *c)
                         c->illum_scratch);
     float mx = 0.0f;
     for (size_t i = 0; i < nobj; i++) mx = c->illum[i] > mx ? c->illum[i] : mx;
-    for (size_t i = 0; i < nobj; i++) c->illum[i] = mx > 0.0f ? c->illum[i] / (c->illum[i] + mx) : 0.0f;
+    for (size_t i = 0; i < nobj; i++) c->illum[i] = pty_illumination_weight(c->illum[i], mx);
 }
 
 static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num)
