@@ -576,6 +576,24 @@ static int cuda_set_positions(void *impl, const int *window, const float *shift)
     return copy_sync(c, c->d_shift, shift, (size_t)c->n_frames * 2 * sizeof(float), cudaMemcpyHostToDevice);
 }
 
+static int cuda_update_frames(void *impl, const float *amplitudes, const int *frames, int n)
+{
+    cuda_impl *c = (cuda_impl *)impl;
+    PTY_CUDA(cudaSetDevice(c->device));
+    for (int i = 0; i < n; i++) {
+        const int j = frames[i];
+        PTY_CHECK(j >= 0 && j < c->n_frames, PTY_ERR_ARG, "CUDA backend: frame %d is outside [0, %d)", j, c->n_frames);
+        const float *src = amplitudes + (size_t)j * c->npix;
+        if (c->lay.streamed)
+            memcpy(c->h_frames + (size_t)c->slot_of[j] * c->npix, src, c->npix * sizeof(float));
+        else
+            PTY_CUDA(cudaMemcpyAsync(c->d_amp + (size_t)j * c->npix, src, c->npix * sizeof(float),
+                                     cudaMemcpyHostToDevice, c->stream));
+    }
+    PTY_CUDA(cudaStreamSynchronize(c->stream));
+    return PTY_OK;
+}
+
 static void cuda_stats(const void *impl, pty_backend_stats *out)
 {
     const cuda_impl *c = (const cuda_impl *)impl;
@@ -609,5 +627,5 @@ extern "C" int pty_cuda_device_count(void)
 /* Positional initialisation: designated initialisers are C++20. */
 extern "C" const pty_backend_ops pty_backend_cuda = {
     "cuda", 0, cuda_create, cuda_destroy, cuda_pass, cuda_get_object, cuda_get_probe, cuda_set_probe,
-    cuda_set_object, cuda_stats, cuda_set_positions,
+    cuda_set_object, cuda_stats, cuda_set_positions, cuda_update_frames,
 };

@@ -105,6 +105,9 @@ typedef struct pty_backend_ops {
     /* new windows (n_frames*2) and sub-pixel offsets (n_frames*2; the backend was created with
        setup.shift) after position correction moved them */
     int (*set_positions)(void *impl, const int *window, const float *shift);
+    /* frames[0..n) of `amplitudes` (the array given at create, n_frames*m*m) have new data (a scan
+       still arriving): the CPU reads them in place, the CUDA backend copies them */
+    int (*update_frames)(void *impl, const float *amplitudes, const int *frames, int n);
 } pty_backend_ops;
 
 extern const pty_backend_ops pty_backend_cpu;

@@ -521,6 +521,15 @@ static int cpu_set_positions(void *impl, const int *window, const float *shift)
     return PTY_OK;
 }
 
+static int cpu_update_frames(void *impl, const float *amplitudes, const int *frames, int n)
+{
+    const cpu_impl *c = impl;
+    (void)frames;
+    (void)n;
+    PTY_CHECK(amplitudes == c->amplitudes, PTY_ERR_ARG, "CPU backend: new frames must arrive in the array it reads");
+    return PTY_OK;
+}
+
 static void cpu_stats(const void *impl, pty_backend_stats *out)
 {
     const cpu_impl *c = impl;
@@ -542,4 +551,5 @@ const pty_backend_ops pty_backend_cpu = {
     .set_object = cpu_set_object,
     .stats = cpu_stats,
     .set_positions = cpu_set_positions,
+    .update_frames = cpu_update_frames,
 };

@@ -58,6 +58,11 @@ struct pty_plan {
     double probe_power_start;
     pty_rng rng;
     int *order;
+    int *active;              /* the frames passes visit (all, or those of a live scan that have arrived) */
+    int n_active;
+    unsigned char *is_active; /* n_frames flags, for add_frames' checks */
+    int *set_windows;         /* the active frames' windows, for building sets */
+    double noise_sum;         /* numerator of the noise floor over the active frames */
     pty_sets sets;            /* batched order: the sets, built once (again when windows move) */
     int set_workers;          /* the workers a set is balanced for */
     int *set_end, *set_scratch;
@@ -177,18 +182,52 @@ static double total_power(const pty_cf *probe, size_t n)
     return sum;
 }
 
-/* The batched order's sets for the windows as they are now (again after
- * position correction moves a window: a set's windows must not overlap). */
+/* The batched order's sets for the active frames' windows as they are now
+ * (again after position correction moves a window or frames arrive: a set's
+ * windows must not overlap). */
 static int build_sets(pty_plan *plan)
 {
     pty_sets_free(&plan->sets);
-    PTY_TRY(pty_sets_build(plan->geom.window, plan->n_frames, plan->m, plan->geom.obj_h, plan->geom.obj_w,
+    for (int i = 0; i < plan->n_active; i++) {
+        plan->set_windows[2 * i] = plan->geom.window[2 * plan->active[i]];
+        plan->set_windows[2 * i + 1] = plan->geom.window[2 * plan->active[i] + 1];
+    }
+    PTY_TRY(pty_sets_build(plan->set_windows, plan->n_active, plan->m, plan->geom.obj_h, plan->geom.obj_w,
                            plan->set_workers, PTY_MAX_SET_SIZE, &plan->rng, &plan->sets));
-    const size_t bytes = (size_t)plan->sets.n_sets * sizeof(int);
+    for (int k = 0; k < plan->sets.n; k++) plan->sets.members[k] = plan->active[plan->sets.members[k]];
+    const size_t bytes = (size_t)(plan->sets.n_sets > 0 ? plan->sets.n_sets : 1) * sizeof(int);
     int *end = realloc(plan->set_end, bytes), *scratch = end ? realloc(plan->set_scratch, bytes) : NULL;
     if (end) plan->set_end = end;
     if (scratch) plan->set_scratch = scratch;
     PTY_CHECK(end && scratch, PTY_ERR_NOMEM, "cannot allocate %d sets", plan->sets.n_sets);
+    return PTY_OK;
+}
+
+/* Frames j of `frames` join the passes: their counts join the error's
+ * denominator and the noise floor. */
+static void activate(pty_plan *plan, const pty_dataset *d, const int *frames, int n)
+{
+    for (int i = 0; i < n; i++) {
+        double noise;
+        plan->total_intensity += pty_dataset_frame_counts(d, frames[i], &noise);
+        plan->noise_sum += noise;
+        plan->is_active[frames[i]] = 1;
+        plan->active[plan->n_active++] = frames[i];
+    }
+    plan->noise_floor = plan->total_intensity > 0.0 ? plan->noise_sum / plan->total_intensity : 0.0;
+}
+
+/* Distinct frame indices in [0, n_frames) that are not yet active. */
+static int check_new_frames(const pty_plan *plan, const int *frames, int n, const char *who)
+{
+    PTY_CHECK(n >= 0 && plan->n_active + n <= plan->n_frames, PTY_ERR_ARG, "%s: %d frames do not fit beside %d of %d",
+              who, n, plan->n_active, plan->n_frames);
+    for (int i = 0; i < n; i++) {
+        const int j = frames[i];
+        PTY_CHECK(j >= 0 && j < plan->n_frames, PTY_ERR_ARG, "%s: frame %d is outside [0, %d)", who, j, plan->n_frames);
+        PTY_CHECK(!plan->is_active[j], PTY_ERR_ARG, "%s: frame %d is already in the passes", who, j);
+        for (int k = 0; k < i; k++) PTY_CHECK(frames[k] != j, PTY_ERR_ARG, "%s: frame %d is given twice", who, j);
+    }
     return PTY_OK;
 }
 
@@ -208,8 +247,18 @@ static int copy_geometry(const pty_geometry *from, pty_geometry *to)
 
 int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid, pty_plan **out)
 {
+    return pty_plan_create_partial(d, p, grid, NULL, d->n_frames, out);
+}
+
+int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid,
+                            const int *frames, int n_given, pty_plan **out)
+{
     *out = NULL;
     PTY_TRY(pty_recon_params_check(p));
+    const int partial = frames != NULL;
+    PTY_CHECK(!partial || p->position_start < 0, PTY_ERR_ARG,
+              "position correction cannot yet follow a scan whose frames are still arriving (--follow); leave out "
+              "--position-correction");
     double t0 = pty_now_s();
     pty_plan *plan = calloc(1, sizeof *plan);
     PTY_CHECK(plan, PTY_ERR_NOMEM, "cannot allocate a plan");
@@ -232,14 +281,27 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     plan->scratch = malloc(roll_bytes > modes_bytes ? roll_bytes : modes_bytes);
     plan->probe_host = malloc(npix * p->n_modes * sizeof *plan->probe_host);
     plan->order = malloc((size_t)d->n_frames * sizeof *plan->order);
-    if (!plan->object_host || !plan->scratch || !plan->probe_host || !plan->order) {
+    plan->active = malloc((size_t)d->n_frames * sizeof *plan->active);
+    plan->is_active = calloc((size_t)d->n_frames + 1, 1);
+    plan->set_windows = malloc((size_t)d->n_frames * 2 * sizeof *plan->set_windows);
+    if (!plan->object_host || !plan->scratch || !plan->probe_host || !plan->order || !plan->active ||
+        !plan->is_active || !plan->set_windows) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
         goto fail;
     }
     for (size_t i = 0; i < nobj; i++) plan->object_host[i] = pty_cf_make(1.0f, 0.0f);
     if ((rc = initial_probe(d, p, &plan->rng, plan->probe_host)) != PTY_OK) goto fail;
     plan->probe_power_start = total_power(plan->probe_host, npix * p->n_modes);
-    plan->noise_floor = pty_dataset_noise_floor(d, &plan->total_intensity); /* one pass over the frames */
+    if (partial && (rc = check_new_frames(plan, frames, n_given, "plan")) != PTY_OK) goto fail;
+    if (partial) {
+        activate(plan, d, frames, n_given);
+    } else {
+        for (int j = 0; j < d->n_frames; j++) plan->active[j] = j;
+        plan->n_active = d->n_frames;
+        memset(plan->is_active, 1, (size_t)d->n_frames);
+        plan->noise_floor = pty_dataset_noise_floor(d, &plan->total_intensity); /* one pass over the frames */
+        plan->noise_sum = plan->noise_floor * plan->total_intensity;
+    }
     if (!(plan->total_intensity > 0.0)) {
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
@@ -249,19 +311,38 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
     const int cpu_threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
     if (p->order == PTY_ORDER_AUTO)
         plan->params.order = on_host && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
-    if (p->position_start >= 0) {
-        /* positions leave the pixel grid as they move: the backend must be ready to move its probe */
+    if (p->position_start >= 0 || partial) {
+        /* positions leave the pixel grid as they move (or arrive): the backend must be ready to move its probe */
         if (!plan->geom.shift && !(plan->geom.shift = calloc((size_t)d->n_frames * 2, sizeof *plan->geom.shift))) {
             rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window shifts", d->n_frames);
             goto fail;
         }
-        if ((rc = pty_positions_create(&plan->geom, d->m, &plan->positions)) != PTY_OK) goto fail;
+        if (p->position_start >= 0 && (rc = pty_positions_create(&plan->geom, d->m, &plan->positions)) != PTY_OK)
+            goto fail;
     }
     if (plan->params.order == PTY_ORDER_BATCHED) {
         /* CPU threads take whole positions, so sets are balanced to multiples
            of the thread count; a GPU takes a whole set at once */
         plan->set_workers = on_host ? cpu_threads : 1;
         if ((rc = build_sets(plan)) != PTY_OK) goto fail;
+    }
+    /* a partial plan's sets change as frames arrive: the backend is sized for
+       sets of the largest size, in frame order (the CUDA backend's batch) */
+    int *sized_ends = NULL, *identity = NULL;
+    int n_sized = 0;
+    if (partial && plan->set_end) {
+        n_sized = (d->n_frames + PTY_MAX_SET_SIZE - 1) / PTY_MAX_SET_SIZE;
+        sized_ends = malloc((size_t)(n_sized > 0 ? n_sized : 1) * sizeof *sized_ends);
+        identity = malloc((size_t)(d->n_frames > 0 ? d->n_frames : 1) * sizeof *identity);
+        if (!sized_ends || !identity) {
+            free(sized_ends);
+            free(identity);
+            rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d set ends", n_sized);
+            goto fail;
+        }
+        for (int s = 0; s < n_sized; s++)
+            sized_ends[s] = (s + 1) * PTY_MAX_SET_SIZE < d->n_frames ? (s + 1) * PTY_MAX_SET_SIZE : d->n_frames;
+        for (int j = 0; j < d->n_frames; j++) identity[j] = j;
     }
     pty_backend_setup s = {
         .m = d->m,
@@ -277,14 +358,17 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
         .device = p->device,
         .fft_flags = PTY_FFT_MEASURE,
         .fft_wisdom = p->fft_wisdom,
-        .frame_order = plan->set_end ? plan->sets.members : NULL,
-        .set_end = plan->set_end ? plan->sets.end : NULL,
-        .n_sets = plan->set_end ? plan->sets.n_sets : 0,
+        .frame_order = identity ? identity : plan->set_end ? plan->sets.members : NULL,
+        .set_end = sized_ends ? sized_ends : plan->set_end ? plan->sets.end : NULL,
+        .n_sets = sized_ends ? n_sized : plan->set_end ? plan->sets.n_sets : 0,
         .gpu_frames = p->gpu_frames,
         .shift = plan->geom.shift,
         .refine_positions = p->position_start >= 0,
     };
-    if ((rc = plan->ops->create(&s, &plan->impl)) != PTY_OK) goto fail;
+    rc = plan->ops->create(&s, &plan->impl);
+    free(sized_ends);
+    free(identity);
+    if (rc != PTY_OK) goto fail;
     plan->setup_s = pty_now_s() - t0;
     *out = plan;
     return PTY_OK;
@@ -300,6 +384,9 @@ void pty_plan_destroy(pty_plan *plan)
     pty_geometry_free(&plan->geom);
     pty_positions_free(&plan->positions);
     free(plan->order);
+    free(plan->active);
+    free(plan->is_active);
+    free(plan->set_windows);
     pty_sets_free(&plan->sets);
     free(plan->set_end);
     free(plan->set_scratch);
@@ -450,8 +537,10 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
         double t0 = pty_now_s();
         if (plan->set_end)
             pty_sets_shuffle(&plan->sets, &plan->rng, plan->order, plan->set_end, plan->set_scratch);
-        else
-            pty_rng_permutation(&plan->rng, plan->order, plan->n_frames);
+        else {
+            pty_rng_permutation(&plan->rng, plan->order, plan->n_active);
+            for (int i = 0; i < plan->n_active; i++) plan->order[i] = plan->active[plan->order[i]];
+        }
         int update_probe = iter >= p->probe_start && p->beta > 0.0f;
         pty_pass_params pp = {
             .alpha = p->alpha,
@@ -464,7 +553,7 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
         const int refine = p->position_start >= 0 && iter >= p->position_start;
         if (refine) pp.position_steps = plan->positions.steps;
         double err_num = 0.0;
-        PTY_TRY(plan->ops->pass(plan->impl, plan->order, plan->n_frames, &pp, &err_num));
+        PTY_TRY(plan->ops->pass(plan->impl, plan->order, plan->n_active, &pp, &err_num));
         if (refine) PTY_TRY(move_positions(plan));
         double error = err_num / plan->total_intensity;
         if (!isfinite(error))
@@ -493,6 +582,34 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
     }
     return PTY_OK;
 }
+
+int pty_plan_add_frames(pty_plan *plan, const pty_dataset *d, const int *frames, int n)
+{
+    PTY_TRY(check_new_frames(plan, frames, n, "adding frames"));
+    PTY_CHECK(plan->geom.shift, PTY_ERR_ARG, "adding frames: the plan was not created for a growing scan");
+    const int m = plan->m;
+    for (int i = 0; i < n; i++) { /* all checked before any is placed */
+        const int j = frames[i];
+        double corner[2];
+        pty_geometry_corner(&plan->geom, d->positions + 2 * (size_t)j, m, corner);
+        const int size[2] = {plan->geom.obj_h, plan->geom.obj_w};
+        for (int a = 0; a < 2; a++)
+            if (!(lround(corner[a]) >= 0 && lround(corner[a]) + m <= size[a]))
+                return pty_error_set(PTY_ERR_DATA, "frame %d at (%.2f, %.2f) px lies outside the %dx%d object grid", j,
+                                     d->positions[2 * (size_t)j], d->positions[2 * (size_t)j + 1], size[0], size[1]);
+    }
+    for (int i = 0; i < n; i++) {
+        double corner[2];
+        pty_geometry_corner(&plan->geom, d->positions + 2 * (size_t)frames[i], m, corner);
+        pty_geometry_place(&plan->geom, frames[i], corner, m);
+    }
+    PTY_TRY(plan->ops->update_frames(plan->impl, d->amplitudes, frames, n));
+    PTY_TRY(plan->ops->set_positions(plan->impl, plan->geom.window, plan->geom.shift));
+    activate(plan, d, frames, n);
+    return plan->set_end ? build_sets(plan) : PTY_OK;
+}
+
+int pty_plan_n_active(const pty_plan *plan) { return plan->n_active; }
 
 const pty_geometry *pty_plan_geometry(const pty_plan *plan) { return &plan->geom; }
 

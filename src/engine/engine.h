@@ -74,6 +74,25 @@ typedef int (*pty_progress_fn)(void *user, int iter, int n_iter, double error, d
  * with a message naming the problem; *out is NULL then. */
 int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid, pty_plan **out);
 
+/* A plan for a scan still being acquired (`ptycho recon --follow`): d holds
+ * room for all n_frames frames, but only frames[0..n) hold data yet, and
+ * passes visit only those.  `grid` (may be NULL) places every window; those
+ * of frames still to come are placeholders, placed when they arrive.
+ * Frames join with pty_plan_add_frames.  Position correction is refused. */
+int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid,
+                            const int *frames, int n, pty_plan **out);
+
+/* Frames frames[0..n) of d (the dataset the plan was made on) now hold their
+ * amplitudes and positions: place their windows and visit them from the next
+ * pass on; their counts join the Fourier error's denominator.  A frame whose
+ * window would leave the object grid is PTY_ERR_DATA (nothing changes: the
+ * caller makes a larger plan); one already visited or given twice is
+ * PTY_ERR_ARG. */
+int pty_plan_add_frames(pty_plan *plan, const pty_dataset *d, const int *frames, int n);
+
+/* How many frames the passes visit. */
+int pty_plan_n_active(const pty_plan *plan);
+
 /* Run n_iter more iterations.  Returns PTY_ERR_DIVERGED (with the iteration
  * named) if the error becomes non-finite or the probe power explodes. */
 int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void *user);

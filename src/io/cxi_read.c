@@ -66,7 +66,7 @@ static int dataset_class(hid_t file, const char *path)
     return cls;
 }
 
-static int frames_shape(hid_t file, const char *f, const char *path, int *n, int *m)
+static int frames_shape(hid_t file, const char *f, const char *path, int allow_empty, int *n, int *m)
 {
     int rank;
     hsize_t dims[4];
@@ -78,7 +78,7 @@ static int frames_shape(hid_t file, const char *f, const char *path, int *n, int
     PTY_CHECK(h >= PTY_MIN_FRAME && h <= PTY_MAX_FRAME, PTY_ERR_HDF5,
               "'%s': frames dataset '%s' has frames of %llux%llu pixels, out of range (%d to %d)", f, path, h, w,
               PTY_MIN_FRAME, PTY_MAX_FRAME);
-    PTY_CHECK(nf >= 1, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds no frames", f, path);
+    PTY_CHECK(nf >= 1 || allow_empty, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds no frames", f, path);
     PTY_CHECK(nf <= INT_MAX, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds %llu frames, more than %d", f, path, nf,
               INT_MAX);
     int cls = dataset_class(file, path);
@@ -136,11 +136,10 @@ static void check_square_pixels(hid_t file, const char *f, const char *xpath, do
                  x);
 }
 
-/* Positions into pos (n x 2, object pixels (row, col)), dx = object pixel
- * size in metres (used only for metre positions). */
-static int read_positions(hid_t file, const pty_read_options *o, int n, double dx, double *pos)
+int pty_positions_path(hid_t file, const pty_read_options *o, const char **out)
 {
     const char *f = o->path, *path = o->positions;
+    *out = NULL;
     if (!path) {
         for (size_t i = 0; i < sizeof cxi_translations / sizeof *cxi_translations && !path; i++)
             if (pty_h5_exists(file, cxi_translations[i])) path = cxi_translations[i];
@@ -151,6 +150,33 @@ static int read_positions(hid_t file, const pty_read_options *o, int n, double d
         PTY_CHECK(pty_h5_exists(file, path), PTY_ERR_HDF5,
                   "'%s' has no positions dataset (tried '%s'); give its path with --positions or --positions-px", f, path);
     }
+    *out = path;
+    return PTY_OK;
+}
+
+int pty_position_to_pixels(const pty_read_options *o, double a, double b, double dx, double out[2])
+{
+    double row = o->positions_px ? a : b / dx;
+    double col = o->positions_px ? b : a / dx;
+    if (!isfinite(a) || !isfinite(b) || !isfinite(row) || !isfinite(col)) return 0;
+    if (o->transpose) {
+        double t = row;
+        row = col;
+        col = t;
+    }
+    if (o->flip_x) col = -col;
+    if (o->flip_y) row = -row;
+    out[0] = row;
+    out[1] = col;
+    return 1;
+}
+
+/* Positions into pos (n x 2, object pixels (row, col)), dx = object pixel
+ * size in metres (used only for metre positions). */
+static int read_positions(hid_t file, const pty_read_options *o, int n, double dx, double *pos)
+{
+    const char *f = o->path, *path;
+    PTY_TRY(pty_positions_path(file, o, &path));
     int rank;
     hsize_t dims[4];
     char shape[96];
@@ -198,22 +224,11 @@ static int read_positions(hid_t file, const pty_read_options *o, int n, double d
         /* a = first column (row for pixels, x for metres), b = second */
         double a = transposed ? raw[j] : raw[(size_t)j * cols];
         double b = transposed ? raw[(size_t)n + j] : raw[(size_t)j * cols + 1];
-        double row = o->positions_px ? a : b / dx;
-        double col = o->positions_px ? b : a / dx;
-        if (!isfinite(a) || !isfinite(b) || !isfinite(row) || !isfinite(col)) {
+        if (!pty_position_to_pixels(o, a, b, dx, pos + 2 * (size_t)j)) {
             rc = pty_error_set(PTY_ERR_DATA, "'%s': positions dataset '%s' has a non-finite value at position %d (%g, %g)", f,
                                path, j, a, b);
             break;
         }
-        if (o->transpose) {
-            double t = row;
-            row = col;
-            col = t;
-        }
-        if (o->flip_x) col = -col;
-        if (o->flip_y) row = -row;
-        pos[2 * (size_t)j] = row;
-        pos[2 * (size_t)j + 1] = col;
     }
     free(raw);
     return rc;
@@ -456,33 +471,64 @@ static void scan_close(scan *s)
     s->file = H5I_INVALID_HID;
 }
 
-/* Open the file and run every check except the frame read: frame shape,
- * geometry, positions (read and converted), mask and probe.  On failure the
- * caller closes s. */
-static int scan_check(const pty_read_options *o, scan *s)
+int pty_scan_header_read(hid_t file, const pty_read_options *o, int allow_empty, pty_scan_header *h)
 {
     const char *f = o->path;
     const int needed = !o->positions_px;
     double energy;
-    s->frames = o->frames ? o->frames : PTY_CXI_FRAMES;
-    PTY_TRY(pty_h5_open_read(f, &s->file));
-    PTY_TRY(frames_shape(s->file, f, s->frames, &s->n, &s->m));
-
-    PTY_TRY(geometry_value(s->file, f, o->energy, o->energy_ev * PTY_EV_J, needed, "energy", "J", "--energy (eV)",
-                           &energy));
-    PTY_TRY(geometry_value(s->file, f, o->distance, o->distance_m, needed, "distance", "m", "--distance (m)",
-                           &s->distance));
-    PTY_TRY(geometry_value(s->file, f, o->pixel, o->pixel_m, needed, "detector pixel size", "m", "--pixel-size (m)",
-                           &s->pixel));
+    memset(h, 0, sizeof *h);
+    h->frames = o->frames ? o->frames : PTY_CXI_FRAMES;
+    int rc = frames_shape(file, f, h->frames, allow_empty, &h->n, &h->m);
+    if (rc == PTY_OK)
+        rc = geometry_value(file, f, o->energy, o->energy_ev * PTY_EV_J, needed, "energy", "J", "--energy (eV)", &energy);
+    if (rc == PTY_OK)
+        rc = geometry_value(file, f, o->distance, o->distance_m, needed, "distance", "m", "--distance (m)", &h->distance);
+    if (rc == PTY_OK)
+        rc = geometry_value(file, f, o->pixel, o->pixel_m, needed, "detector pixel size", "m", "--pixel-size (m)",
+                            &h->detector_pixel);
+    if (rc != PTY_OK) return rc;
     /* Energy stored in eV or keV instead of J is a common slip; photons between
        0.1 eV and 1 MeV cover every ptychography source. */
     if (energy > 0.0 && !(o->energy_ev > 0.0) && (energy < 0.1 * PTY_EV_J || energy > 1e6 * PTY_EV_J))
         pty_warn("'%s': energy %g J ('%s') is %g eV, implausible for photons; CXI stores joules: "
                  "if the file holds eV or keV, give the energy with --energy (eV)",
                  f, energy, o->energy, energy / PTY_EV_J);
-    if (s->pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(s->file, f, o->pixel, s->pixel);
-    if (energy > 0.0) s->wavelength = PLANCK_J_S * LIGHT_M_S / energy;
-    s->dx = pty_object_pixel_size(s->wavelength, s->distance, s->m, s->pixel);
+    if (h->detector_pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(file, f, o->pixel, h->detector_pixel);
+    if (energy > 0.0) h->wavelength = PLANCK_J_S * LIGHT_M_S / energy;
+    h->pixel_size = pty_object_pixel_size(h->wavelength, h->distance, h->m, h->detector_pixel);
+    rc = read_mask(file, o, h->m, &h->mask);
+    if (rc == PTY_OK) rc = read_probe(file, o, h->m, &h->probe, &h->probe_modes);
+    if (rc != PTY_OK) pty_scan_header_free(h);
+    return rc;
+}
+
+void pty_scan_header_free(pty_scan_header *h)
+{
+    free(h->mask);
+    free(h->probe);
+    h->mask = NULL;
+    h->probe = NULL;
+}
+
+/* Open the file and run every check except the frame read: frame shape,
+ * geometry, positions (read and converted), mask and probe.  On failure the
+ * caller closes s. */
+static int scan_check(const pty_read_options *o, scan *s)
+{
+    const char *f = o->path;
+    pty_scan_header h;
+    PTY_TRY(pty_h5_open_read(f, &s->file));
+    PTY_TRY(pty_scan_header_read(s->file, o, 0, &h));
+    s->frames = h.frames;
+    s->n = h.n;
+    s->m = h.m;
+    s->wavelength = h.wavelength;
+    s->distance = h.distance;
+    s->pixel = h.detector_pixel;
+    s->dx = h.pixel_size;
+    s->mask = h.mask;
+    s->probe = h.probe;
+    s->modes = h.probe_modes;
 
     s->pos = malloc((size_t)s->n * 2 * sizeof *s->pos);
     PTY_CHECK(s->pos, PTY_ERR_NOMEM, "cannot allocate %d positions", s->n);
@@ -500,8 +546,6 @@ static int scan_check(const pty_read_options *o, scan *s)
         s->n = count;
         s->half = o->half_set;
     }
-    PTY_TRY(read_mask(s->file, o, s->m, &s->mask));
-    PTY_TRY(read_probe(s->file, o, s->m, &s->probe, &s->modes));
     return PTY_OK;
 }
 

@@ -7,6 +7,8 @@
 #ifndef PTY_CXI_READ_H
 #define PTY_CXI_READ_H
 
+#include <hdf5.h>
+
 #include "dataset.h"
 
 #ifdef __cplusplus
@@ -98,6 +100,32 @@ int pty_dataset_read(const pty_read_options *o, pty_dataset **out);
  * read; o->frame_subset is ignored.  On failure *positions is NULL and *n =
  * *m = 0. */
 int pty_positions_read(const pty_read_options *o, double **positions, int *n, int *m);
+
+/* What a scan file holds besides its frames and positions (a file being
+ * written reads this once, then its frames as they come: live_read.h). */
+typedef struct pty_scan_header {
+    const char *frames;      /* the frames dataset's path */
+    int n, m;                /* frames in the file now, frame side */
+    double wavelength, distance, detector_pixel, pixel_size; /* as pty_dataset's */
+    unsigned char *mask;     /* m x m, non-zero = bad, or NULL */
+    pty_cf *probe;           /* probe_modes x m x m, or NULL */
+    int probe_modes;
+} pty_scan_header;
+
+/* Read and check the header of the open file (o->path names it in
+ * messages), with the messages pty_dataset_read gives; a file still being
+ * written may hold no frames yet when allow_empty.  Free with
+ * pty_scan_header_free. */
+int pty_scan_header_read(hid_t file, const pty_read_options *o, int allow_empty, pty_scan_header *h);
+void pty_scan_header_free(pty_scan_header *h);
+
+/* The positions dataset o names, or the first CXI translation path present. */
+int pty_positions_path(hid_t file, const pty_read_options *o, const char **path);
+
+/* One position as stored (a, b: (row, col) pixels with o->positions_px,
+ * else (x, y) metres; dx the object pixel size) into object pixels
+ * (row, col), with o's transpose and flips.  Returns 0 when not finite. */
+int pty_position_to_pixels(const pty_read_options *o, double a, double b, double dx, double out[2]);
 
 #ifdef __cplusplus
 }

@@ -89,16 +89,29 @@ long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const 
     return bad;
 }
 
+double pty_dataset_frame_counts(const pty_dataset *d, int j, double *noise)
+{
+    const size_t mm = (size_t)d->m * d->m;
+    const float *amp = d->amplitudes + (size_t)j * mm;
+    double sum = 0.0, floor = 0.0;
+    for (size_t i = 0; i < mm; i++) {
+        const double a2 = (double)amp[i] * amp[i];
+        if (amp[i] > 0.0f) {
+            sum += a2;
+            floor += a2 < 0.25 ? a2 : 0.25;
+        }
+    }
+    *noise = floor;
+    return sum;
+}
+
 double pty_dataset_noise_floor(const pty_dataset *d, double *total)
 {
     double sum = 0.0, noise = 0.0;
-    size_t n = (size_t)d->n_frames * d->m * d->m;
-    for (size_t i = 0; i < n; i++) {
-        const double a2 = (double)d->amplitudes[i] * d->amplitudes[i];
-        if (d->amplitudes[i] > 0.0f) {
-            sum += a2;
-            noise += a2 < 0.25 ? a2 : 0.25;
-        }
+    for (int j = 0; j < d->n_frames; j++) {
+        double fn;
+        sum += pty_dataset_frame_counts(d, j, &fn);
+        noise += fn;
     }
     if (total) *total = sum;
     return sum > 0.0 ? noise / sum : 0.0;

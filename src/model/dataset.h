@@ -70,6 +70,10 @@ long pty_dataset_set_frame(pty_dataset *d, int j, const float *intensity, const 
  * (may be NULL) gets sum I, pty_dataset_total_intensity from the same pass. */
 double pty_dataset_noise_floor(const pty_dataset *d, double *total);
 
+/* Frame j's measured intensity at unmasked pixels; *noise gets its part of
+ * the noise floor's numerator (sum of min(I, 1/4)). */
+double pty_dataset_frame_counts(const pty_dataset *d, int j, double *noise);
+
 /* Sum over all frames of measured intensity at unmasked pixels, the
  * denominator of the Fourier error. */
 double pty_dataset_total_intensity(const pty_dataset *d);
