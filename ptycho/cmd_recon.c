@@ -2,6 +2,7 @@
  * write the HDF5 result and TIFF images.  Inputs and the output directory
  * are checked before any iteration runs, so a mistake costs seconds. */
 #include <errno.h>
+#include <limits.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include "cxi_read.h"
 #include "distributed.h"
 #include "engine.h"
+#include "follow.h"
+#include "live_read.h"
 #include "modes.h"
 #include "opts.h"
 #include "pty_error.h"
@@ -150,6 +153,12 @@ typedef struct recon_job {
     const char *input, *output; /* output points at out.prefix once parsed */
     const char *partials;       /* --write-partials PREFIX, or NULL */
     int iterations, quiet, no_tiff, every;
+    int follow;                 /* --follow: the input is still being written */
+    pty_follow_options fo;
+    int final_iterations;       /* -1: as --iterations */
+    double frames_planned;
+    const char *preview_dir;
+    int no_preview;
 } recon_job;
 
 /* --write-partials: each rank's block to PREFIX_rank<R>.h5 (input for ptycho stitch). */
@@ -169,6 +178,18 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_dist_options_default(&job->dopt);
     job->out.output = "ptycho_recon";
     job->iterations = 100;
+    pty_follow_options_default(&job->fo);
+    job->final_iterations = -1;
+    const pty_option follow[] = {
+        PTY_OPT("follow", PTY_OPT_FLAG, &job->follow, 1, 0, "the input is still being written (HDF5 SWMR, e.g. by ptycho replay or a beamline writer): wait for it, reconstruct while frames arrive, finish when the scan is complete"),
+        PTY_OPT("min-frames", PTY_OPT_INT, &job->fo.min_frames, 0, 100000000, "--follow: start after this many frames (default 0: a tenth of the planned scan, at least 16)"),
+        PTY_OPT("final-iterations", PTY_OPT_INT, &job->final_iterations, 0, 10000000, "--follow: iterations over the whole scan once it is complete (default: --iterations)"),
+        PTY_OPT("follow-timeout", PTY_OPT_DOUBLE, &job->fo.timeout_s, 0.001, 1e7, "--follow: seconds to wait for the file to appear, and for a new frame, before ending with what came (default 60)"),
+        PTY_OPT("frames-planned", PTY_OPT_DOUBLE, &job->frames_planned, 0, 1e12, "--follow: frames the scan will have, when the file does not say (its writer is done when it has written them)"),
+        PTY_OPT("preview-every", PTY_OPT_DOUBLE, &job->fo.preview_every_s, 0.01, 1e6, "--follow: seconds between previews (default 2)"),
+        PTY_OPT("preview-dir", PTY_OPT_STRING, &job->preview_dir, 1, 0, "--follow: directory of the previews and their page index.html (default PREFIX_live)"),
+        PTY_OPT("no-preview", PTY_OPT_FLAG, &job->no_preview, 1, 0, "--follow: write no previews"),
+    };
     pty_input_flags input = {&job->ro, NULL};
     pty_partition_flags partition = {&job->dopt, NULL};
     const pty_option progress[] = {
@@ -176,7 +197,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         PTY_OPT("quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"),
         PTY_OPT("write-partials", PTY_OPT_STRING, &job->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"),
     };
-    pty_opt_block blocks[7];
+    pty_opt_block blocks[8];
     pty_opts_input(&blocks[0], &input);
     pty_opts_epie(&blocks[1], &job->p, &job->iterations);
     pty_opts_probe(&blocks[2], &job->dopt.guess);
@@ -184,9 +205,10 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     pty_opts_stitch(&blocks[4], &job->dopt.merge);
     pty_opts_output(&blocks[5], &job->out);
     PTY_OPT_BLOCK(&blocks[6], "progress", progress, NULL, NULL);
+    PTY_OPT_BLOCK(&blocks[7], "live reconstruction", follow, NULL, NULL);
     const char *pos[1];
     int n_pos = 0;
-    PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, blocks, 7, pos, 1, &n_pos));
+    PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, blocks, 8, pos, 1, &n_pos));
     if (n_pos == 1) {
         PTY_CHECK(!job->ro.path, PTY_ERR_ARG, "ptycho recon: give the input once (--input or first argument)");
         job->ro.path = pos[0];
@@ -198,13 +220,122 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
     job->p.probe_diameter = job->dopt.guess.diameter_px; /* the engine's data start and the guess alike */
     job->dopt.progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
+    if (job->follow) {
+        PTY_CHECK(pty_comm_size() == 1, PTY_ERR_ARG,
+                  "--follow runs on one process for now (%d MPI ranks given): run it without mpirun",
+                  pty_comm_size());
+        PTY_CHECK(job->ro.half_set == PTY_HALF_ALL, PTY_ERR_ARG, "--follow cannot take --half-set");
+        job->fo.final_iterations = job->final_iterations >= 0 ? job->final_iterations : job->iterations;
+        job->fo.guess = job->dopt.guess;
+        static char dir[4200];
+        snprintf(dir, sizeof dir, "%s_live", job->output);
+        job->fo.preview_dir = job->no_preview ? NULL : job->preview_dir ? job->preview_dir : dir;
+    }
     return PTY_OK;
+}
+
+/* --follow: a line every second or so, and whenever the state changes. */
+typedef struct follow_print {
+    int quiet;
+    double next;
+    const char *state;
+} follow_print;
+
+static void print_follow(void *user, const pty_live_status *s)
+{
+    follow_print *fp = user;
+    const double now = pty_now_s();
+    if (fp->quiet || (now < fp->next && s->state == fp->state)) return;
+    fp->next = now + 1.0;
+    fp->state = s->state;
+    if (s->iteration == 0) {
+        printf("  %-9s frames %lld of %s%lld read, %d usable\n", s->state, s->seen, s->planned > 0 ? "" : "? ",
+               s->planned > 0 ? s->planned : s->available, s->used);
+    } else {
+        printf("  %-9s iter %5d | frames %d used, %lld read of %lld | err %.4e | %6.0f frame-updates/s | lag %.2f s\n",
+               s->state, s->iteration, s->used, s->seen, s->planned > 0 ? s->planned : s->available, s->error,
+               s->frame_updates_per_s, s->lag_s);
+    }
+    fflush(stdout);
+}
+
+/* The same file, whether or not it exists yet: its directory's real path and its name. */
+static int same_file(const char *a, const char *b)
+{
+    char da[4200], db[4200], ra[PATH_MAX], rb[PATH_MAX];
+    snprintf(da, sizeof da, "%s", a);
+    snprintf(db, sizeof db, "%s", b);
+    if (!realpath(dirname(da), ra) || !realpath(dirname(db), rb) || strcmp(ra, rb) != 0) return 0;
+    snprintf(da, sizeof da, "%s", a);
+    snprintf(db, sizeof db, "%s", b);
+    return strcmp(basename(da), basename(db)) == 0;
+}
+
+/* ptycho recon --follow: one process follows the file, then writes the result as recon does. */
+static int run_follow(recon_job *job, int argc, char **argv)
+{
+    char result[4200];
+    snprintf(result, sizeof result, "%s.h5", job->output);
+    PTY_CHECK(!same_file(result, job->input), PTY_ERR_ARG,
+              "--output %s would write the result over the scan being followed (%s): choose another prefix",
+              job->output, job->input);
+    follow_print fp = {job->quiet, 0.0, NULL};
+    job->fo.progress = print_follow;
+    job->fo.user = &fp;
+    if (!job->quiet) {
+        printf("ptycho recon --follow: %s (waiting up to %g s for it and for each new frame)\n", job->input,
+               job->fo.timeout_s);
+        if (job->fo.preview_dir) printf("  previews: %s/index.html every %g s\n", job->fo.preview_dir, job->fo.preview_every_s);
+        fflush(stdout);
+    }
+    pty_frame_source *src = NULL;
+    PTY_TRY(pty_live_source_open(&job->ro, job->fo.timeout_s, (long long)job->frames_planned, &src));
+    pty_follow_result fr;
+    int rc = pty_follow_reconstruct(src, &job->p, &job->fo, &fr);
+    pty_source_close(src);
+    if (rc != PTY_OK && !fr.object) return rc;
+    const int follow_rc = rc; /* PTY_ERR_INCOMPLETE: write what came, then say so */
+    char *msg = follow_rc != PTY_OK ? strdup(pty_error_message()) : NULL;
+    char *cmdline = join_args(argc, argv);
+    pty_recon_params ran = job->p;
+    ran.order = fr.order;
+    pty_result res = {
+        .object = fr.object, .obj_h = fr.obj_h, .obj_w = fr.obj_w, .origin = {fr.origin[0], fr.origin[1]},
+        .probe = fr.probe, .n_modes = fr.n_modes, .m = fr.m, .errors = fr.errors, .n_errors = fr.n_errors,
+        .positions = fr.positions, .n_positions = fr.n_positions, .pixel_size = fr.pixel_size,
+        .backend = fr.backend, .input = job->input, .command_line = cmdline, .setup_s = fr.setup_s,
+        .iterate_s = fr.iterate_s, .params = &ran, .probe_start = fr.guess.how,
+    };
+    char path[4096];
+    snprintf(path, sizeof path, "%s.h5", job->output);
+    rc = cmdline ? pty_result_write_h5(path, &res) : pty_error_set(PTY_ERR_NOMEM, "cannot allocate the result");
+    if (rc == PTY_OK && !job->no_tiff) rc = pty_result_write_tiffs(job->output, &res);
+    const pty_follow_report *r = &fr.report;
+    if (rc == PTY_OK && !job->quiet) {
+        printf("done: %d iterations (%d while frames arrived, %d after), final error %.4e\n", fr.n_errors,
+               r->live_iterations, fr.n_errors - r->live_iterations, fr.n_errors ? fr.errors[fr.n_errors - 1] : 0.0);
+        printf("  frames: %d used of %lld read (%d never written, %d repeated); scan %s\n", r->used, r->seen,
+               r->missing, r->duplicate, r->complete ? "complete" : "INCOMPLETE");
+        printf("  times from the start: first frame %.2f s, first pass %.2f s", r->t_first_frame, r->t_start);
+        if (r->n_previews) printf(", first preview %.2f s", r->t_first_preview);
+        printf(", scan %s seen %.2f s, end %.2f s\n", r->complete ? "complete" : "stalled", r->t_complete, r->t_end);
+        printf("  passes per frame before the final iterations: least %.0f, median %.0f; grid grown %d times\n",
+               r->updates_min, r->updates_median, r->regrids);
+        printf("  wrote %s%s\n", path, job->no_tiff ? "" : " and images");
+        fflush(stdout);
+    }
+    free(cmdline);
+    pty_follow_result_free(&fr);
+    if (rc == PTY_OK && follow_rc != PTY_OK) rc = pty_error_set(follow_rc, "%s (result written to %s)", msg, path);
+    free(msg);
+    return rc;
 }
 
 int pty_cmd_recon(int argc, char **argv)
 {
     recon_job job;
     PTY_TRY(pty_comm_agree(recon_setup(argc, argv, &job)));
+    if (job.follow) return run_follow(&job, argc, argv);
     const pty_recon_params p = job.p;
     const pty_dist_options dopt = job.dopt;
     const char *const input = job.input, *const output = job.output;

@@ -78,14 +78,15 @@ int pty_cmd_replay(int argc, char **argv)
     static const char *synopsis = "--input SCAN.cxi --output LIVE.h5 [--rate HZ] [--batch N] [--stop-after N]";
     const char *input = NULL, *output = NULL;
     double rate = 500.0;
-    int batch = 1, stop_after = 0, quiet = 0;
+    int batch = 1, stop_after = 0, quiet = 0, hide_plan = 0;
     const pty_option opts[] = {
         PTY_OPT("input", PTY_OPT_STRING, &input, 1, 0, "finished CXI scan to write again (required)"),
         PTY_OPT("output", PTY_OPT_STRING, &output, 1, 0, "the growing SWMR file (required; replaced if it exists)"),
         PTY_OPT("rate", PTY_OPT_DOUBLE, &rate, 0.001, 1e7, "frames per second"),
         PTY_OPT("batch", PTY_OPT_INT, &batch, 1, 100000, "frames per write (a detector's readout burst)"),
         PTY_OPT("stop-after", PTY_OPT_INT, &stop_after, 0, 100000000, "stop after this many frames without marking the scan complete, as a writer that died (0: write all)"),
-        PTY_OPT("quiet", PTY_OPT_FLAG, &quiet, 0, -1, "no progress lines"),
+        PTY_OPT("hide-plan", PTY_OPT_FLAG, &hide_plan, 1, 0, "leave out the planned positions (/entry_1/live/planned_translation), as a writer that does not know the scan ahead: a follower then grows the object as positions arrive"),
+        PTY_OPT("quiet", PTY_OPT_FLAG, &quiet, 1, 0, "no progress lines"),
     };
     pty_opt_block block;
     PTY_OPT_BLOCK(&block, "replay", opts, NULL, NULL);
@@ -99,6 +100,10 @@ int pty_cmd_replay(int argc, char **argv)
     pty_live_writer *w = NULL;
     int rc = read_scan(input, &s);
     const int total = rc == PTY_OK ? (stop_after > 0 && stop_after < s.n ? stop_after : s.n) : 0;
+    if (rc == PTY_OK && !hide_plan) {
+        s.meta.planned_translation = s.translation;
+        s.meta.n_planned = s.n;
+    }
     if (rc == PTY_OK) rc = pty_live_create(output, s.m, s.n, &s.meta, &w);
     if (rc == PTY_OK && !quiet) {
         printf("ptycho replay: %d frames of %dx%d from %s into %s at %g Hz%s\n", s.n, s.m, s.m, input, output, rate,

@@ -20,10 +20,11 @@ declare -A may=(
   [io]="base formats model sim"
   [parallel]="base formats model engine stitch io"
   [results]="base formats model sim engine stitch io parallel"
+  [live]="base formats model sim engine stitch io parallel results"
   [kernels]="base model engine"
   [options]="base formats model sim engine stitch io parallel"
   [api]="base formats model sim engine stitch io parallel results options"
-  [ptycho]="base formats model sim engine stitch io parallel results options"
+  [ptycho]="base formats model sim engine stitch io parallel results live options"
 )
 
 layer_of() { # path -> layer name

@@ -132,7 +132,7 @@ int pty_comm_fail(int rc)
     if (rc == PTY_OK) return 0;
     if (comm.size == 1) {
         fprintf(stderr, "ptycho: error: %s\n", pty_error_message());
-        return 1;
+        return rc == PTY_ERR_INCOMPLETE ? 3 : 1; /* 3: a result of what came was written */
     }
     if (comm.shared_error) {
         if (comm.rank == 0) fprintf(stderr, "ptycho: error: %s\n", pty_error_message());

@@ -25,6 +25,7 @@ const char *pty_strerror(int code)
     case PTY_ERR_MPI: return "MPI error";
     case PTY_ERR_NOMEM: return "out of memory";
     case PTY_ERR_DIVERGED: return "reconstruction diverged";
+    case PTY_ERR_INCOMPLETE: return "scan incomplete";
     default: return "unknown error";
     }
 }

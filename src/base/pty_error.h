@@ -20,7 +20,8 @@ enum {
     PTY_ERR_GPU,      /* CUDA runtime error or no usable device */
     PTY_ERR_MPI,      /* MPI call failed */
     PTY_ERR_NOMEM,    /* an allocation failed (host or device) */
-    PTY_ERR_DIVERGED  /* the reconstruction diverged (non-finite or exploding) */
+    PTY_ERR_DIVERGED, /* the reconstruction diverged (non-finite or exploding) */
+    PTY_ERR_INCOMPLETE /* a followed scan stopped before it was complete: the result holds what came */
 };
 
 /* Name of a status code, e.g. "bad argument".  Never NULL. */

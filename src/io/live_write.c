@@ -85,6 +85,10 @@ static int setup(pty_live_writer *w, int64_t planned, const pty_live_meta *meta)
         PTY_TRY(pty_h5_write_scalar(w->file, DET "/x_pixel_size", meta->pixel_m));
         PTY_TRY(pty_h5_write_scalar(w->file, DET "/y_pixel_size", meta->pixel_m));
     }
+    if (meta && meta->planned_translation && meta->n_planned > 0) {
+        const hsize_t dims[2] = {(hsize_t)meta->n_planned, 3};
+        PTY_TRY(pty_h5_write_double(w->file, LIVE "/planned_translation", meta->planned_translation, 2, dims));
+    }
     PTY_TRY(open_scalars(w, planned));
     PTY_CHECK(H5Fstart_swmr_write(w->file) >= 0, PTY_ERR_IO, "cannot start SWMR writing of '%s'", w->path);
     return PTY_OK;

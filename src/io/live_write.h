@@ -13,6 +13,9 @@
  *   /entry_1/live/frames_planned  int64: frames the scan will have (0: unknown)
  *   /entry_1/live/frames_written  int64: frames and positions complete on disk
  *   /entry_1/live/complete        int32: 1 once the writer has finished
+ *   /entry_1/live/planned_translation (P, 3) float64, metres: the whole scan
+ *       as planned, when the writer knows it (optional; a follower sizes the
+ *       object from it)
  * The protocol a reader relies on: the writer grows and fills both datasets
  * and flushes them before it raises frames_written, and sets complete last;
  * a reader reads frames_written (and complete) first and refreshes the
@@ -32,6 +35,8 @@ extern "C" {
 
 typedef struct pty_live_meta {
     double energy_j, distance_m, pixel_m; /* 0: not known, not written */
+    const double *planned_translation;    /* n_planned x 3 (x, y, z) metres, or NULL: not written */
+    int64_t n_planned;
 } pty_live_meta;
 
 typedef struct pty_live_writer pty_live_writer;

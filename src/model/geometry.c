@@ -98,6 +98,27 @@ int pty_geometry_subset(const pty_geometry *global, const int *idx, int n, int m
     return PTY_OK;
 }
 
+int pty_geometry_grid(int n, int h, int w, const double origin[2], pty_geometry *g)
+{
+    g->window = NULL;
+    g->shift = NULL;
+    g->n = n;
+    g->obj_h = h;
+    g->obj_w = w;
+    g->origin[0] = origin[0];
+    g->origin[1] = origin[1];
+    PTY_CHECK(h >= 1 && w >= 1 && h <= PTY_MAX_OBJECT_SIDE && w <= PTY_MAX_OBJECT_SIDE, PTY_ERR_DATA,
+              "an object grid of %d x %d pixels is out of range (at most %d a side); are the positions in the right "
+              "unit?", h, w, PTY_MAX_OBJECT_SIDE);
+    g->window = calloc((size_t)(n > 0 ? n : 1) * 2, sizeof *g->window);
+    g->shift = calloc((size_t)(n > 0 ? n : 1) * 2, sizeof *g->shift);
+    if (!g->window || !g->shift) {
+        pty_geometry_free(g);
+        return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d window corners", n);
+    }
+    return PTY_OK;
+}
+
 void pty_geometry_free(pty_geometry *g)
 {
     if (!g) return;

@@ -33,6 +33,11 @@ typedef struct pty_geometry {
 int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geometry *g);
 void pty_geometry_free(pty_geometry *g);
 
+/* An h x w grid on which position (0, 0) falls at `origin`, with room for
+ * n windows, all at (0, 0) with zero shifts until placed (a scan whose
+ * positions arrive one by one).  Free with pty_geometry_free. */
+int pty_geometry_grid(int n, int h, int w, const double origin[2], pty_geometry *g);
+
 /* The part of a global grid that positions idx[0..n-1] need: the bounding
  * box of their windows plus `pad`, clipped to the global object.  `sub`
  * gets that box's size, its own origin and windows in its own pixels (the
