@@ -1,8 +1,8 @@
 /* live_write.h - a scan written as it is acquired: an HDF5 file in
  * single-writer/multiple-reader (SWMR) mode whose frames and positions grow
  * along their first axis, for readers that follow it (`ptycho replay`
- * makes one from a finished scan; the follower is the live-reconstruction
- * issue's next step).
+ * makes one from a finished scan; `ptycho recon --follow` reads it through
+ * live_read.h).
  *
  * Layout (CXI, every object made before SWMR starts, as SWMR requires):
  *   /entry_1/instrument_1/detector_1/data   (N, M, M) float32, chunks of one

@@ -44,7 +44,7 @@ typedef struct follower {
     int have_last;
     long long bad_pixels;
     pty_source_state st;
-    double t0, t_grew, t_caught_up, next_preview, pass_s, iterate_s;
+    double t0, t0_unix, t_grew, t_caught_up, next_preview, pass_s, iterate_s;
     const char *state;
     pty_follow_report rep;
     pty_probe_guess_report guess;
@@ -72,6 +72,7 @@ static void status_of(const follower *f, pty_live_status *s)
     s->missing = f->rep.missing;
     s->duplicate = f->rep.duplicate;
     s->planned = f->st.planned;
+    s->started_unix = f->t0_unix;
     s->elapsed_s = since(f);
     s->frame_updates_per_s = f->pass_s > 0 ? f->in_plan / f->pass_s : 0.0;
     s->lag_s = f->st.available > f->rep.seen || f->used > f->in_plan ? pty_now_s() - f->t_caught_up : 0.0;
@@ -547,7 +548,9 @@ int pty_follow_reconstruct(pty_frame_source *src, const pty_recon_params *p, con
 {
     memset(out, 0, sizeof *out);
     PTY_TRY(pty_recon_params_check(p));
-    follower f = {.src = src, .o = o, .p = *p, .t0 = pty_now_s()};
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    follower f = {.src = src, .o = o, .p = *p, .t0 = pty_now_s(), .t0_unix = now.tv_sec + 1e-9 * now.tv_nsec};
     int rc = run(&f, out);
     out->report = f.rep;
     if (rc != PTY_OK && rc != PTY_ERR_INCOMPLETE) pty_follow_result_free(out);

@@ -169,9 +169,10 @@ static void status_json(text *t, const pty_live_status *s)
     }
     put(t, "\", \"preview\": %d, \"iteration\": %d, \"error\": %.6g, \"frames_available\": %lld, "
            "\"frames_seen\": %lld, \"frames_used\": %d, \"frames_missing\": %d, \"frames_duplicate\": %d, "
-           "\"frames_planned\": %lld, \"elapsed_s\": %.3f, \"frame_updates_per_s\": %.1f, \"lag_s\": %.3f}",
+           "\"frames_planned\": %lld, \"started_unix\": %.3f, \"elapsed_s\": %.3f, \"frame_updates_per_s\": %.1f, "
+           "\"lag_s\": %.3f}",
         s->preview, s->iteration, s->error, s->available, s->seen, s->used, s->missing, s->duplicate, s->planned,
-        s->elapsed_s, s->frame_updates_per_s, s->lag_s);
+        s->started_unix, s->elapsed_s, s->frame_updates_per_s, s->lag_s);
 }
 
 /* The error curve on a log scale with decade lines and labels. */

@@ -30,6 +30,7 @@ typedef struct pty_live_status {
     int used;                   /* frames in the passes */
     int missing, duplicate;     /* frames skipped: unwritten or without a position; repeated */
     long long planned;          /* frames the scan will have (0: unknown) */
+    double started_unix;        /* when the follower started, seconds since 1970 (to line up with other logs) */
     double elapsed_s;           /* since the follower started */
     double frame_updates_per_s; /* over the last pass */
     double lag_s;               /* how long the oldest frame not yet in the passes has been waiting (0: none) */
