@@ -221,12 +221,10 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     job->p.probe_diameter = job->dopt.guess.diameter_px; /* the engine's data start and the guess alike */
     job->dopt.progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
     if (job->follow) {
-        PTY_CHECK(pty_comm_size() == 1, PTY_ERR_ARG,
-                  "--follow runs on one process for now (%d MPI ranks given): run it without mpirun",
-                  pty_comm_size());
         PTY_CHECK(job->ro.half_set == PTY_HALF_ALL, PTY_ERR_ARG, "--follow cannot take --half-set");
         job->fo.final_iterations = job->final_iterations >= 0 ? job->final_iterations : job->iterations;
         job->fo.guess = job->dopt.guess;
+        job->fo.dist = &job->dopt;
         static char dir[4200];
         snprintf(dir, sizeof dir, "%s_live", job->output);
         job->fo.preview_dir = job->no_preview ? NULL : job->preview_dir ? job->preview_dir : dir;
@@ -279,21 +277,29 @@ static int run_follow(recon_job *job, int argc, char **argv)
     PTY_CHECK(!same_file(result, job->input), PTY_ERR_ARG,
               "--output %s would write the result over the scan being followed (%s): choose another prefix",
               job->output, job->input);
-    follow_print fp = {job->quiet, 0.0, NULL};
+    follow_print fp = {job->quiet || pty_comm_rank() != 0, 0.0, NULL};
     job->fo.progress = print_follow;
     job->fo.user = &fp;
-    if (!job->quiet) {
+    if (!fp.quiet) {
         printf("ptycho recon --follow: %s (waiting up to %g s for it and for each new frame)\n", job->input,
                job->fo.timeout_s);
+        if (pty_comm_size() > 1)
+            printf("  %d ranks, %s mode\n", pty_comm_size(), pty_mode_names[job->dopt.mode]);
         if (job->fo.preview_dir) printf("  previews: %s/index.html every %g s\n", job->fo.preview_dir, job->fo.preview_every_s);
         fflush(stdout);
     }
     pty_frame_source *src = NULL;
-    PTY_TRY(pty_live_source_open(&job->ro, job->fo.timeout_s, (long long)job->frames_planned, &src));
+    PTY_TRY(pty_comm_agree(pty_live_source_open(&job->ro, job->fo.timeout_s, (long long)job->frames_planned, &src)));
     pty_follow_result fr;
     int rc = pty_follow_reconstruct(src, &job->p, &job->fo, &fr);
     pty_source_close(src);
-    if (rc != PTY_OK && !fr.object) return rc;
+    /* a rank's own error ends the job (pty_comm_fail); a stalled writer is every rank's verdict */
+    if (rc != PTY_OK && rc != PTY_ERR_INCOMPLETE) return rc;
+    if (pty_comm_rank() != 0) {
+        pty_follow_result_free(&fr);
+        return pty_comm_agree(rc);
+    }
+    if (!fr.object) return pty_comm_agree(rc); /* nothing came */
     const int follow_rc = rc; /* PTY_ERR_INCOMPLETE: write what came, then say so */
     char *msg = follow_rc != PTY_OK ? strdup(pty_error_message()) : NULL;
     char *cmdline = join_args(argc, argv);
@@ -328,7 +334,7 @@ static int run_follow(recon_job *job, int argc, char **argv)
     pty_follow_result_free(&fr);
     if (rc == PTY_OK && follow_rc != PTY_OK) rc = pty_error_set(follow_rc, "%s (result written to %s)", msg, path);
     free(msg);
-    return rc;
+    return pty_comm_agree(rc);
 }
 
 int pty_cmd_recon(int argc, char **argv)

@@ -136,7 +136,7 @@ int pty_comm_fail(int rc)
     }
     if (comm.shared_error) {
         if (comm.rank == 0) fprintf(stderr, "ptycho: error: %s\n", pty_error_message());
-        return 1;
+        return rc == PTY_ERR_INCOMPLETE ? 3 : 1;
     }
     const char *msg = pty_error_message();
     char prefix[32];

@@ -61,7 +61,7 @@ struct pty_plan {
     int *active;              /* the frames passes visit (all, or those of a live scan that have arrived) */
     int n_active;
     unsigned char *is_active; /* n_frames flags, for add_frames' checks */
-    int *set_windows;         /* the active frames' windows, for building sets */
+    int *active_windows;      /* the active frames' windows, in `active` order (sets, illumination) */
     double noise_sum;         /* numerator of the noise floor over the active frames */
     pty_sets sets;            /* batched order: the sets, built once (again when windows move) */
     int set_workers;          /* the workers a set is balanced for */
@@ -188,11 +188,10 @@ static double total_power(const pty_cf *probe, size_t n)
 static int build_sets(pty_plan *plan)
 {
     pty_sets_free(&plan->sets);
-    for (int i = 0; i < plan->n_active; i++) {
-        plan->set_windows[2 * i] = plan->geom.window[2 * plan->active[i]];
-        plan->set_windows[2 * i + 1] = plan->geom.window[2 * plan->active[i] + 1];
-    }
-    PTY_TRY(pty_sets_build(plan->set_windows, plan->n_active, plan->m, plan->geom.obj_h, plan->geom.obj_w,
+    if (plan->n_active == 0) /* a live plan whose frames have not come yet: no sets */
+        return plan->set_end || (plan->set_end = malloc(sizeof(int))) ? PTY_OK
+                                                                      : pty_error_set(PTY_ERR_NOMEM, "cannot allocate sets");
+    PTY_TRY(pty_sets_build(plan->active_windows, plan->n_active, plan->m, plan->geom.obj_h, plan->geom.obj_w,
                            plan->set_workers, PTY_MAX_SET_SIZE, &plan->rng, &plan->sets));
     for (int k = 0; k < plan->sets.n; k++) plan->sets.members[k] = plan->active[plan->sets.members[k]];
     const size_t bytes = (size_t)(plan->sets.n_sets > 0 ? plan->sets.n_sets : 1) * sizeof(int);
@@ -201,6 +200,14 @@ static int build_sets(pty_plan *plan)
     if (scratch) plan->set_scratch = scratch;
     PTY_CHECK(end && scratch, PTY_ERR_NOMEM, "cannot allocate %d sets", plan->sets.n_sets);
     return PTY_OK;
+}
+
+static void refresh_active_windows(pty_plan *plan)
+{
+    for (int i = 0; i < plan->n_active; i++) {
+        plan->active_windows[2 * i] = plan->geom.window[2 * plan->active[i]];
+        plan->active_windows[2 * i + 1] = plan->geom.window[2 * plan->active[i] + 1];
+    }
 }
 
 /* Frames j of `frames` join the passes: their counts join the error's
@@ -215,6 +222,7 @@ static void activate(pty_plan *plan, const pty_dataset *d, const int *frames, in
         plan->active[plan->n_active++] = frames[i];
     }
     plan->noise_floor = plan->total_intensity > 0.0 ? plan->noise_sum / plan->total_intensity : 0.0;
+    refresh_active_windows(plan);
 }
 
 /* Distinct frame indices in [0, n_frames) that are not yet active. */
@@ -283,9 +291,9 @@ int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, con
     plan->order = malloc((size_t)d->n_frames * sizeof *plan->order);
     plan->active = malloc((size_t)d->n_frames * sizeof *plan->active);
     plan->is_active = calloc((size_t)d->n_frames + 1, 1);
-    plan->set_windows = malloc((size_t)d->n_frames * 2 * sizeof *plan->set_windows);
+    plan->active_windows = malloc((size_t)d->n_frames * 2 * sizeof *plan->active_windows);
     if (!plan->object_host || !plan->scratch || !plan->probe_host || !plan->order || !plan->active ||
-        !plan->is_active || !plan->set_windows) {
+        !plan->is_active || !plan->active_windows) {
         rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the %dx%d object", plan->geom.obj_h, plan->geom.obj_w);
         goto fail;
     }
@@ -301,8 +309,9 @@ int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, con
         memset(plan->is_active, 1, (size_t)d->n_frames);
         plan->noise_floor = pty_dataset_noise_floor(d, &plan->total_intensity); /* one pass over the frames */
         plan->noise_sum = plan->noise_floor * plan->total_intensity;
+        refresh_active_windows(plan);
     }
-    if (!(plan->total_intensity > 0.0)) {
+    if (!partial && !(plan->total_intensity > 0.0)) {
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
     }
@@ -386,7 +395,7 @@ void pty_plan_destroy(pty_plan *plan)
     free(plan->order);
     free(plan->active);
     free(plan->is_active);
-    free(plan->set_windows);
+    free(plan->active_windows);
     pty_sets_free(&plan->sets);
     free(plan->set_end);
     free(plan->set_scratch);
@@ -477,6 +486,7 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
     if (plan->positions.corner) {
         pty_positions_reset(&plan->positions, &plan->geom);
         PTY_TRY(plan->ops->set_positions(plan->impl, plan->geom.window, plan->geom.shift));
+        refresh_active_windows(plan);
         if (plan->set_end) PTY_TRY(build_sets(plan));
     }
     plan->probe_power_start = total_power(probe, npix * plan->params.n_modes);
@@ -520,6 +530,7 @@ static int move_positions(pty_plan *plan)
     PTY_TRY(pty_positions_apply(&plan->positions, p->position_max_step, p->position_affine, plan->position_sum,
                                 &plan->geom, &moved));
     PTY_TRY(plan->ops->set_positions(plan->impl, plan->geom.window, plan->geom.shift));
+    refresh_active_windows(plan);
     return moved && plan->set_end ? build_sets(plan) : PTY_OK;
 }
 
@@ -555,7 +566,8 @@ int pty_plan_execute(pty_plan *plan, int n_iter, pty_progress_fn progress, void 
         double err_num = 0.0;
         PTY_TRY(plan->ops->pass(plan->impl, plan->order, plan->n_active, &pp, &err_num));
         if (refine) PTY_TRY(move_positions(plan));
-        double error = err_num / plan->total_intensity;
+        /* a live plan may run before its frames come (another rank's block fills first) */
+        double error = plan->total_intensity > 0.0 ? err_num / plan->total_intensity : 0.0;
         if (!isfinite(error))
             return pty_error_set(PTY_ERR_DIVERGED,
                                  "iteration %d: the Fourier error is not finite (diverged); try smaller --alpha/--beta",
@@ -610,6 +622,12 @@ int pty_plan_add_frames(pty_plan *plan, const pty_dataset *d, const int *frames,
 }
 
 int pty_plan_n_active(const pty_plan *plan) { return plan->n_active; }
+
+const int *pty_plan_active_windows(const pty_plan *plan, int *n)
+{
+    *n = plan->n_active;
+    return plan->active_windows;
+}
 
 const pty_geometry *pty_plan_geometry(const pty_plan *plan) { return &plan->geom; }
 

@@ -78,7 +78,9 @@ int pty_plan_create(const pty_dataset *d, const pty_recon_params *p, const pty_g
  * room for all n_frames frames, but only frames[0..n) hold data yet, and
  * passes visit only those.  `grid` (may be NULL) places every window; those
  * of frames still to come are placeholders, placed when they arrive.
- * Frames join with pty_plan_add_frames.  Position correction is refused. */
+ * Frames join with pty_plan_add_frames.  n may be 0 (passes then do
+ * nothing, with error 0: one MPI rank's block before its frames come).
+ * Position correction is refused. */
 int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, const pty_geometry *grid,
                             const int *frames, int n, pty_plan **out);
 
@@ -92,6 +94,11 @@ int pty_plan_add_frames(pty_plan *plan, const pty_dataset *d, const int *frames,
 
 /* How many frames the passes visit. */
 int pty_plan_n_active(const pty_plan *plan);
+
+/* The windows (top-left (row, col), *n x 2) of the frames the passes visit,
+ * as placed now: what the object's illumination sums over (all windows of a
+ * plan made by pty_plan_create, in frame order). */
+const int *pty_plan_active_windows(const pty_plan *plan, int *n);
 
 /* Run n_iter more iterations.  Returns PTY_ERR_DIVERGED (with the iteration
  * named) if the error becomes non-finite or the probe power explodes. */

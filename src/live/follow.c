@@ -8,7 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <omp.h>
+
+#include "comm.h"
 #include "dataset.h"
+#include "follow_ranks.h"
 #include "geometry.h"
 #include "pty_error.h"
 #include "pty_log.h"
@@ -38,11 +42,19 @@ typedef struct follower {
     double *errors;
     int err_cap;
     int *arrival;                /* cap: passes done when each frame joined */
+    long long *file_index;       /* cap: each stored frame's index in the source */
+    double *all_pos;             /* every usable frame's position, in arrival order (the result's) */
+    int n_all, all_cap;
+    int multi, started;          /* several ranks (ranks below); the first pass has run */
+    pty_follow_ranks ranks;
+    int outside;                 /* frames of my block outside my box (several ranks) */
+    int is_stalled, poll_due;    /* agreed verdicts */
+    double polled;
     int *marks, n_marks, marks_cap; /* passes at which frames joined (the curve's grey lines) */
     float *chunk, *last;         /* READ_CHUNK frames as read; the previous frame (repeats) */
     double *chunk_pos;
     int have_last;
-    long long bad_pixels;
+    long long bad_pixels, seen_local;
     pty_source_state st;
     double t0, t0_unix, t_grew, t_caught_up, next_preview, pass_s, iterate_s;
     const char *state;
@@ -68,7 +80,7 @@ static void status_of(const follower *f, pty_live_status *s)
     s->error = f->passes > 0 ? f->errors[f->passes - 1] : 0.0;
     s->available = f->st.available;
     s->seen = f->rep.seen;
-    s->used = f->plan ? f->in_plan : f->used; /* before the first pass: the frames stored for it */
+    s->used = f->multi ? f->n_all : f->plan ? f->in_plan : f->used; /* before the first pass: the frames stored */
     s->missing = f->rep.missing;
     s->duplicate = f->rep.duplicate;
     s->planned = f->st.planned;
@@ -109,6 +121,16 @@ static int make_grid(const follower *f, const pty_geometry *old, int cap, pty_ge
     const int m = f->d->m, pad = f->p.pad;
     pty_geometry base = {0};
     offset[0] = offset[1] = 0;
+    if (f->multi) { /* my box of the planned grid, never grown: store() keeps only frames inside it */
+        const pty_geometry *b = &f->ranks.box;
+        PTY_TRY(pty_geometry_grid(cap, b->obj_h, b->obj_w, b->origin, out));
+        for (int j = 0; j < f->used; j++) {
+            double corner[2];
+            pty_geometry_corner(out, f->d->positions + 2 * (size_t)j, m, corner);
+            pty_geometry_place(out, j, corner, m);
+        }
+        return PTY_OK;
+    }
     if (!old) {
         const int planned = f->src->planned_positions != NULL;
         PTY_TRY(planned ? pty_geometry_create(f->src->planned_positions, (int)f->src->n_planned, m, pad, &base)
@@ -145,11 +167,53 @@ static int make_grid(const follower *f, const pty_geometry *old, int cap, pty_ge
     return PTY_OK;
 }
 
+/* A new frame store of cap frames holding the stored frames that `keep`
+ * (by source index; NULL: all) marks, in their order.  Whatever read the old
+ * store (a plan: the CPU backend reads frames in place) must be gone. */
+static int restore(follower *f, int cap, const unsigned char *keep)
+{
+    const size_t npix = (size_t)f->d->m * f->d->m;
+    pty_dataset *d = NULL;
+    int *arrival = malloc((size_t)cap * sizeof *arrival);
+    long long *index = malloc((size_t)cap * sizeof *index);
+    int rc = arrival && index ? pty_dataset_create(cap, f->d->m, &d)
+                              : pty_error_set(PTY_ERR_NOMEM, "cannot store %d frames", cap);
+    if (rc != PTY_OK) {
+        free(arrival);
+        free(index);
+        return rc;
+    }
+    int n = 0;
+    for (int j = 0; j < f->used; j++) {
+        if (keep && !keep[f->file_index[j]]) continue;
+        memcpy(d->amplitudes + n * npix, f->d->amplitudes + j * npix, npix * sizeof *d->amplitudes);
+        memcpy(d->positions + 2 * (size_t)n, f->d->positions + 2 * (size_t)j, 2 * sizeof *d->positions);
+        arrival[n] = f->arrival[j];
+        index[n++] = f->file_index[j];
+    }
+    d->wavelength = f->d->wavelength;
+    d->distance = f->d->distance;
+    d->detector_pixel = f->d->detector_pixel;
+    d->pixel_size = f->d->pixel_size;
+    d->n_masked = f->d->n_masked;
+    d->probe = f->d->probe;
+    d->probe_modes = f->d->probe_modes;
+    f->d->probe = NULL;
+    pty_dataset_destroy(f->d);
+    free(f->arrival);
+    free(f->file_index);
+    f->d = d;
+    f->arrival = arrival;
+    f->file_index = index;
+    f->cap = cap;
+    f->used = f->in_plan = n;
+    return PTY_OK;
+}
+
 /* A new plan over every stored frame, on a grid that holds them and with
  * room for cap frames, carrying the current object (into the same pixels)
- * and probe; the first plan starts from the probe guess.  The dataset is
- * replaced when cap grows (the CPU backend reads frames in place, so the
- * old plan goes first). */
+ * and probe; the first plan starts from the probe guess.  The store is
+ * replaced when cap grows (the old plan goes first). */
 static int rebuild(follower *f, int cap)
 {
     const int m = f->d->m, K = f->p.n_modes;
@@ -174,25 +238,9 @@ static int rebuild(follower *f, int cap)
         f->rep.regrids++;
     }
     if (rc == PTY_OK && cap > f->cap) {
-        pty_dataset *d = NULL;
-        int *arrival = realloc(f->arrival, (size_t)cap * sizeof *arrival);
-        if (arrival) f->arrival = arrival;
-        rc = arrival ? pty_dataset_create(cap, m, &d) : pty_error_set(PTY_ERR_NOMEM, "cannot store %d frames", cap);
-        if (rc == PTY_OK) {
-            memcpy(d->amplitudes, f->d->amplitudes, (size_t)f->used * npix * sizeof *d->amplitudes);
-            memcpy(d->positions, f->d->positions, (size_t)f->used * 2 * sizeof *d->positions);
-            d->wavelength = f->d->wavelength;
-            d->distance = f->d->distance;
-            d->detector_pixel = f->d->detector_pixel;
-            d->pixel_size = f->d->pixel_size;
-            d->n_masked = f->d->n_masked;
-            d->probe = f->d->probe;
-            d->probe_modes = f->d->probe_modes;
-            f->d->probe = NULL;
-            pty_dataset_destroy(f->d);
-            f->d = d;
-            f->cap = cap;
-        }
+        const int in_plan = f->in_plan;
+        rc = restore(f, cap, NULL);
+        f->in_plan = in_plan;
     }
     if (rc == PTY_OK && probe) { /* the plan starts from the probe it had */
         free(f->d->probe);
@@ -207,6 +255,7 @@ static int rebuild(follower *f, int cap)
     if (rc == PTY_OK) {
         pty_recon_params p = f->p;
         p.probe_start = p.probe_start > f->passes ? p.probe_start - f->passes : 0;
+        if (f->multi) p.center_probe = 0; /* done on the shared probe (sync_share.h) */
         p.seed += (uint64_t)f->n_plans; /* a fresh random order, not the first plan's again */
         rc = pty_plan_create_partial(f->d, &p, &grid, frames, f->used, &f->plan);
     }
@@ -235,8 +284,9 @@ static int rebuild(follower *f, int cap)
     return rc;
 }
 
-/* Frame k of the chunk read: store it, or count it as skipped. */
-static int store(follower *f, const float *intensity, const double *pos)
+/* A source frame just read: store it, or count it as skipped.  Several
+ * ranks read every frame; once started, each keeps its block's. */
+static int store(follower *f, const float *intensity, const double *pos, long long index)
 {
     const int m = f->d->m;
     const size_t mm = (size_t)m * m;
@@ -254,35 +304,28 @@ static int store(follower *f, const float *intensity, const double *pos)
         f->rep.duplicate++;
         return PTY_OK;
     }
-    if (f->used == f->cap) {
-        const int cap = f->cap * 2;
-        if (f->plan) {
-            PTY_TRY(rebuild(f, cap));
-        } else { /* nothing reads the frames yet: a larger store is enough */
-            pty_dataset *d = NULL;
-            int *arrival = realloc(f->arrival, (size_t)cap * sizeof *arrival);
-            PTY_CHECK(arrival, PTY_ERR_NOMEM, "cannot store %d frames", cap);
-            f->arrival = arrival;
-            PTY_TRY(pty_dataset_create(cap, m, &d));
-            memcpy(d->amplitudes, f->d->amplitudes, (size_t)f->used * mm * sizeof *d->amplitudes);
-            memcpy(d->positions, f->d->positions, (size_t)f->used * 2 * sizeof *d->positions);
-            d->wavelength = f->d->wavelength;
-            d->distance = f->d->distance;
-            d->detector_pixel = f->d->detector_pixel;
-            d->pixel_size = f->d->pixel_size;
-            d->n_masked = f->d->n_masked;
-            d->probe = f->d->probe;
-            d->probe_modes = f->d->probe_modes;
-            f->d->probe = NULL;
-            pty_dataset_destroy(f->d);
-            f->d = d;
-            f->cap = cap;
+    if (f->n_all == f->all_cap) {
+        const int cap = f->all_cap ? 2 * f->all_cap : 1024;
+        double *all = realloc(f->all_pos, (size_t)cap * 2 * sizeof *all);
+        PTY_CHECK(all, PTY_ERR_NOMEM, "cannot allocate %d positions", cap);
+        f->all_pos = all;
+        f->all_cap = cap;
+    }
+    f->all_pos[2 * (size_t)f->n_all] = pos[0];
+    f->all_pos[2 * (size_t)f->n_all++ + 1] = pos[1];
+    if (f->multi && f->started) {
+        if (index >= f->ranks.n_planned || !f->ranks.mine[index]) return PTY_OK;
+        if (!fits(&f->ranks.box, pos, m)) {
+            f->outside++;
+            return PTY_OK;
         }
     }
+    if (f->used == f->cap) PTY_TRY(f->plan ? rebuild(f, 2 * f->cap) : restore(f, 2 * f->cap, NULL));
     f->bad_pixels += pty_dataset_set_frame(f->d, f->used, intensity, f->src->mask);
     f->d->positions[2 * (size_t)f->used] = pos[0];
     f->d->positions[2 * (size_t)f->used + 1] = pos[1];
     f->arrival[f->used] = f->passes;
+    f->file_index[f->used] = index;
     f->used++;
     return PTY_OK;
 }
@@ -290,22 +333,29 @@ static int store(follower *f, const float *intensity, const double *pos)
 /* Ask the source, read what is new, and put it into the passes. */
 static int take(follower *f)
 {
-    const long long before = f->st.available;
-    PTY_TRY(f->src->poll(f->src, &f->st));
-    if (f->st.available > before) f->t_grew = pty_now_s();
+    pty_source_state st;
+    PTY_TRY(f->src->poll(f->src, &st));
+    if (st.available > f->seen_local) f->t_grew = pty_now_s();
+    if (st.available > f->seen_local) f->seen_local = st.available;
+    int stalled = !st.complete && pty_now_s() - f->t_grew > f->o->timeout_s;
+    if (f->multi) PTY_TRY(pty_follow_ranks_agree(&st, &stalled));
+    if (st.available < f->rep.seen) st.available = f->rep.seen; /* a view that went back: keep what was read */
+    f->st = st;
+    f->is_stalled = stalled;
     while (f->rep.seen < f->st.available) {
         const long long left = f->st.available - f->rep.seen;
         const int n = left < READ_CHUNK ? (int)left : READ_CHUNK;
         PTY_TRY(f->src->read(f->src, f->rep.seen, n, f->chunk, f->chunk_pos));
         if (f->rep.seen == 0) f->rep.t_first_frame = since(f);
         for (int k = 0; k < n; k++)
-            PTY_TRY(store(f, f->chunk + (size_t)k * f->d->m * f->d->m, f->chunk_pos + 2 * (size_t)k));
+            PTY_TRY(store(f, f->chunk + (size_t)k * f->d->m * f->d->m, f->chunk_pos + 2 * (size_t)k, f->rep.seen + k));
         f->rep.seen += n;
     }
     if (f->plan && f->used > f->in_plan) {
         const pty_geometry *g = pty_plan_geometry(f->plan);
         int all_fit = 1;
-        for (int j = f->in_plan; j < f->used && all_fit; j++) all_fit = fits(g, f->d->positions + 2 * (size_t)j, f->d->m);
+        for (int j = f->in_plan; j < f->used && all_fit && !f->multi; j++)
+            all_fit = fits(g, f->d->positions + 2 * (size_t)j, f->d->m);
         if (!all_fit) {
             PTY_TRY(rebuild(f, f->cap));
         } else {
@@ -332,27 +382,48 @@ static int take(follower *f)
     return PTY_OK;
 }
 
+/* The whole object (on rank 0 with several ranks, merged from the boxes)
+ * and the probe, as they are now.  Collective with several ranks. */
+static int whole(follower *f, pty_partial *obj, pty_cf *probe, double origin[2])
+{
+    const pty_geometry *g = pty_plan_geometry(f->plan);
+    const int m = f->d->m, K = f->p.n_modes;
+    memset(obj, 0, sizeof *obj);
+    PTY_TRY(pty_plan_get_probe(f->plan, probe));
+    if (f->multi) {
+        PTY_TRY(pty_follow_ranks_object(&f->ranks, f->plan, probe, K, m, obj));
+        origin[0] = f->ranks.global.origin[0] - obj->offset[0];
+        origin[1] = f->ranks.global.origin[1] - obj->offset[1];
+        return PTY_OK;
+    }
+    PTY_TRY(pty_partial_alloc(obj, g->obj_h, g->obj_w, 0, 0));
+    origin[0] = g->origin[0];
+    origin[1] = g->origin[1];
+    const int rc = pty_plan_get_object(f->plan, obj->object);
+    if (rc != PTY_OK) pty_partial_free(obj);
+    return rc;
+}
+
 static int preview(follower *f)
 {
     const char *dir = f->o->preview_dir;
     if (!dir || !f->plan) return PTY_OK;
-    const pty_geometry *g = pty_plan_geometry(f->plan);
     const int m = f->d->m, K = f->p.n_modes;
-    pty_cf *object = malloc((size_t)g->obj_h * g->obj_w * sizeof *object);
     pty_cf *probe = malloc((size_t)m * m * K * sizeof *probe);
-    int rc = object && probe ? PTY_OK : pty_error_set(PTY_ERR_NOMEM, "cannot allocate the preview");
-    if (rc == PTY_OK) rc = pty_plan_get_object(f->plan, object);
-    if (rc == PTY_OK) rc = pty_plan_get_probe(f->plan, probe);
-    if (rc == PTY_OK) {
+    PTY_CHECK(probe, PTY_ERR_NOMEM, "cannot allocate the preview");
+    pty_partial obj;
+    double origin[2];
+    int rc = whole(f, &obj, probe, origin);
+    if (rc == PTY_OK && f->ranks.me == 0) {
         f->rep.n_previews++;
         pty_live_status s;
         status_of(f, &s);
-        const pty_preview pv = {object, g->obj_h, g->obj_w, f->d->pixel_size, probe, K, m, f->errors, f->passes,
+        const pty_preview pv = {obj.object, obj.h, obj.w, f->d->pixel_size, probe, K, m, f->errors, f->passes,
                                 f->marks, f->n_marks, &s};
         rc = pty_preview_write(dir, &pv);
         if (rc == PTY_OK && f->rep.n_previews == 1) f->rep.t_first_preview = since(f);
     }
-    free(object);
+    pty_partial_free(&obj);
     free(probe);
     f->next_preview = pty_now_s() + f->o->preview_every_s;
     return rc;
@@ -366,15 +437,24 @@ static void report_progress(follower *f)
     f->o->progress(f->o->user, &s);
 }
 
-/* One pass over the frames in the plan. */
+enum { DUE_POLL = 1, DUE_PREVIEW = 2 };
+
+/* One pass over the frames in the plan (in step on every rank: the error
+ * summed over ranks, overlaps shared, and rank 0's clock deciding whether
+ * to poll or preview next). */
 static int pass(follower *f)
 {
     const double t = pty_now_s();
     PTY_TRY(pty_plan_execute(f->plan, 1, NULL, NULL));
     f->pass_s = pty_now_s() - t;
     f->iterate_s += f->pass_s;
-    int n;
-    const double *e = pty_plan_errors(f->plan, &n);
+    double error;
+    if (f->multi) {
+        PTY_TRY(pty_follow_ranks_error(f->plan, &error));
+    } else {
+        int n;
+        error = pty_plan_errors(f->plan, &n)[n - 1];
+    }
     if (f->passes == f->err_cap) {
         const int cap = f->err_cap ? 2 * f->err_cap : 256;
         double *errors = realloc(f->errors, (size_t)cap * sizeof *errors);
@@ -382,13 +462,16 @@ static int pass(follower *f)
         f->errors = errors;
         f->err_cap = cap;
     }
-    f->errors[f->passes++] = e[n - 1];
-    if (pty_now_s() >= f->next_preview) PTY_TRY(preview(f));
+    f->errors[f->passes++] = error;
+    if (f->multi && f->passes % f->ranks.share_every == 0) PTY_TRY(pty_sync_share(f->ranks.sync, f->plan));
+    const double now = pty_now_s();
+    int due = (now - f->polled >= POLL_EVERY_S ? DUE_POLL : 0) | (now >= f->next_preview ? DUE_PREVIEW : 0);
+    if (f->multi) PTY_TRY(pty_follow_ranks_decide(&due));
+    f->poll_due = due & DUE_POLL;
+    if (due & DUE_PREVIEW) PTY_TRY(preview(f));
     report_progress(f);
     return PTY_OK;
 }
-
-static int stalled(const follower *f) { return !f->st.complete && pty_now_s() - f->t_grew > f->o->timeout_s; }
 
 static int finished(const follower *f) { return f->st.complete && f->rep.seen >= f->st.available; }
 
@@ -407,27 +490,27 @@ static void updates(follower *f)
     free(u);
 }
 
+/* The result (rank 0's; collective with several ranks). */
 static int fill_result(follower *f, pty_follow_result *out)
 {
-    const pty_geometry *g = pty_plan_geometry(f->plan);
     const int m = f->d->m, K = f->p.n_modes;
-    out->obj_h = g->obj_h;
-    out->obj_w = g->obj_w;
-    out->origin[0] = g->origin[0];
-    out->origin[1] = g->origin[1];
     out->m = m;
     out->n_modes = K;
-    out->object = malloc((size_t)g->obj_h * g->obj_w * sizeof *out->object);
     out->probe = malloc((size_t)m * m * K * sizeof *out->probe);
+    PTY_CHECK(out->probe, PTY_ERR_NOMEM, "cannot allocate the result");
+    pty_partial obj;
+    PTY_TRY(whole(f, &obj, out->probe, out->origin));
+    out->object = obj.object; /* rank 0's merge (NULL elsewhere) */
+    out->obj_h = obj.h;
+    out->obj_w = obj.w;
+    free(obj.weight);
     out->errors = malloc((size_t)(f->passes > 0 ? f->passes : 1) * sizeof *out->errors);
-    out->positions = malloc((size_t)f->in_plan * 2 * sizeof *out->positions);
-    PTY_CHECK(out->object && out->probe && out->errors && out->positions, PTY_ERR_NOMEM, "cannot allocate the result");
-    PTY_TRY(pty_plan_get_object(f->plan, out->object));
-    PTY_TRY(pty_plan_get_probe(f->plan, out->probe));
+    out->positions = malloc((size_t)(f->n_all > 0 ? f->n_all : 1) * 2 * sizeof *out->positions);
+    PTY_CHECK(out->errors && out->positions, PTY_ERR_NOMEM, "cannot allocate the result");
     memcpy(out->errors, f->errors, (size_t)f->passes * sizeof *out->errors);
     out->n_errors = f->passes;
-    memcpy(out->positions, f->d->positions, (size_t)f->in_plan * 2 * sizeof *out->positions);
-    out->n_positions = f->in_plan;
+    memcpy(out->positions, f->all_pos, (size_t)f->n_all * 2 * sizeof *out->positions);
+    out->n_positions = f->n_all;
     out->pixel_size = f->d->pixel_size;
     out->backend = pty_plan_backend_name(f->plan);
     out->order = pty_plan_order(f->plan);
@@ -437,6 +520,50 @@ static int fill_result(follower *f, pty_follow_result *out)
     out->iterate_s = f->iterate_s;
     out->guess = f->guess;
     return PTY_OK;
+}
+
+/* The first probe: chosen by rank 0 on the frames in so far, given to all. */
+static int first_probe(follower *f)
+{
+    const int m = f->d->m;
+    int rc = PTY_OK;
+    if (f->ranks.me == 0) {
+        pty_dataset view = *f->d;
+        view.n_frames = f->used;
+        pty_recon_params sp = f->p;
+        if (f->multi && sp.n_threads == 0 && pty_comm_local_size() > 1) sp.n_threads = 1;
+        rc = pty_probe_guess(&view, &f->o->guess, &sp, &f->guess);
+        f->d->probe = view.probe;
+        f->d->probe_modes = view.probe_modes;
+    }
+    if (!f->multi) return rc;
+    PTY_TRY(pty_comm_agree(rc));
+    int modes = f->d->probe_modes;
+    PTY_TRY(pty_comm_bcast(&modes, sizeof modes, 0));
+    const size_t bytes = (size_t)modes * m * m * sizeof *f->d->probe;
+    if (f->ranks.me != 0) {
+        free(f->d->probe);
+        PTY_CHECK(f->d->probe = malloc(bytes), PTY_ERR_NOMEM, "cannot allocate the probe");
+        f->d->probe_modes = modes;
+    }
+    return pty_comm_bcast(f->d->probe, bytes, 0);
+}
+
+/* Several ranks: from now on each keeps its block's frames only, inside its box. */
+static int keep_my_block(follower *f)
+{
+    const pty_follow_ranks *r = &f->ranks;
+    unsigned char *keep = calloc((size_t)r->n_planned + 1, 1);
+    PTY_CHECK(keep, PTY_ERR_NOMEM, "cannot allocate %lld flags", r->n_planned);
+    for (int j = 0; j < f->used; j++) {
+        const long long i = f->file_index[j];
+        if (i >= r->n_planned || !r->mine[i]) continue;
+        if (fits(&r->box, f->d->positions + 2 * (size_t)j, f->d->m)) keep[i] = 1;
+        else f->outside++;
+    }
+    const int rc = restore(f, r->part.n_members[r->me], keep);
+    free(keep);
+    return rc;
 }
 
 static int run(follower *f, pty_follow_result *out)
@@ -455,7 +582,8 @@ static int run(follower *f, pty_follow_result *out)
     PTY_TRY(f->src->poll(f->src, &f->st));
     f->cap = f->st.planned > 0 && f->st.planned < 100000000 ? (int)f->st.planned : FIRST_CAPACITY;
     f->arrival = malloc((size_t)f->cap * sizeof *f->arrival);
-    PTY_CHECK(f->arrival, PTY_ERR_NOMEM, "cannot store %d frames", f->cap);
+    f->file_index = malloc((size_t)f->cap * sizeof *f->file_index);
+    PTY_CHECK(f->arrival && f->file_index, PTY_ERR_NOMEM, "cannot store %d frames", f->cap);
     PTY_TRY(pty_dataset_create(f->cap, m, &f->d));
     f->d->wavelength = f->src->wavelength;
     f->d->distance = f->src->distance;
@@ -467,14 +595,14 @@ static int run(follower *f, pty_follow_result *out)
         memcpy(f->d->probe, f->src->probe, bytes);
         f->d->probe_modes = f->src->probe_modes;
     }
-    if (o->preview_dir) PTY_TRY(pty_preview_page(o->preview_dir, o->preview_every_s));
+    if (o->preview_dir && f->ranks.me == 0) PTY_TRY(pty_preview_page(o->preview_dir, o->preview_every_s));
 
-    /* 1. wait for the first frames */
+    /* 1. wait for the first frames (every rank reads them all) */
     f->state = "waiting";
     f->t_grew = f->t_caught_up = pty_now_s();
     for (;;) {
         PTY_TRY(take(f));
-        if (f->used >= start_count(f) || finished(f) || stalled(f)) break;
+        if (f->used >= start_count(f) || finished(f) || f->is_stalled) break;
         report_progress(f);
         sleep_s(WAIT_POLL_S);
     }
@@ -487,27 +615,25 @@ static int run(follower *f, pty_follow_result *out)
     }
 
     /* 2. the first probe, from the frames in so far, and the first plan */
-    pty_dataset view = *f->d;
-    view.n_frames = f->used;
-    PTY_TRY(pty_probe_guess(&view, &o->guess, &f->p, &f->guess));
-    f->d->probe = view.probe;
-    f->d->probe_modes = view.probe_modes;
+    PTY_TRY(first_probe(f));
+    if (f->multi) PTY_TRY(keep_my_block(f));
+    f->started = 1;
     PTY_TRY(rebuild(f, f->cap));
     f->rep.t_start = since(f);
     f->next_preview = 0.0; /* the first pass writes the first preview */
 
-    /* 3. iterate while frames arrive */
+    /* 3. iterate while frames arrive: what came while the probe was chosen
+       first; the stall is judged only right after asking the source, so a
+       long pass or setup is not mistaken for one */
     f->state = "following";
-    /* what came while the probe was chosen; the stall is judged only right
-       after asking the source, so a long pass or setup is not mistaken for one */
     PTY_TRY(take(f));
-    double polled = pty_now_s();
-    while (!finished(f) && !stalled(f)) {
+    f->polled = pty_now_s();
+    while (!finished(f) && !f->is_stalled) {
         do {
             PTY_TRY(pass(f));
-        } while (pty_now_s() - polled < POLL_EVERY_S);
+        } while (!f->poll_due);
         PTY_TRY(take(f));
-        polled = pty_now_s();
+        f->polled = pty_now_s();
     }
     const int was_stalled = !finished(f);
     f->rep.complete = !was_stalled;
@@ -518,9 +644,10 @@ static int run(follower *f, pty_follow_result *out)
     /* 4. the last iterations over everything that came */
     f->state = "final";
     for (int k = 0; k < o->final_iterations; k++) PTY_TRY(pass(f));
+    if (f->multi && f->passes % f->ranks.share_every != 0) PTY_TRY(pty_sync_share(f->ranks.sync, f->plan));
     f->rep.t_end = since(f);
     f->state = was_stalled ? "stalled" : "done";
-    f->rep.used = f->in_plan;
+    f->rep.used = f->multi ? f->n_all : f->in_plan;
     f->rep.planned = f->st.planned;
     PTY_TRY(preview(f));
     PTY_TRY(fill_result(f, out));
@@ -530,6 +657,9 @@ static int run(follower *f, pty_follow_result *out)
         pty_warn("'%s': skipped %d frames never written (no counts or no position) and %d repeating the frame "
                  "before them",
                  f->src->name, f->rep.missing, f->rep.duplicate);
+    if (f->outside)
+        pty_warn("rank %d: %d frames of its block lie outside the planned scan's box and were left out", f->ranks.me,
+                 f->outside);
     if (was_stalled && f->st.planned > 0)
         return pty_error_set(PTY_ERR_INCOMPLETE,
                              "'%s': no new frame for %g s (--follow-timeout) and the scan is not marked complete: %lld "
@@ -551,13 +681,37 @@ int pty_follow_reconstruct(pty_frame_source *src, const pty_recon_params *p, con
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     follower f = {.src = src, .o = o, .p = *p, .t0 = pty_now_s(), .t0_unix = now.tv_sec + 1e-9 * now.tv_nsec};
-    int rc = run(&f, out);
+    int rc = PTY_OK;
+    f.multi = pty_comm_size() > 1;
+    if (f.multi) {
+        pty_dist_options one;
+        pty_dist_options_default(&one);
+        rc = src->planned_positions ? PTY_OK
+                                    : pty_error_set(PTY_ERR_DATA,
+                                                    "'%s' does not state the planned positions (/entry_1/live/"
+                                                    "planned_translation), which --follow on %d ranks cuts into blocks",
+                                                    src->name, pty_comm_size());
+        if (rc == PTY_OK)
+            rc = pty_follow_ranks_create(src->planned_positions, src->n_planned, src->m, p->n_modes, p->pad,
+                                         o->dist ? o->dist : &one, &f.ranks);
+        /* --threads 0: the node's cores shared among its ranks, as ptycho recon does */
+        if (f.p.n_threads == 0 && pty_comm_local_size() > 1) {
+            f.p.n_threads = omp_get_num_procs() / pty_comm_local_size();
+            if (f.p.n_threads < 1) f.p.n_threads = 1;
+        }
+        f.p.seed += (uint64_t)pty_comm_rank();
+        rc = pty_comm_agree(rc);
+    }
+    if (rc == PTY_OK) rc = run(&f, out);
     out->report = f.rep;
     if (rc != PTY_OK && rc != PTY_ERR_INCOMPLETE) pty_follow_result_free(out);
+    if (f.multi) pty_follow_ranks_free(&f.ranks);
     pty_plan_destroy(f.plan);
     pty_dataset_destroy(f.d);
     free(f.errors);
     free(f.arrival);
+    free(f.file_index);
+    free(f.all_pos);
     free(f.marks);
     free(f.chunk);
     free(f.last);

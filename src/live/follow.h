@@ -11,10 +11,13 @@
  * were never written (no counts, or no finite position) and frames that
  * repeat the previous one exactly are skipped and counted.  A source that
  * stops growing for `timeout_s` without completing ends the run with the
- * frames that came (PTY_ERR_INCOMPLETE, after the result is filled). */
+ * frames that came (PTY_ERR_INCOMPLETE, after the result is filled).
+ * Under MPI every rank calls it: the planned scan is cut into blocks and
+ * the ranks run in sync mode (follow_ranks.h); rank 0 gets the result. */
 #ifndef PTY_FOLLOW_H
 #define PTY_FOLLOW_H
 
+#include "distributed.h"
 #include "engine.h"
 #include "frame_source.h"
 #include "preview.h"
@@ -32,6 +35,8 @@ typedef struct pty_follow_options {
     const char *preview_dir; /* NULL: no previews */
     double preview_every_s;  /* seconds between previews */
     pty_probe_guess_options guess; /* the first probe, chosen on the frames in at the start */
+    const pty_dist_options *dist;  /* several MPI ranks: mode (sync only), partition, overlap, share_every;
+                                      NULL: the defaults */
     /* after every pass (and while waiting, every poll): may be NULL */
     void (*progress)(void *user, const pty_live_status *s);
     void *user;

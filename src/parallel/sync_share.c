@@ -187,11 +187,12 @@ static void pack(const pty_sync *s, const pty_box *o, float *vals)
 
 static int share_object(pty_sync *s, pty_plan *plan)
 {
-    const pty_geometry *g = pty_plan_geometry(plan);
+    int n_windows;
+    const int *windows = pty_plan_active_windows(plan, &n_windows);
     const size_t nbox = (size_t)s->box.h * s->box.w;
     PTY_TRY(pty_plan_get_object(plan, s->object));
     if (s->n_shares++ % WEIGHT_REFRESH == 0) {
-        PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, g->window, g->n, s->box.h, s->box.w, s->weight));
+        PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, windows, n_windows, s->box.h, s->box.w, s->weight));
         if (s->feather)
             for (size_t p = 0; p < nbox; p++) s->weight[p] *= s->feather[p];
     }
