@@ -4,7 +4,7 @@
 # but the long reconstructions (label "slow") and the multi-rank runs (label "mpi").  GPU tests skip without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --tests
 jobs=$(nproc)
 ./scripts/build.sh build
 (cd build && ctest --output-on-failure -j "$jobs" --timeout 1200)
