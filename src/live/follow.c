@@ -69,6 +69,18 @@ static void sleep_s(double t)
     }
 }
 
+/* Room for element n of a growing array of *cap elements of `size` bytes. */
+static int reserve(void **array, int *cap, int n, size_t size)
+{
+    if (n < *cap) return PTY_OK;
+    const int more = *cap ? 2 * *cap : 256;
+    void *p = realloc(*array, (size_t)more * size);
+    PTY_CHECK(p, PTY_ERR_NOMEM, "cannot allocate %d entries of the follower's records", more);
+    *array = p;
+    *cap = more;
+    return PTY_OK;
+}
+
 static double since(const follower *f) { return pty_now_s() - f->t0; }
 
 static void status_of(const follower *f, pty_live_status *s)
@@ -304,13 +316,7 @@ static int store(follower *f, const float *intensity, const double *pos, long lo
         f->rep.duplicate++;
         return PTY_OK;
     }
-    if (f->n_all == f->all_cap) {
-        const int cap = f->all_cap ? 2 * f->all_cap : 1024;
-        double *all = realloc(f->all_pos, (size_t)cap * 2 * sizeof *all);
-        PTY_CHECK(all, PTY_ERR_NOMEM, "cannot allocate %d positions", cap);
-        f->all_pos = all;
-        f->all_cap = cap;
-    }
+    PTY_TRY(reserve((void **)&f->all_pos, &f->all_cap, f->n_all, 2 * sizeof *f->all_pos));
     f->all_pos[2 * (size_t)f->n_all] = pos[0];
     f->all_pos[2 * (size_t)f->n_all++ + 1] = pos[1];
     if (f->multi && f->started) {
@@ -369,13 +375,7 @@ static int take(follower *f)
             for (int j = f->in_plan; j < f->used; j++) f->arrival[j] = f->passes;
             f->in_plan = f->used;
         }
-        if (f->n_marks == f->marks_cap) {
-            const int cap = f->marks_cap ? 2 * f->marks_cap : 64;
-            int *marks = realloc(f->marks, (size_t)cap * sizeof *marks);
-            PTY_CHECK(marks, PTY_ERR_NOMEM, "cannot allocate the arrival marks");
-            f->marks = marks;
-            f->marks_cap = cap;
-        }
+        PTY_TRY(reserve((void **)&f->marks, &f->marks_cap, f->n_marks, sizeof *f->marks));
         f->marks[f->n_marks++] = f->passes;
     }
     if (f->rep.seen == f->st.available && f->in_plan == f->used) f->t_caught_up = pty_now_s();
@@ -455,13 +455,7 @@ static int pass(follower *f)
         int n;
         error = pty_plan_errors(f->plan, &n)[n - 1];
     }
-    if (f->passes == f->err_cap) {
-        const int cap = f->err_cap ? 2 * f->err_cap : 256;
-        double *errors = realloc(f->errors, (size_t)cap * sizeof *errors);
-        PTY_CHECK(errors, PTY_ERR_NOMEM, "cannot allocate the error history");
-        f->errors = errors;
-        f->err_cap = cap;
-    }
+    PTY_TRY(reserve((void **)&f->errors, &f->err_cap, f->passes, sizeof *f->errors));
     f->errors[f->passes++] = error;
     if (f->multi && f->passes % f->ranks.share_every == 0) PTY_TRY(pty_sync_share(f->ranks.sync, f->plan));
     const double now = pty_now_s();
