@@ -222,6 +222,9 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     job->dopt.progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
     if (job->follow) {
         PTY_CHECK(job->ro.half_set == PTY_HALF_ALL, PTY_ERR_ARG, "--follow cannot take --half-set");
+        PTY_CHECK(job->p.position_start < 0, PTY_ERR_ARG,
+                  "position correction cannot yet follow a scan whose frames are still arriving (--follow); leave "
+                  "out --position-correction");
         job->fo.final_iterations = job->final_iterations >= 0 ? job->final_iterations : job->iterations;
         job->fo.guess = job->dopt.guess;
         job->fo.dist = &job->dopt;

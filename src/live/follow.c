@@ -414,6 +414,8 @@ static int preview(follower *f)
     pty_partial obj;
     double origin[2];
     int rc = whole(f, &obj, probe, origin);
+    if (rc == PTY_OK && f->ranks.me == 0 && f->rep.n_previews == 0) /* made with the first preview: a run that */
+        rc = pty_preview_page(dir, f->o->preview_every_s);               /* fails before has nothing to show */
     if (rc == PTY_OK && f->ranks.me == 0) {
         f->rep.n_previews++;
         pty_live_status s;
@@ -589,7 +591,6 @@ static int run(follower *f, pty_follow_result *out)
         memcpy(f->d->probe, f->src->probe, bytes);
         f->d->probe_modes = f->src->probe_modes;
     }
-    if (o->preview_dir && f->ranks.me == 0) PTY_TRY(pty_preview_page(o->preview_dir, o->preview_every_s));
 
     /* 1. wait for the first frames (every rank reads them all) */
     f->state = "waiting";
@@ -672,6 +673,9 @@ int pty_follow_reconstruct(pty_frame_source *src, const pty_recon_params *p, con
 {
     memset(out, 0, sizeof *out);
     PTY_TRY(pty_recon_params_check(p));
+    PTY_CHECK(p->position_start < 0, PTY_ERR_ARG,
+              "position correction cannot yet follow a scan whose frames are still arriving (--follow); leave out "
+              "--position-correction");
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     follower f = {.src = src, .o = o, .p = *p, .t0 = pty_now_s(), .t0_unix = now.tv_sec + 1e-9 * now.tv_nsec};

@@ -8,7 +8,8 @@
 #   the same without the planned positions in the file: the object grid grows as they arrive;
 #   a writer killed mid-scan: after --follow-timeout the follower says so, writes the result of
 #   the frames that came (as many positions as the file's frames_written) and exits with 3;
-#   frames never written (no counts; no position) and a repeated frame are skipped and counted.
+#   frames never written (no counts; no position) and a repeated frame are skipped and counted;
+#   refusals: a file that never appears, position correction, a result that would replace the scan.
 . "$(dirname "$0")/common.sh"
 need_numpy
 INDEP="$(dirname "$0")/../indep/indep_sim.py"
@@ -115,4 +116,11 @@ if grep -q "skipped 2 frames never written (no counts or no position) and 1 repe
 else
   fail "follow of a file with gaps: counts"; sed 's/^/    /' gaps.txt gaps.err
 fi
+
+expect_error "follow of a file that never appears" "'none.h5' did not appear within 1 s (--follow-timeout)" \
+  "$PTYCHO" recon --follow none.h5 --output out/x --follow-timeout 1
+expect_error "follow with position correction" "position correction cannot yet follow a scan" \
+  "$PTYCHO" recon --follow gaps.cxi --output out/x --position-correction 5 --follow-timeout 1
+expect_error "follow onto the scan it follows" "would write the result over the scan being followed" \
+  "$PTYCHO" recon --follow out/x.h5 --output out/x --follow-timeout 1
 finish
