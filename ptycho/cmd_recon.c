@@ -22,6 +22,7 @@
 #include "pty_error.h"
 #include "pty_log.h"
 #include "result_write.h"
+#include "staging.h"
 
 static const char *recon_synopsis = "--input FILE [--output PREFIX] [options]";
 
@@ -114,20 +115,16 @@ static void report_merges(const pty_dist_result *d)
     }
 }
 
-/* Fail early when the directory of `prefix` cannot take our files: try to
- * create a file there (access() would say yes to root on a read-only mount). */
-static int check_output_dir(const char *prefix)
+/* Before any work: the result would not replace an input (staging.h refuses it again at the
+ * write), and PREFIX is this run's (PREFIX.lock; it also proves the directory writable). */
+static int claim_output(const char *prefix)
 {
-    char buf[4096], probe[4200];
-    PTY_CHECK(strlen(prefix) < sizeof buf - 64, PTY_ERR_ARG, "--output path too long");
-    strcpy(buf, prefix);
-    const char *dir = dirname(buf);
-    snprintf(probe, sizeof probe, "%s.write-test.tmp", prefix);
-    FILE *f = fopen(probe, "w");
-    if (!f) return pty_error_set(PTY_ERR_IO, "cannot write to output directory '%s' (%s)", dir, strerror(errno));
-    fclose(f);
-    remove(probe);
-    return PTY_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s.h5", prefix);
+    PTY_CHECK(!pty_stage_is_input(path), PTY_ERR_ARG,
+              "--output %s: '%s' is an input of this run and would be replaced by the result; choose another --output",
+              prefix, path);
+    return pty_stage_lock(prefix);
 }
 
 static char *join_args(int argc, char **argv)
@@ -217,7 +214,7 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     job->input = job->ro.path;
     job->output = job->out.prefix;
     job->no_tiff = job->out.no_tiff;
-    if (pty_comm_rank() == 0) PTY_TRY(check_output_dir(job->output));
+    if (pty_comm_rank() == 0) PTY_TRY(claim_output(job->output));
     job->p.probe_diameter = job->dopt.guess.diameter_px; /* the engine's data start and the guess alike */
     job->dopt.progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
     if (job->follow) {

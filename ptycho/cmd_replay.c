@@ -16,6 +16,7 @@
 #include "live_write.h"
 #include "pty_error.h"
 #include "pty_log.h"
+#include "staging.h"
 
 #define FRAMES "/entry_1/data_1/data"
 #define TRANSLATION "/entry_1/data_1/translation"
@@ -94,7 +95,8 @@ int pty_cmd_replay(int argc, char **argv)
     int n_positional = 0;
     PTY_TRY(pty_args_parse("replay", synopsis, argc, argv, 2, &block, 1, positional, 0, &n_positional));
     PTY_CHECK(input && output, PTY_ERR_ARG, "ptycho replay: give --input SCAN.cxi and --output LIVE.h5");
-    PTY_CHECK(strcmp(input, output) != 0, PTY_ERR_ARG, "ptycho replay: --output %s would overwrite the input", output);
+    PTY_CHECK(strcmp(input, output) != 0 && !pty_same_file(input, output), PTY_ERR_ARG,
+              "ptycho replay: --output %s would overwrite the input", output);
 
     replay_scan s = {0};
     pty_live_writer *w = NULL;

@@ -12,20 +12,8 @@
 #include "commands.h"
 #include "pty_error.h"
 #include "sim_cxi.h"
+#include "staging.h"
 #include "simulate.h"
-
-/* Fail before a long simulation, not after, when the output cannot be written. */
-static int check_writable(const char *output)
-{
-    char tmp[4096];
-    PTY_CHECK(strlen(output) + 5 <= sizeof tmp, PTY_ERR_ARG, "--output name is too long");
-    snprintf(tmp, sizeof tmp, "%s.tmp", output);
-    FILE *f = fopen(tmp, "wb");
-    PTY_CHECK(f, PTY_ERR_IO, "cannot create '%s' (%s)", output, strerror(errno));
-    fclose(f);
-    remove(tmp);
-    return PTY_OK;
-}
 
 static const char *simulate_synopsis = "--output FILE.cxi [options]";
 
@@ -81,7 +69,7 @@ int pty_cmd_simulate(int argc, char **argv)
         pty_error_context("ptycho simulate");
         return rc;
     }
-    PTY_TRY(check_writable(output));
+    PTY_TRY(pty_stage_lock(output)); /* before a long simulation: the directory takes files, no other run writes there */
 
     pty_simulation sim;
     rc = pty_sim_run(&p, &sim);

@@ -20,6 +20,7 @@
 #include "merge_tree.h"
 #include "opts.h"
 #include "pty_error.h"
+#include "staging.h"
 #include "pty_log.h"
 #include "register.h"
 #include "result_read.h"
@@ -155,5 +156,6 @@ int pty_cmd_stitch(int argc, char **argv)
         strcat(cmdline, " ");
         strcat(cmdline, argv[i]);
     }
+    PTY_TRY(pty_stage_lock(out.prefix)); /* no other run writes PREFIX meanwhile */
     return stitch_files(names, n, out.prefix, &mo, out.no_tiff, cmdline);
 }

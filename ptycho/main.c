@@ -10,6 +10,18 @@
 #include "h5util.h"
 #include "pty_error.h"
 #include "pty_log.h"
+#include "staging.h"
+
+/* Every existing file the command line names is an input of the run: no
+ * output may take its place (staging.h compares identities, so no spelling
+ * of the path gets round it). */
+static void protect_inputs(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *eq = strchr(a, '=');
+        pty_stage_protect(a[0] == '-' && eq ? eq + 1 : a);
+    }
+}
 
 typedef struct command {
     const char *name;
@@ -55,8 +67,18 @@ int main(int argc, char **argv)
     if (debug && *debug && strcmp(debug, "0") != 0) pty_log_set_level(PTY_LOG_DEBUG);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
+        pty_stage_signals();
+        protect_inputs(argc, argv);
+        pty_stage_begin();
         int rc = pty_comm_init(&argc, &argv);
         if (rc == PTY_OK) rc = commands[i].run(argc, argv);
+        /* a command's files take their places together when it succeeds (or, following a scan that
+           stopped, holds the result of what came); a failed one leaves none */
+        if (rc == PTY_OK || rc == PTY_ERR_INCOMPLETE) {
+            const int committed = pty_stage_commit();
+            if (committed != PTY_OK) rc = committed;
+        }
+        pty_stage_end();
         int code = rc == PTY_ARGS_HELP ? 0 : pty_comm_fail(rc);
         pty_comm_finalize();
         return code;

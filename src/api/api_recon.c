@@ -9,6 +9,7 @@
 #include "convergence.h"
 #include "pty_error.h"
 #include "result_write.h"
+#include "staging.h"
 
 struct ptycho_recon {
     pty_dataset view;  /* the scan's frames and positions, with a probe of its own */
@@ -157,8 +158,11 @@ int ptycho_recon_write(const ptycho_recon *r, const char *prefix, int images)
             .setup_s = setup_s, .iterate_s = iterate_s, .params = &r->params,
             .probe_start = r->guess.how, .n_ranks = 1,
         };
+        pty_stage_begin(); /* the result's files together, or none */
         rc = pty_result_write_h5(path, &res);
         if (rc == PTY_OK && images) rc = pty_result_write_tiffs(prefix, &res);
+        if (rc == PTY_OK) rc = pty_stage_commit();
+        pty_stage_end();
     }
     free(object);
     free(probe);

@@ -10,6 +10,9 @@
 
 void pty_h5_init(void)
 {
+    /* no library shutdown at exit: after a write failed (a full disk, a file-size limit) HDF5 1.10
+       keeps the half-closed file and its shutdown crashes on it; the process ends anyway */
+    H5dont_atexit();
     H5open();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }

@@ -2,6 +2,7 @@
  * zlib-compressed rows (filter 0), IEND; CRCs from zlib. */
 #include "png_write.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <zlib.h>
 
 #include "pty_error.h"
+#include "staging.h"
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -83,11 +85,10 @@ int pty_png_write_gray(const char *path, const float *img, int h, int w, float l
     int rc = compress2(z, &z_len, raw, (uLong)raw_len, 6) == Z_OK
                  ? PTY_OK
                  : pty_error_set(PTY_ERR_NOMEM, "PNG: zlib could not compress '%s'", path);
-    char tmp[4096];
-    if (rc == PTY_OK && snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        rc = pty_error_set(PTY_ERR_ARG, "output path too long: '%s'", path);
+    char tmp[4300];
+    if (rc == PTY_OK) rc = pty_stage(path, tmp, sizeof tmp);
     FILE *f = rc == PTY_OK ? fopen(tmp, "wb") : NULL;
-    if (rc == PTY_OK && !f) rc = pty_error_set(PTY_ERR_IO, "cannot create '%s'", tmp);
+    if (rc == PTY_OK && !f) rc = pty_stage_close(tmp, pty_error_set(PTY_ERR_IO, "cannot create '%s'", tmp));
     if (f) {
         static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
         unsigned char ihdr[13];
@@ -98,10 +99,10 @@ int pty_png_write_gray(const char *path, const float *img, int h, int w, float l
         ihdr[10] = ihdr[11] = ihdr[12] = 0; /* deflate, adaptive filtering, no interlace */
         int ok = fwrite(sig, 1, 8, f) == 8 && chunk(f, "IHDR", ihdr, 13) && chunk(f, "IDAT", z, z_len) &&
                  chunk(f, "IEND", NULL, 0);
+        const int err = errno;
         if (fclose(f) != 0) ok = 0;
-        if (!ok) rc = pty_error_set(PTY_ERR_IO, "cannot write '%s' (disk full?)", tmp);
-        if (rc == PTY_OK && rename(tmp, path) != 0) rc = pty_error_set(PTY_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
-        if (rc != PTY_OK) remove(tmp);
+        if (!ok) rc = pty_error_set(PTY_ERR_IO, "cannot write '%s' (%s)", path, err ? strerror(err) : "disk full?");
+        rc = pty_stage_close(tmp, rc);
     }
     free(raw);
     free(z);

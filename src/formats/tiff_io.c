@@ -17,6 +17,7 @@
 #include <tiffio.h>
 
 #include "pty_error.h"
+#include "staging.h"
 
 /* libtiff reports through process-wide handlers; keep its last error for our
  * message instead of letting it print to stderr. */
@@ -136,15 +137,10 @@ int pty_tiff_write_float(const char *path, const float *pages, int n_pages, int 
     PTY_CHECK(n_pages <= 65535, PTY_ERR_ARG, "'%s': %d pages exceed the TIFF page-number limit 65535", path,
               n_pages);
     const size_t count = (size_t)n_pages * h * w;
-    size_t plen = strlen(path) + 5;
-    char *tmp = malloc(plen);
+    char tmp[4300];
+    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
     char *desc = imagej_description(pages, count, n_pages, pixel_size_m, description);
-    if (!tmp || !desc) {
-        free(tmp);
-        free(desc);
-        return pty_error_set(PTY_ERR_NOMEM, "'%s': cannot allocate the TIFF description", path);
-    }
-    snprintf(tmp, plen, "%s.tmp", path);
+    if (!desc) return pty_stage_close(tmp, pty_error_set(PTY_ERR_NOMEM, "'%s': cannot allocate the TIFF description", path));
     handlers saved = quiet_libtiff();
     /* classic TIFF up to ~4 GB (ImageJ cannot read BigTIFF), BigTIFF beyond */
     errno = 0;
@@ -155,19 +151,19 @@ int pty_tiff_write_float(const char *path, const float *pages, int n_pages, int 
         rc = pty_error_set(PTY_ERR_IO, "cannot create TIFF '%s' (%s)", path,
                            err ? strerror(err) : tiff_last_error);
     } else {
+        errno = 0;
         int ok = write_pages(tif, pages, n_pages, h, w, pixel_size_m, desc);
+        const int err = errno;
         TIFFClose(tif);
         if (!ok)
             rc = pty_error_set(PTY_ERR_IO, "cannot write TIFF '%s' (%s)", path,
-                               tiff_last_error[0] ? tiff_last_error : "disk full?");
-        else if (rename(tmp, path) != 0)
-            rc = pty_error_set(PTY_ERR_IO, "cannot rename '%s' to '%s' (%s)", tmp, path, strerror(errno));
-        if (rc != PTY_OK) remove(tmp);
+                               err == EFBIG ? "file too large for this process's limit or the file system"
+                               : err == ENOSPC ? "no space left on the device"
+                               : tiff_last_error[0] ? tiff_last_error : "disk full?");
     }
     restore_libtiff(saved);
-    free(tmp);
     free(desc);
-    return rc;
+    return pty_stage_close(tmp, rc);
 }
 
 /* Convert one row of raw samples to float. */

@@ -11,6 +11,7 @@
 
 #include "h5util.h"
 #include "pty_error.h"
+#include "staging.h"
 #include "rng.h"
 
 #define DET "/entry_1/instrument_1/detector_1"
@@ -110,24 +111,14 @@ static int write_all(hid_t f, const pty_sim_params *p, const pty_simulation *sim
 int pty_sim_write_cxi(const char *path, const pty_sim_params *p, const pty_simulation *sim)
 {
     PTY_CHECK(path && *path, PTY_ERR_ARG, "ptycho simulate needs --output FILE.cxi");
-    size_t len = strlen(path) + 5;
-    char *tmp = malloc(len);
-    PTY_CHECK(tmp, PTY_ERR_NOMEM, "cannot allocate a file name");
-    snprintf(tmp, len, "%s.tmp", path);
+    char tmp[4300];
+    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
     hid_t f = -1;
     int rc = pty_h5_create(tmp, &f);
-    if (rc != PTY_OK) {
-        free(tmp);
-        return pty_error_set(PTY_ERR_IO, "cannot create '%s' (is the directory there and writable?)", path);
-    }
+    if (rc != PTY_OK)
+        return pty_stage_close(tmp, pty_error_set(PTY_ERR_IO, "cannot create '%s' (is the directory there and writable?)", path));
     rc = write_all(f, p, sim);
     if (H5Fclose(f) < 0 && rc == PTY_OK) rc = pty_error_set(PTY_ERR_IO, "cannot finish writing '%s' (disk full?)", tmp);
-    if (rc == PTY_OK && rename(tmp, path) != 0)
-        rc = pty_error_set(PTY_ERR_IO, "cannot rename '%s' to '%s' (%s)", tmp, path, strerror(errno));
-    if (rc != PTY_OK) {
-        pty_error_context("writing '%s'", path);
-        remove(tmp);
-    }
-    free(tmp);
-    return rc;
+    if (rc != PTY_OK) pty_error_context("writing '%s'", path);
+    return pty_stage_close(tmp, rc);
 }

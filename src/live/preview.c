@@ -11,6 +11,7 @@
 
 #include "png_write.h"
 #include "pty_error.h"
+#include "staging.h"
 #include "tiff_io.h"
 
 #define PLOT_W 640
@@ -55,26 +56,23 @@ static void put(text *t, const char *fmt, ...)
     }
 }
 
-/* dir/name, written whole under a temporary name and renamed. */
+/* dir/name, staged (staging.h): in place at once, or with the preview's commit. */
 static int write_text(const char *dir, const char *name, text *t)
 {
-    char path[4096], tmp[4200];
+    char path[4096], tmp[4300];
     int rc = PTY_OK;
     if (t->failed || !t->s) rc = pty_error_set(PTY_ERR_NOMEM, "cannot compose the preview '%s'", name);
     if (rc == PTY_OK && snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
         rc = pty_error_set(PTY_ERR_ARG, "preview path too long: '%s'", dir);
-    if (rc == PTY_OK) {
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (rc == PTY_OK && (rc = pty_stage(path, tmp, sizeof tmp)) == PTY_OK) {
         FILE *f = fopen(tmp, "w");
         if (!f) {
             rc = pty_error_set(PTY_ERR_IO, "cannot create '%s' (%s)", tmp, strerror(errno));
         } else {
             const int ok = fwrite(t->s, 1, t->len, f) == t->len;
-            if (fclose(f) != 0 || !ok) rc = pty_error_set(PTY_ERR_IO, "cannot write '%s' (disk full?)", tmp);
-            if (rc == PTY_OK && rename(tmp, path) != 0)
-                rc = pty_error_set(PTY_ERR_IO, "cannot rename '%s' to '%s' (%s)", tmp, path, strerror(errno));
-            if (rc != PTY_OK) remove(tmp);
+            if (fclose(f) != 0 || !ok) rc = pty_error_set(PTY_ERR_IO, "cannot write '%s' (disk full?)", path);
         }
+        rc = pty_stage_close(tmp, rc);
     }
     free(t->s);
     memset(t, 0, sizeof *t);
@@ -271,5 +269,6 @@ int pty_preview_write(const char *dir, const pty_preview *pv)
         rc = write_text(dir, "status.js", &t);
     }
     free(t.s);
-    return rc;
+    /* the set takes its place together (inside a command's session) */
+    return rc == PTY_OK ? pty_stage_commit() : rc;
 }

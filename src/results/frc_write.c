@@ -8,13 +8,14 @@
 #include "frc.h"
 #include "png_write.h"
 #include "pty_error.h"
+#include "staging.h"
 
 int pty_frc_write_csv(const char *path, const pty_frc_curve *c, double pixel_size)
 {
-    char tmp[4200];
-    PTY_CHECK(snprintf(tmp, sizeof tmp, "%s.tmp", path) < (int)sizeof tmp, PTY_ERR_ARG, "frc: path too long");
+    char tmp[4300];
+    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
     FILE *f = fopen(tmp, "w");
-    PTY_CHECK(f, PTY_ERR_IO, "cannot create '%s' (%s)", path, strerror(errno));
+    if (!f) return pty_stage_close(tmp, pty_error_set(PTY_ERR_IO, "cannot create '%s' (%s)", path, strerror(errno)));
     fprintf(f, "ring,frequency_per_px,frequency_per_nm,frc,half_bit,one_seventh,pixels\n");
     for (int k = 0; k < c->n_rings; k++) {
         const double fpx = (double)k / c->size;
@@ -23,11 +24,7 @@ int pty_frc_write_csv(const char *path, const pty_frc_curve *c, double pixel_siz
     }
     int bad = ferror(f);
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return pty_error_set(PTY_ERR_IO, "cannot write '%s'", path);
-    }
-    return PTY_OK;
+    return pty_stage_close(tmp, bad ? pty_error_set(PTY_ERR_IO, "cannot write '%s' (disk full?)", path) : PTY_OK);
 }
 
 /* A plot without text (the numbers are in the CSV and on stdout): frequency

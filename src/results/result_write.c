@@ -9,6 +9,7 @@
 #include "h5util.h"
 #include "modes.h"
 #include "pty_error.h"
+#include "staging.h"
 #include "png_write.h"
 #include "tiff_io.h"
 
@@ -75,19 +76,16 @@ static int write_all(hid_t f, const pty_result *r)
 
 int pty_result_write_h5(const char *path, const pty_result *r)
 {
-    char tmp[4096];
-    PTY_CHECK(snprintf(tmp, sizeof tmp, "%s.tmp", path) < (int)sizeof tmp, PTY_ERR_ARG, "output path too long: '%s'",
-              path);
+    char tmp[4300];
+    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
     hid_t f;
-    PTY_TRY(pty_h5_create(tmp, &f));
-    int rc = write_all(f, r);
-    if (H5Fclose(f) < 0 && rc == PTY_OK) rc = pty_error_set(PTY_ERR_IO, "cannot finish writing '%s' (disk full?)", tmp);
-    if (rc == PTY_OK && rename(tmp, path) != 0) rc = pty_error_set(PTY_ERR_IO, "cannot rename '%s' to '%s'", tmp, path);
-    if (rc != PTY_OK) {
-        remove(tmp);
-        pty_error_context("writing '%s'", path);
+    int rc = pty_h5_create(tmp, &f);
+    if (rc == PTY_OK) {
+        rc = write_all(f, r);
+        if (H5Fclose(f) < 0 && rc == PTY_OK) rc = pty_error_set(PTY_ERR_IO, "cannot finish writing '%s' (disk full?)", tmp);
     }
-    return rc;
+    if (rc != PTY_OK) pty_error_context("writing '%s'", path);
+    return pty_stage_close(tmp, rc);
 }
 
 int pty_result_write_tiffs(const char *prefix, const pty_result *r)
