@@ -3,7 +3,7 @@
 #   two runs with one --output: the second is refused at once, naming the first's process; the
 #     first's result is whole (object, probe and errors not zero); a run killed with SIGKILL leaves
 #     no claim behind;
-#   --output whose .h5 is the input (by name, by another spelling, by a hard link), and a stitch
+#   --output whose .h5 is the input (by name, another spelling, a hard or a symbolic link), and a stitch
 #     onto one of its parts: refused, the input unchanged;
 #   a full disk (a small tmpfs, when this user may mount one): the .h5 fits, the images do not:
 #     exit 1 naming the file and the reason, and nothing left in the directory;
@@ -52,6 +52,9 @@ expect_error "--output whose .h5 is the input, spelled another way" "is an input
 ln scan.h5 linked.h5
 expect_error "--output whose .h5 is a hard link to the input" "'linked.h5' is an input of this run" \
   recon --input scan.h5 --output linked
+ln -s scan.h5 symlinked.h5
+expect_error "--output whose .h5 is a symbolic link to the input" "'symlinked.h5' is an input of this run" \
+  recon --input scan.h5 --output symlinked
 [ "$(md5sum <scan.h5)" = "$sum" ] && pass "the input is unchanged" || fail "the input changed"
 recon s.cxi --output part0 --iterations 5 --no-tiff && recon s.cxi --output part1 --iterations 5 --no-tiff
 sum=$(md5sum <part0.h5)
