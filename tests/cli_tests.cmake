@@ -43,6 +43,7 @@ pty_cli_test(recon.position_correction recon_positions.sh TIMEOUT 1800 LABELS sl
 pty_cli_test(live.replay replay.sh TIMEOUT 300)
 pty_cli_test(live.follow live_follow.sh TIMEOUT 900)
 pty_cli_test(faults.output faults_output.sh TIMEOUT 600)
+pty_cli_test(faults.frames faults_frames.sh TIMEOUT 900)
 
 # Several ranks under mpirun (oversubscribed on small machines).  Labelled
 # "mpi": the sanitizer build skips them (Open MPI's own allocations are not ours).

@@ -387,10 +387,127 @@ static int frames_read_error(hid_t dset, hid_t fs, const char *f, const char *pa
                          frame_index(subset, k0), frame_index(subset, k0 + count - 1), path);
 }
 
+/* Frames that hold nothing and pixels no detector counts: what an
+ * acquisition cut short (unwritten chunks read as the fill value, zero), a
+ * damaged chunk index (read as zeros without an error) or one absurd pixel
+ * (a single 1e30 count, which swamps every update it takes part in) leave
+ * in a file. */
+typedef struct screen {
+    int n_empty, listed;       /* frames with no counts at usable pixels; how many of them are named */
+    int empty[8];              /* the first ones, by file index */
+    float *frame_max;          /* per frame: the largest amplitude (grown as frames come) */
+    int cap;
+} screen;
+
+/* A pixel above this many times the median frame's largest count (in
+ * intensity) is not a measurement.  Across a scan the brightest pixel of a
+ * frame (the direct beam or the central speckle) varies by a few times;
+ * a factor 1000 leaves that alone and catches counts no detector makes. */
+#define PTY_OUTLIER_FACTOR 1000.0
+
+/* Frame j (file index `index`): no counts at any usable pixel leaves it
+ * out (every pixel masked); note its largest amplitude. */
+static void screen_frame(pty_dataset *d, int j, int index, screen *sc)
+{
+    const size_t mm = (size_t)d->m * d->m;
+    float *amp = d->amplitudes + (size_t)j * mm, mx = 0.0f;
+    for (size_t i = 0; i < mm; i++) mx = amp[i] > mx ? amp[i] : mx;
+    if (j >= sc->cap) {
+        const int cap = sc->cap ? 2 * sc->cap : 1024;
+        float *m = realloc(sc->frame_max, (size_t)(cap > j + 1 ? cap : j + 1) * sizeof *m);
+        if (m) {
+            sc->frame_max = m;
+            sc->cap = cap > j + 1 ? cap : j + 1;
+        }
+    }
+    if (j < sc->cap) sc->frame_max[j] = mx;
+    if (mx > 0.0f) return;
+    long newly = 0;
+    for (size_t i = 0; i < mm; i++)
+        if (amp[i] >= 0.0f) {
+            amp[i] = PTY_MASKED;
+            newly++;
+        }
+    d->n_masked += newly;
+    if (sc->listed < (int)(sizeof sc->empty / sizeof *sc->empty)) sc->empty[sc->listed++] = index;
+    sc->n_empty++;
+}
+
+static int by_float(const void *a, const void *b)
+{
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* After the read: say which frames were left out (refuse when all were),
+ * and mask the pixels above PTY_OUTLIER_FACTOR times the median frame's
+ * largest count, naming the largest. */
+static int screen_report(pty_dataset *d, screen *sc, const char *f, const char *path, const int *subset)
+{
+    const int n = d->n_frames;
+    const size_t mm = (size_t)d->m * d->m;
+    int rc = PTY_OK;
+    if (sc->n_empty == n && !subset)
+        rc = pty_error_set(PTY_ERR_DATA,
+                           "'%s': every frame of '%s' is zero at all unmasked pixels (or has no usable pixel: NaN, "
+                           "negative or masked)",
+                           f, path);
+    if (rc == PTY_OK && sc->n_empty > 0) {
+        char list[160] = "";
+        size_t len = 0;
+        for (int i = 0; i < sc->listed && len < sizeof list; i++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s%d", i ? ", " : "", sc->empty[i]);
+        pty_warn("'%s': %d of %d frames of '%s' hold no counts at any usable pixel (never written, or unreadable "
+                 "without an error: an acquisition cut short or a damaged file): frame%s %s%s; they are left out",
+                 f, sc->n_empty, n, path, sc->n_empty > 1 ? "s" : "", list, sc->n_empty > sc->listed ? ", ..." : "");
+    }
+    if (rc == PTY_OK && sc->frame_max && sc->cap >= n && n > sc->n_empty) {
+        float *sorted = malloc((size_t)n * sizeof *sorted);
+        int k = 0;
+        for (int j = 0; sorted && j < n; j++)
+            if (sc->frame_max[j] > 0.0f) sorted[k++] = sc->frame_max[j];
+        if (sorted && k > 0) {
+            qsort(sorted, (size_t)k, sizeof *sorted, by_float);
+            const float median = sorted[k / 2], limit = median * (float)sqrt(PTY_OUTLIER_FACTOR);
+            long n_out = 0;
+            float worst = 0.0f;
+            int worst_frame = -1, worst_pixel = 0;
+            for (int j = 0; j < n; j++) {
+                if (!(sc->frame_max[j] > limit)) continue;
+                float *amp = d->amplitudes + (size_t)j * mm;
+                for (size_t i = 0; i < mm; i++)
+                    if (amp[i] > limit) {
+                        if (amp[i] > worst) {
+                            worst = amp[i];
+                            worst_frame = j;
+                            worst_pixel = (int)i;
+                        }
+                        amp[i] = PTY_MASKED;
+                        n_out++;
+                    }
+            }
+            d->n_masked += n_out;
+            if (n_out > 0) {
+                const int m = d->m, h = m / 2;
+                const int row = (worst_pixel / m + h) % m, col = (worst_pixel % m + h) % m; /* detector-centred */
+                pty_warn("'%s': %ld pixel%s of '%s' above %.4g counts (%g times the median frame's largest, %.4g) "
+                         "are masked as not measurements; the largest, %.4g counts, in frame %d at pixel (%d, %d)",
+                         f, n_out, n_out > 1 ? "s" : "", path, (double)limit * limit, PTY_OUTLIER_FACTOR,
+                         (double)median * median, (double)worst * worst, frame_index(subset, worst_frame), row, col);
+            }
+        }
+        free(sorted);
+    }
+    free(sc->frame_max);
+    sc->frame_max = NULL;
+    return rc;
+}
+
 /* Read the frames into d (n_frames, m set): all of them, or subset[0 ..
  * d->n_frames) when subset is not NULL, in chunks of consecutive read order
- * through one scratch buffer.  Refuse a frame with no usable pixel and, when
- * reading all, a scan with no signal; warn once about bad values. */
+ * through one scratch buffer.  Leave out (mask) frames with no counts and
+ * mask absurd pixels, each with one warning (screen_report); refuse, when
+ * reading all, a scan with no usable frame; warn once about bad values. */
 static int read_frames(hid_t file, const char *f, const char *path, const unsigned char *mask, const int *subset,
                        pty_dataset *d)
 {
@@ -412,7 +529,8 @@ static int read_frames(hid_t file, const char *f, const char *path, const unsign
     }
 
     long n_bad = 0;
-    int bad_frames = 0, first_bad = -1, any_signal = 0, rc = PTY_OK;
+    int bad_frames = 0, first_bad = -1, rc = PTY_OK;
+    screen sc = {0};
     for (int first = 0; first < n && rc == PTY_OK; first += (int)chunk) {
         int count = n - first < (int)chunk ? n - first : (int)chunk;
         if (read_selected(dset, fs, subset, first, count, (hsize_t)d->m, scratch) < 0)
@@ -424,27 +542,17 @@ static int read_frames(hid_t file, const char *f, const char *path, const unsign
                 n_bad += bad;
                 if (bad_frames++ == 0) first_bad = frame_index(subset, j);
             }
-            const float *amp = d->amplitudes + (size_t)j * mm;
-            size_t valid = 0;
-            for (size_t i = 0; i < mm; i++) {
-                if (amp[i] >= 0.0f) valid++;
-                if (amp[i] > 0.0f) any_signal = 1;
-            }
-            if (valid == 0)
-                rc = pty_error_set(PTY_ERR_DATA,
-                                   "'%s': frame %d of '%s' has no valid pixel (all masked, NaN, Inf or negative)", f,
-                                   frame_index(subset, j), path);
+            screen_frame(d, j, frame_index(subset, j), &sc);
         }
     }
     H5Sclose(fs);
     H5Dclose(dset);
     free(scratch);
     PTY_TRY(rc);
-    PTY_CHECK(any_signal || subset, PTY_ERR_DATA, "'%s': every frame of '%s' is zero at all unmasked pixels", f, path);
     if (n_bad > 0)
         pty_warn("'%s': %ld pixels of '%s' are NaN, Inf or negative, in %d of %d frames (first in frame %d); they are masked",
                  f, n_bad, path, bad_frames, n, first_bad);
-    return PTY_OK;
+    return screen_report(d, &sc, f, path, subset);
 }
 
 /* What the checks before the frame read establish, shared by

@@ -66,7 +66,11 @@ void pty_read_options_default(pty_read_options *o);
 /* Read the scan described by `o` into a new dataset (free it with
  * pty_dataset_destroy): amplitudes sqrt(I) in FFT order with the mask, NaN,
  * Inf and negative pixels marked PTY_MASKED (one warning gives their count);
- * positions in object pixels (row, col).
+ * positions in object pixels (row, col).  A frame with no counts at any
+ * usable pixel (never written: HDF5 gives the fill value; or damaged) is
+ * left out, every pixel masked, and one warning names such frames; pixels
+ * above 1000 times the median frame's largest count are masked as not
+ * measurements, with one warning naming the largest.
  *
  * With o->frame_subset the dataset holds only those frames and their
  * positions, in that order (n_frames = n_subset), read through an HDF5
@@ -86,8 +90,8 @@ void pty_read_options_default(pty_read_options *o);
  * Errors (message names file and dataset): PTY_ERR_ARG (bad frame subset),
  * PTY_ERR_IO (cannot open), PTY_ERR_HDF5 (not HDF5, missing dataset, wrong
  * shape or type, frames that cannot be read or decompressed), PTY_ERR_DATA
- * (count mismatch, non-finite position, non-positive geometry, a frame with no
- * valid pixel, all frames zero), PTY_ERR_NOMEM.  On failure *out is NULL and
+ * (count mismatch, non-finite position, non-positive geometry, no frame with
+ * counts at a usable pixel), PTY_ERR_NOMEM.  On failure *out is NULL and
  * nothing is left open or allocated. */
 int pty_dataset_read(const pty_read_options *o, pty_dataset **out);
 
