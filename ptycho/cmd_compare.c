@@ -89,6 +89,7 @@ int pty_cmd_compare(int argc, char **argv)
     pty_compare_result res;
     int rc = pty_result_read(files[0], 0, band > 0, &rec);
     if (rc == PTY_OK) rc = pty_result_read(files[1], 1, 0, &truth);
+    if (rc == PTY_OK) rc = pty_result_check_pixels(&rec, files[0], &truth, files[1], "comparing");
     if (rc == PTY_OK) {
         double width = pty_probe_width(truth.probe, truth.n_modes, truth.m);
         if (width <= 0.0) pty_warn("'%s': the probe has no power; the region is the probe-centre bounding box", files[1]);

@@ -63,9 +63,7 @@ int pty_cmd_frc(int argc, char **argv)
     pty_frc_curve curve = {0};
     int rc = pty_result_read(files[0], 0, 0, &a);
     if (rc == PTY_OK) rc = pty_result_read(files[1], 1, 0, &b);
-    if (rc == PTY_OK && a.pixel_size > 0 && b.pixel_size > 0 && fabs(a.pixel_size / b.pixel_size - 1) > 1e-3)
-        rc = pty_error_set(PTY_ERR_DATA, "ptycho frc: '%s' has %.4g nm pixels and '%s' %.4g nm: not the same grid",
-                           files[0], a.pixel_size * 1e9, files[1], b.pixel_size * 1e9);
+    if (rc == PTY_OK) rc = pty_result_check_pixels(&a, files[0], &b, files[1], "a Fourier ring correlation");
     const double pixel = a.pixel_size > 0 ? a.pixel_size : b.pixel_size;
     if (rc == PTY_OK) {
         const double width = pty_probe_width(b.probe, b.n_modes, b.m);

@@ -81,6 +81,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
         if (f[i].m != f[0].m || f[i].n_modes != f[0].n_modes)
             rc = pty_error_set(PTY_ERR_DATA, "'%s' has %d probe mode(s) of %dx%d, '%s' %d of %dx%d: not parts of one scan",
                                names[i], f[i].n_modes, f[i].m, f[i].m, names[0], f[0].n_modes, f[0].m, f[0].m);
+        if (rc == PTY_OK && i > 0) rc = pty_result_check_pixels(&f[0], names[0], &f[i], names[i], "stitching");
         for (int a = 0; a < 2; a++) origin[a] = i == 0 ? f[i].origin[a] : fmax(origin[a], f[i].origin[a]);
         total += f[i].n_positions;
     }
@@ -105,6 +106,8 @@ static int stitch_files(const char **names, int n, const char *output, const pty
     pty_recon_params p;
     pty_recon_params_default(&p);
     p.n_modes = f[0].n_modes;
+    double pixel = 0.0;
+    for (int i = 0; i < n && !(pixel > 0.0); i++) pixel = f[i].pixel_size;
     pty_dist_result dr = {.records = records, .n_records = n_records, .partition = {.rows = n, .cols = 1}};
     pty_dist_options dopt;
     pty_dist_options_default(&dopt);
@@ -114,6 +117,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
         .origin = {origin[0] - parts[0].offset[0], origin[1] - parts[0].offset[1]},
         .probe = f[0].probe, .n_modes = f[0].n_modes, .m = f[0].m,
         .positions = positions, .n_positions = total, .backend = "stitch", .input = names[0],
+        .pixel_size = pixel, /* the parts' (they agree, checked above) */
         .command_line = cmdline, .params = &p, .dist = &dr, .dist_options = &dopt, .n_ranks = n,
     };
     char path[4200]; /* the prefix (at most 4095) and ".h5" */

@@ -123,3 +123,16 @@ int pty_result_read(const char *fname, int truth, int seams, pty_result_file *o)
     return rc;
 }
 
+
+int pty_result_check_pixels(const pty_result_file *a, const char *name_a, const pty_result_file *b,
+                            const char *name_b, const char *what)
+{
+    const double x = a->pixel_size, y = b->pixel_size;
+    if (!(x > 0.0) || !(y > 0.0)) return PTY_OK; /* unknown: nothing to compare */
+    const double apart = fabs(x - y) / fmax(x, y);
+    PTY_CHECK(apart <= 1e-3, PTY_ERR_DATA,
+              "'%s' has object pixels of %.4g nm and '%s' of %.4g nm (%.2g %% apart): %s needs results of one pixel "
+              "size (are they from different scans or geometries?)",
+              name_a, x * 1e9, name_b, y * 1e9, 100.0 * apart, what);
+    return PTY_OK;
+}

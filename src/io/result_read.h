@@ -35,6 +35,13 @@ typedef struct pty_result_file {
 int pty_result_read(const char *fname, int truth, int seams, pty_result_file *o);
 void pty_result_file_free(pty_result_file *o);
 
+/* Results made from one object share its pixel: PTY_ERR_DATA, naming both
+ * files and sizes, when a's and b's pixel sizes are both known and differ
+ * by more than 0.1 % (a pixel's drift over 1000 pixels; one scan's parts
+ * share it exactly).  `what`: what the caller was about to do with them. */
+int pty_result_check_pixels(const pty_result_file *a, const char *name_a, const pty_result_file *b,
+                            const char *name_b, const char *what);
+
 #ifdef __cplusplus
 }
 #endif
