@@ -36,8 +36,17 @@ static int place_part(const pty_result_file *f, const char *name, const double o
         off[a] = round(origin[a] - f->origin[a]);
         frac[a] = (origin[a] - f->origin[a]) - off[a];
     }
-    PTY_TRY(pty_partial_alloc(out, f->h, f->w, (int)off[0], (int)off[1]));
     const size_t n = (size_t)f->h * f->w;
+    /* named here, by file: the merge would only know it as partial A or B */
+    for (size_t i = 0; i < n; i++)
+        PTY_CHECK(isfinite(f->object[i].re) && isfinite(f->object[i].im), PTY_ERR_DATA,
+                  "'%s': the object is not finite at pixel (%zu, %zu) (a run that diverged?); leave the part out",
+                  name, i / (size_t)f->w, i % (size_t)f->w);
+    for (size_t i = 0; f->weight && i < n; i++)
+        PTY_CHECK(isfinite(f->weight[i]) && f->weight[i] >= 0.0f, PTY_ERR_DATA,
+                  "'%s': /weight is %g at pixel (%zu, %zu); weights must be finite and >= 0", name,
+                  (double)f->weight[i], i / (size_t)f->w, i % (size_t)f->w);
+    PTY_TRY(pty_partial_alloc(out, f->h, f->w, (int)off[0], (int)off[1]));
     memcpy(out->object, f->object, n * sizeof *out->object);
     int *window = malloc((size_t)f->n_positions * 2 * sizeof *window);
     PTY_CHECK(window, PTY_ERR_NOMEM, "'%s': cannot allocate %d windows", name, f->n_positions);

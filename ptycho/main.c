@@ -1,5 +1,6 @@
 /* main.c - the ptycho program: dispatch to a subcommand, turn its status
  * into one error line and an exit code.  The only place that exits. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,10 @@ int main(int argc, char **argv)
         }
         pty_stage_end();
         int code = rc == PTY_ARGS_HELP ? 0 : pty_comm_fail(rc);
+        /* SIGPIPE is ignored (staging.h), so a reader that left early (| head) costs the run nothing */
+        if ((fflush(stdout) != 0 || ferror(stdout)) && errno == EPIPE)
+            fprintf(stderr, "ptycho: warning: standard output was closed before the end (a pipe whose reader "
+                            "left); the run went on%s\n", code == 0 ? " and its files are written" : "");
         pty_comm_finalize();
         return code;
     }

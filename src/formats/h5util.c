@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pty_error.h"
@@ -17,11 +20,41 @@ void pty_h5_init(void)
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
+/* Why a file HDF5 would not open is not HDF5's to say: a directory, a pipe, another program's
+ * lock and a damaged file all read as "cannot open". */
+static int why_not_open(const char *path)
+{
+    const int fd = open(path, O_RDONLY);
+    if (fd >= 0) {
+        const int locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(fd);
+        if (locked)
+            return pty_error_set(PTY_ERR_IO,
+                                 "'%s' is locked by another program that is writing it; wait for it to finish (a "
+                                 "scan still being acquired can be followed: ptycho recon --follow)",
+                                 path);
+    }
+    const hid_t swmr = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (swmr >= 0) {
+        H5Fclose(swmr);
+        return pty_error_set(PTY_ERR_IO,
+                             "'%s' is being written by another program (or its writer died without closing it); "
+                             "a scan still being acquired can be followed: ptycho recon --follow",
+                             path);
+    }
+    return pty_error_set(PTY_ERR_HDF5, "cannot open HDF5 file '%s' (corrupt or truncated?)", path);
+}
+
 int pty_h5_open_read(const char *path, hid_t *file)
 {
     *file = H5I_INVALID_HID;
     if (access(path, R_OK) != 0)
         return pty_error_set(PTY_ERR_IO, "cannot open '%s' (%s)", path, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return pty_error_set(PTY_ERR_IO, "'%s' is a %s, not a file: HDF5 reads regular files (copy the data to one)",
+                             path, S_ISDIR(st.st_mode) ? "directory" : S_ISFIFO(st.st_mode) ? "pipe"
+                                                     : S_ISSOCK(st.st_mode) ? "socket" : "device");
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is = H5Fis_accessible(path, H5P_DEFAULT);
 #else
@@ -29,8 +62,7 @@ int pty_h5_open_read(const char *path, hid_t *file)
 #endif
     if (is <= 0) return pty_error_set(PTY_ERR_HDF5, "'%s' is not an HDF5 file", path);
     *file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*file < 0) return pty_error_set(PTY_ERR_HDF5, "cannot open HDF5 file '%s' (corrupt or truncated?)", path);
-    return PTY_OK;
+    return *file >= 0 ? PTY_OK : why_not_open(path);
 }
 
 int pty_h5_create(const char *path, hid_t *file)
@@ -62,11 +94,52 @@ int pty_h5_exists(hid_t file, const char *path)
     return H5Oexists_by_name(file, path, H5P_DEFAULT) > 0;
 }
 
+void pty_h5_why_missing(hid_t file, const char *path, char *why, size_t size)
+{
+    char buf[1024];
+    why[0] = '\0';
+    if (strlen(path) >= sizeof buf) return;
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        const char saved = *p;
+        *p = '\0';
+        H5L_info_t info;
+        if (H5Lexists(file, buf, H5P_DEFAULT) <= 0 || H5Lget_info(file, buf, &info, H5P_DEFAULT) < 0) return;
+        if (info.type == H5L_TYPE_SOFT && H5Oexists_by_name(file, buf, H5P_DEFAULT) <= 0) {
+            /* a soft link whose target is missing: explain the target, with the rest of the path */
+            char *val = malloc(info.u.val_size + 1), next[1024];
+            const int ok = val && H5Lget_val(file, buf, val, info.u.val_size, H5P_DEFAULT) >= 0 &&
+                           strcmp(val, path) != 0;
+            if (ok) snprintf(next, sizeof next, "%s%s%s", val, saved ? "/" : "", saved ? p + 1 : "");
+            free(val);
+            if (ok) pty_h5_why_missing(file, next, why, size);
+            return;
+        }
+        if (info.type == H5L_TYPE_EXTERNAL && H5Oexists_by_name(file, buf, H5P_DEFAULT) <= 0) {
+            char *val = malloc(info.u.val_size + 1);
+            const char *target_file = NULL, *target_path = NULL;
+            unsigned flags;
+            if (val && H5Lget_val(file, buf, val, info.u.val_size, H5P_DEFAULT) >= 0 &&
+                H5Lunpack_elink_val(val, info.u.val_size, &flags, &target_file, &target_path) >= 0)
+                snprintf(why, size, " ('%s' is an external link to '%s' in '%s', which %s)", buf, target_path,
+                         target_file, access(target_file, R_OK) == 0 ? "does not hold it" : "cannot be opened (missing?)");
+            free(val);
+            return;
+        }
+        *p = saved;
+        if (saved == '\0') return;
+    }
+}
+
 static int open_dataset(hid_t file, const char *fname, const char *path, hid_t *dset)
 {
     *dset = H5I_INVALID_HID;
-    if (!pty_h5_exists(file, path))
-        return pty_error_set(PTY_ERR_HDF5, "'%s' has no dataset '%s'", fname, path);
+    if (!pty_h5_exists(file, path)) {
+        char why[1200];
+        pty_h5_why_missing(file, path, why, sizeof why);
+        return pty_error_set(PTY_ERR_HDF5, "'%s' has no dataset '%s'%s", fname, path, why);
+    }
     *dset = H5Dopen2(file, path, H5P_DEFAULT);
     if (*dset < 0) return pty_error_set(PTY_ERR_HDF5, "'%s': '%s' is not a dataset", fname, path);
     return PTY_OK;
@@ -109,6 +182,43 @@ int pty_h5_is_complex(hid_t file, const char *path)
     return ok;
 }
 
+/* An enumeration (h5py writes numpy booleans so: FALSE = 0, TRUE = 1) as
+ * its integer values. */
+static int read_enum(hid_t d, hid_t t, const char *fname, const char *path, hid_t mtype, void *out, size_t n)
+{
+    hid_t base = H5Tget_super(t);
+    hid_t native = base >= 0 ? H5Tget_native_type(base, H5T_DIR_DEFAULT) : H5I_INVALID_HID;
+    long long *v = malloc(n * sizeof *v);
+    int rc = PTY_OK;
+    /* values read as the base integer type, then widened */
+    hid_t mem = native >= 0 ? H5Tenum_create(H5T_NATIVE_LLONG) : H5I_INVALID_HID;
+    const int members = H5Tget_nmembers(t);
+    for (int i = 0; mem >= 0 && i < members; i++) {
+        char *name = H5Tget_member_name(t, (unsigned)i);
+        long long value = 0;
+        unsigned char raw[16] = {0};
+        if (name && H5Tget_member_value(t, (unsigned)i, raw) >= 0 &&
+            H5Tconvert(base, H5T_NATIVE_LLONG, 1, raw, NULL, H5P_DEFAULT) >= 0) {
+            memcpy(&value, raw, sizeof value);
+            H5Tenum_insert(mem, name, &value);
+        }
+        H5free_memory(name);
+    }
+    if (!v || mem < 0 || H5Dread(d, mem, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': cannot read the enumeration '%s' as integers", fname, path);
+    for (size_t i = 0; rc == PTY_OK && i < n; i++) {
+        if (H5Tequal(mtype, H5T_NATIVE_FLOAT) > 0) ((float *)out)[i] = (float)v[i];
+        else if (H5Tequal(mtype, H5T_NATIVE_DOUBLE) > 0) ((double *)out)[i] = (double)v[i];
+        else if (H5Tequal(mtype, H5T_NATIVE_INT) > 0) ((int *)out)[i] = (int)v[i];
+        else rc = pty_error_set(PTY_ERR_HDF5, "'%s': '%s' is an enumeration, read here only as numbers", fname, path);
+    }
+    free(v);
+    if (mem >= 0) H5Tclose(mem);
+    if (native >= 0) H5Tclose(native);
+    if (base >= 0) H5Tclose(base);
+    return rc;
+}
+
 /* Read `expect` elements of `path` as memory type `mtype`, checking the class. */
 static int read_numeric(hid_t file, const char *fname, const char *path, hid_t mtype, void *out, size_t expect)
 {
@@ -118,8 +228,12 @@ static int read_numeric(hid_t file, const char *fname, const char *path, hid_t m
     hid_t t = H5Dget_type(d), fs = H5Dget_space(d);
     H5T_class_t cls = H5Tget_class(t);
     hssize_t npoints = H5Sget_simple_extent_npoints(fs);
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
-        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' is not numeric (HDF5 type class %d)", fname, path, (int)cls);
+    if (cls == H5T_ENUM && (size_t)npoints == expect) {
+        rc = read_enum(d, t, fname, path, mtype, out, expect);
+    } else if (cls != H5T_INTEGER && cls != H5T_FLOAT)
+        rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' holds %s, not numbers", fname, path,
+                           cls == H5T_STRING ? "strings" : cls == H5T_COMPOUND ? "records (a compound type)"
+                                                                              : "values of an unsupported type");
     else if ((size_t)npoints != expect)
         rc = pty_error_set(PTY_ERR_HDF5, "'%s': dataset '%s' has %lld elements, expected %zu", fname, path,
                            (long long)npoints, expect);

@@ -29,6 +29,11 @@ int pty_h5_create(const char *path, hid_t *file);
  * checked one by one), else 0. */
 int pty_h5_exists(hid_t file, const char *path);
 
+/* Why `path` (which pty_h5_exists says is not there) is missing, when a
+ * link on the way explains it: " ('/a' is an external link to '/b' in
+ * 'c.h5', which cannot be opened (missing?))"; "" otherwise. */
+void pty_h5_why_missing(hid_t file, const char *path, char *why, size_t size);
+
 /* Shape of a dataset: rank into *rank and up to 4 dims. */
 int pty_h5_shape(hid_t file, const char *fname, const char *path, int *rank, hsize_t dims[4]);
 

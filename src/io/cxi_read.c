@@ -70,7 +70,11 @@ static int frames_shape(hid_t file, const char *f, const char *path, int allow_e
 {
     int rank;
     hsize_t dims[4];
-    PTY_CHECK(pty_h5_exists(file, path), PTY_ERR_HDF5, "'%s' has no dataset '%s'; give its path with --frames", f, path);
+    if (!pty_h5_exists(file, path)) {
+        char why[1200];
+        pty_h5_why_missing(file, path, why, sizeof why);
+        return pty_error_set(PTY_ERR_HDF5, "'%s' has no dataset '%s'%s; give its path with --frames", f, path, why);
+    }
     PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
     PTY_CHECK(rank == 3, PTY_ERR_HDF5, "'%s': frames dataset '%s' must be 3-D (N, M, M), got rank %d", f, path, rank);
     unsigned long long nf = dims[0], h = dims[1], w = dims[2];
