@@ -15,6 +15,7 @@
 #include "pty_log.h"
 #include "rng.h"
 #include "sets.h"
+#include "threads.h"
 
 /* The most windows in one set of the batched order.  A set's probe steps
  * all start from one probe, so the probe moves about twice per set
@@ -318,6 +319,7 @@ int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, con
     if ((rc = choose_backend(p->backend, &plan->ops)) != PTY_OK) goto fail;
     const int on_host = plan->ops->host_threads;
     const int cpu_threads = p->n_threads > 0 ? p->n_threads : omp_get_max_threads();
+    if ((rc = pty_threads_check(cpu_threads)) != PTY_OK) goto fail;
     if (p->order == PTY_ORDER_AUTO)
         plan->params.order = on_host && cpu_threads == 1 ? PTY_ORDER_SEQUENTIAL : PTY_ORDER_BATCHED;
     if (p->position_start >= 0 || partial) {

@@ -1,7 +1,8 @@
 # faults_messages.sh - messages that say what is wrong (issue 15, class 7), each naming the file,
 # link or stream and the real reason:
 #   a file another program holds open for writing; a pipe given as the input; a frames dataset
-#   that is an external link to a missing file; a stitch part whose object is not finite;
+#   that is an external link to a missing file; a stitch part whose object is not finite; more
+#   --threads than a process limit lets start;
 #   and what simply works: a boolean mask as numpy/h5py write it, and standard output closed by
 #   its reader (| head): the run goes on, writes its files, exits 0 and says so once.
 . "$(dirname "$0")/common.sh"
@@ -63,4 +64,20 @@ o[3, 3] = complex(np.nan, 0)
 f['/object'][...] = o" || fail "making a part with a NaN"
 expect_error "a stitch part that is not finite" "'p2.h5': the object is not finite at pixel (3, 3)" \
   "$PTYCHO" stitch p1.h5 p2.h5 --output out/s
+
+# more threads than the system lets start: ptycho's message, not libgomp's (needs a user the
+# process limit applies to: root is exempt, so the check runs as nobody)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+  mkdir -p nobody && chmod 777 nobody && cp s.cxi nobody/ && chmod 644 nobody/s.cxi
+  (cd nobody && setpriv --reuid=65534 --regid=65534 --clear-groups bash -c \
+    "ulimit -u 4; '$PTYCHO' recon s.cxi --output r --iterations 3 --threads 16 --backend cpu --quiet" \
+    >../threads.txt 2>../threads.err)
+  rc=$?
+  check "--threads beyond what the system can start: exit status" "x == 1" "$rc"
+  grep -q "ptycho: error: --threads 16: this system lets ptycho start only" threads.err &&
+    ! grep -q libgomp threads.err && pass "--threads beyond the limit: $(cat threads.err)" ||
+    { fail "--threads beyond the limit: message"; cat threads.err; }
+else
+  echo "SKIPPED  --threads beyond a process limit: needs root and setpriv to run as another user"
+fi
 finish
