@@ -350,8 +350,11 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
         pty_dist_block blk = {.plan = plan, .data = d, .params = &p, .probe = out->probe, .partial = &mine,
                               .origin = {global.origin[0] - mine.offset[0], global.origin[1] - mine.offset[1]},
                               .rank = me};
-        if ((rc = o->block_done(o->block_user, &blk)) != PTY_OK) goto done;
+        rc = o->block_done(o->block_user, &blk);
     }
+    /* every rank writes its block here, and all may fail alike (a directory they cannot write):
+       one agreed error, one message, not one a rank */
+    if ((rc = pty_comm_agree(rc)) != PTY_OK) goto done;
     double t_merge = pty_now_s(), comm_merge = pty_comm_seconds();
     pty_merge_options mo = o->merge;
     if (o->mode == PTY_MODE_SYNC) mo.register_shift = mo.normalise = mo.fit_ramp = 0;

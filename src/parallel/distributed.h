@@ -58,7 +58,8 @@ typedef struct pty_dist_options {
     pty_probe_guess_options guess; /* the first probe (rank 0 chooses, all ranks start from it) */
     int (*block_done)(void *user, const pty_dist_block *b); /* may be NULL; called on every rank with its
                               block before the merge (ptycho recon --write-partials writes it to a file:
-                              this layer writes none); a non-zero return ends the run with that error */
+                              this layer writes none); a non-zero return on any rank ends the run on all
+                              with that error (agreed: one message) */
     void *block_user;
     int progress_every;    /* several ranks: every this many iterations (and the first and last) the
                               progress callback gets the error over all ranks' frames, one small

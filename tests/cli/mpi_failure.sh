@@ -5,7 +5,9 @@
 #     rank holding the last rows reads it (an error all ranks agree on);
 #   - out of memory on one rank in the middle of the iterations, async and
 #     sync (injected with PTYCHO_FAIL_AT; the others are computing or waiting
-#     in an exchange, so that rank must end the job).
+#     in an exchange, so that rank must end the job);
+#   - every rank failing alike (its --write-partials file cannot be made):
+#     one message, not one a rank (issue 15).
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/mpi_common.sh"
 "$MAKE_BAD_INPUTS" . >/dev/null || exit 1
@@ -30,4 +32,7 @@ for mode in async sync; do
     mpi_recon 4 --input scan.cxi --output out/r --iterations 100000 --mpi-mode "$mode"
 done
 unset PTYCHO_FAIL_AT
+# every rank fails alike (its --write-partials file cannot be made): one message, not one a rank
+timed_error "every rank's partial write fails" "cannot write '/nonexistent/dir/p_rank0.h5'" \
+  mpi_recon 2 --input scan.cxi --output out/r --iterations 3 --write-partials /nonexistent/dir/p
 finish
