@@ -3,12 +3,9 @@
  * would (live_write.h: HDF5 SWMR, frames_written, complete).  It stands in
  * for a beamline writer, so that following a scan while it is written can
  * be run and tested anywhere.  The scan is read into memory first. */
-#include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "args.h"
 #include "commands.h"
@@ -62,18 +59,6 @@ static int read_scan(const char *path, replay_scan *s)
     return rc;
 }
 
-/* Sleep until `t` seconds on the monotonic clock. */
-static void sleep_until(double t)
-{
-    for (;;) {
-        const double left = t - pty_now_s();
-        if (left <= 0) return;
-        struct timespec ts = {(time_t)left, (long)((left - floor(left)) * 1e9)};
-        if (nanosleep(&ts, NULL) == 0) return;
-        if (errno != EINTR) return;
-    }
-}
-
 int pty_cmd_replay(int argc, char **argv)
 {
     static const char *synopsis = "--input SCAN.cxi --output LIVE.h5 [--rate HZ] [--batch N] [--stop-after N]";
@@ -115,7 +100,7 @@ int pty_cmd_replay(int argc, char **argv)
     const double t0 = pty_now_s();
     for (int at = 0; rc == PTY_OK && at < total; at += batch) {
         const int nb = total - at < batch ? total - at : batch;
-        sleep_until(t0 + (at + nb) / rate); /* a burst leaves when its last frame has been exposed */
+        pty_sleep_s(t0 + (at + nb) / rate - pty_now_s()); /* a burst leaves when its last frame has been exposed */
         rc = pty_live_append(w, s.frames + (size_t)at * s.m * s.m, s.translation + 3 * (size_t)at, nb);
     }
     if (rc == PTY_OK && total == s.n) rc = pty_live_finish(w);

@@ -1,6 +1,8 @@
 /* pty_log.c - leveled messages to stdout/stderr. */
 #include "pty_log.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -51,4 +53,12 @@ double pty_now_s(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+void pty_sleep_s(double s)
+{
+    if (!(s > 0.0)) return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
 }

@@ -31,6 +31,9 @@ void pty_log(int level, const char *fmt, ...)
 /* Monotonic wall clock in seconds, for progress lines and timings. */
 double pty_now_s(void);
 
+/* Sleep s seconds (s <= 0: not at all), resumed after signals. */
+void pty_sleep_s(double s);
+
 #define pty_info(...) pty_log(PTY_LOG_INFO, __VA_ARGS__)
 #define pty_warn(...) pty_log(PTY_LOG_WARN, __VA_ARGS__)
 

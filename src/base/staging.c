@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pty_error.h"
+#include "pty_log.h"
 
 #define MAX_STAGED 64     /* files one command writes at most (recon: 5; a preview: 9) */
 #define MAX_INPUTS 64
@@ -147,10 +147,7 @@ int pty_stage_close(const char *tmp, int rc)
     /* PTYCHO_STAGE_DELAY=S: wait S seconds after each staged file is written, so that a test can
        send a signal, deterministically, while a result is being written */
     const char *delay = getenv("PTYCHO_STAGE_DELAY");
-    if (delay && atof(delay) > 0) {
-        struct timespec ts = {(time_t)atof(delay), (long)((atof(delay) - (time_t)atof(delay)) * 1e9)};
-        nanosleep(&ts, NULL);
-    }
+    if (delay) pty_sleep_s(atof(delay));
     return PTY_OK;
 }
 

@@ -1,12 +1,10 @@
 /* live_read.c - an HDF5 file being written (SWMR) as a frame source. */
 #include "live_read.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "h5util.h"
@@ -44,13 +42,6 @@ static void live_close(pty_frame_source *s)
     free(s);
 }
 
-static void sleep_s(double t)
-{
-    struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
 /* The file opened for reading: as a finished file (closed by its writer,
  * or never written in SWMR mode), else in SWMR mode (a writer holds it, or
  * died holding it).  Retried until timeout_s: it may not exist yet, or its writer may
@@ -73,7 +64,7 @@ static int open_waiting(live_file *f, double timeout_s)
             if (f->file >= 0) return PTY_OK;
         }
         if (pty_now_s() - t0 >= timeout_s) break;
-        sleep_s(OPEN_RETRY_S);
+        pty_sleep_s(OPEN_RETRY_S);
     }
     if (!seen)
         return pty_error_set(PTY_ERR_IO, "'%s' did not appear within %g s (--follow-timeout)", f->path, timeout_s);

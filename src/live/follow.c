@@ -2,7 +2,6 @@
  * passes, grow the grid when needed, finish, and keep the previews fresh. */
 #include "follow.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,13 +60,6 @@ typedef struct follower {
     pty_follow_report rep;
     pty_probe_guess_report guess;
 } follower;
-
-static void sleep_s(double t)
-{
-    struct timespec ts = {(time_t)t, (long)((t - floor(t)) * 1e9)};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 /* Room for element n of a growing array of *cap elements of `size` bytes. */
 static int reserve(void **array, int *cap, int n, size_t size)
@@ -599,7 +591,7 @@ static int run(follower *f, pty_follow_result *out)
         PTY_TRY(take(f));
         if (f->used >= start_count(f) || finished(f) || f->is_stalled) break;
         report_progress(f);
-        sleep_s(WAIT_POLL_S);
+        pty_sleep_s(WAIT_POLL_S);
     }
     if (f->used == 0) {
         if (finished(f))
