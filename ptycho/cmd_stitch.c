@@ -106,7 +106,7 @@ static int stitch_files(const char **names, int n, const char *output, const pty
         memcpy(next, f[i].positions, (size_t)f[i].n_positions * 2 * sizeof *next);
         next += 2 * (size_t)f[i].n_positions;
     }
-    if ((rc = pty_merge_tree_local(parts, n, mo, &records, &n_records)) != PTY_OK) goto done;
+    if ((rc = pty_merge_tree_local(parts, n, mo, names, &records, &n_records)) != PTY_OK) goto done;
     for (int i = 0; i < n_records; i++) {
         char line[256];
         pty_merge_describe(&records[i].report, line, sizeof line);

@@ -45,27 +45,33 @@ static int record_add(record_list *l, int into, int from, const pty_merge_report
     return PTY_OK;
 }
 
-/* Merge b into a (a replaced by the result, b freed). */
+/* Merge b into a (a replaced by the result, b freed); a failure names the
+ * two (by `names` when given: the merge itself knows them as A and B). */
 static int merge_into(pty_partial *a, pty_partial *b, int into, int from, const pty_merge_options *o,
-                      record_list *l)
+                      const char *const *names, record_list *l)
 {
     pty_partial merged;
     pty_merge_report rep;
-    PTY_TRY(pty_merge_pair(a, b, o, &merged, &rep));
+    const int rc = pty_merge_pair(a, b, o, &merged, &rep);
+    if (rc != PTY_OK && names)
+        pty_error_context("merging '%s' (B) into '%s' (A)", names[from], names[into]);
+    else if (rc != PTY_OK)
+        pty_error_context("merging block %d (B) into block %d (A)", from, into);
+    PTY_TRY(rc);
     pty_partial_free(a);
     pty_partial_free(b);
     *a = merged;
     return record_add(l, into, from, &rep);
 }
 
-int pty_merge_tree_local(pty_partial *parts, int n, const pty_merge_options *o, pty_merge_record **records,
-                         int *n_records)
+int pty_merge_tree_local(pty_partial *parts, int n, const pty_merge_options *o, const char *const *names,
+                         pty_merge_record **records, int *n_records)
 {
     record_list l = {0};
     int rc = PTY_OK;
     for (int step = 1; step < n && rc == PTY_OK; step *= 2)
         for (int b = 0; b + step < n && rc == PTY_OK; b += 2 * step)
-            rc = merge_into(&parts[b], &parts[b + step], b, b + step, o, &l);
+            rc = merge_into(&parts[b], &parts[b + step], b, b + step, o, names, &l);
     if (rc != PTY_OK) {
         free(l.r);
         return rc;
@@ -126,7 +132,7 @@ int pty_merge_tree_mpi(pty_partial *mine, const pty_merge_options *o, pty_merge_
             for (int i = 0; i < theirs.n && rc == PTY_OK; i++)
                 rc = record_add(&l, theirs.r[i].into, theirs.r[i].from, &theirs.r[i].report);
             free(theirs.r);
-            if (rc == PTY_OK) rc = merge_into(mine, &other, me, me + step, o, &l);
+            if (rc == PTY_OK) rc = merge_into(mine, &other, me, me + step, o, NULL, &l);
         }
     }
     if (rc != PTY_OK || me != 0) {

@@ -33,9 +33,10 @@ void pty_merge_describe(const pty_merge_report *r, char *buf, size_t size);
 int pty_merge_tree_mpi(pty_partial *mine, const pty_merge_options *o, pty_merge_record **records, int *n_records);
 
 /* The same schedule over n partials held by this process; parts[0]
- * receives the result and the others are freed. */
-int pty_merge_tree_local(pty_partial *parts, int n, const pty_merge_options *o, pty_merge_record **records,
-                         int *n_records);
+ * receives the result and the others are freed.  names (may be NULL): the
+ * parts' files, for the message of a merge that fails. */
+int pty_merge_tree_local(pty_partial *parts, int n, const pty_merge_options *o, const char *const *names,
+                         pty_merge_record **records, int *n_records);
 
 #ifdef __cplusplus
 }
