@@ -51,7 +51,7 @@ f.close()
 PY
 nrmse() { "$PTYCHO" compare "$1" clean.cxi 2>/dev/null | awk '$1 == "nrmse" { print $2 }'; }
 for s in clean cut measured outlier; do
-  "$PTYCHO" recon "$s.cxi" --output "r_$s" --iterations 60 --backend cpu --threads 2 --seed 1 --quiet --no-tiff \
+  "$PTYCHO" recon "$s.cxi" --output "r_$s" --iterations 60 --backend cpu --threads 1 --seed 1 --quiet --no-tiff \
     2>"$s.err" || { fail "recon of $s.cxi"; cat "$s.err"; }
 done
 

@@ -15,7 +15,7 @@ need_numpy
 INDEP="$(dirname "$0")/../indep/indep_sim.py"
 "$PY" "$INDEP" scan.cxi --rows 20 --cols 20 --frame 64 --jitter 1 --seed 3 --photons 1e6 --poisson >/dev/null ||
   fail "simulator"
-common=(--backend cpu --threads 2 --seed 1)
+common=(--backend cpu --threads 1 --seed 1)
 nrmse() { "$PTYCHO" compare "$1" scan.cxi 2>/dev/null | awk '$1 == "nrmse" { print $2 }'; }
 
 "$PTYCHO" recon scan.cxi --output off --iterations 60 "${common[@]}" --quiet --no-tiff || fail "offline recon"
