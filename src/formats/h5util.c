@@ -305,8 +305,15 @@ static int write_typed(hid_t loc, const char *path, hid_t mtype, hid_t ftype, co
     hid_t d = H5Dcreate2(loc, path, ftype, space, lcpl, own_dcpl, H5P_DEFAULT);
     H5Pclose(own_dcpl);
     int rc = PTY_OK;
-    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-        rc = pty_error_set(PTY_ERR_IO, "cannot write dataset '%s' (disk full?)", path);
+    errno = 0;
+    if (d < 0 || H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
+        /* HDF5's file driver leaves write()'s errno behind: the reason, where there is one */
+        const int err = errno;
+        rc = pty_error_set(PTY_ERR_IO, "cannot write dataset '%s' (%s)", path,
+                           err == EFBIG ? "file too large for this process's file-size limit or the file system"
+                           : err == ENOSPC ? "no space left on the device"
+                           : err == EDQUOT ? "disk quota exceeded" : "disk full?");
+    }
     if (d >= 0) H5Dclose(d);
     H5Pclose(lcpl);
     H5Sclose(space);
