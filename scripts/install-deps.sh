@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # install-deps.sh [--tests] - install what ptycho needs to build and test on Debian/Ubuntu.
 # Runs apt-get only for packages that are missing; needs root (or sudo).
-# --tests also installs a headless browser (Debian's chromium) for the test that renders the live
-# reconstruction's page (live.follow); where it cannot be installed that one check skips.
+# Optional packages (where apt cannot install them, the checks that need them skip): the HDF5
+# compression plugins detector files need; with --tests also a headless browser (Debian's chromium)
+# for the test that renders the live reconstruction's page (live.follow).
 set -euo pipefail
 # python3-numpy, python3-h5py: the independent simulator the tests check ptycho against (tests/indep/);
 # python3-venv, -pip, -setuptools: the Python binding's test installs python/ into a fresh virtual environment
 pkgs=(build-essential cmake pkg-config libhdf5-dev libtiff-dev zlib1g-dev libfftw3-dev libopenmpi-dev openmpi-bin
       python3 python3-numpy python3-h5py python3-venv python3-pip python3-setuptools)
-optional=()
-[ "${1:-}" = "--tests" ] && optional=(chromium)
+# hdf5-filter-plugin, bitshuffle: detector files' compression filters (bitshuffle/LZ4, LZ4, bzip2)
+optional=(hdf5-filter-plugin bitshuffle)
+[ "${1:-}" = "--tests" ] && optional+=(chromium)
 missing=() missing_optional=()
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done

@@ -1,6 +1,8 @@
 /* h5util.c - HDF5 reading and writing with messages that name file and dataset. */
+#define _GNU_SOURCE /* dladdr */
 #include "h5util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,12 +13,36 @@
 
 #include "pty_error.h"
 
+/* Compression plugins (detector files: bitshuffle/LZ4 32008, LZ4 32004, ...) where the
+ * distribution puts them, beside the HDF5 library (Debian: <libdir>/hdf5/serial/plugins, from
+ * hdf5-filter-plugin and bitshuffle), so that nobody has to set HDF5_PLUGIN_PATH; a path the user
+ * sets is left alone. */
+static void find_plugins(void)
+{
+    if (getenv("HDF5_PLUGIN_PATH")) return;
+    char dir[4096] = "";
+    Dl_info info;
+    if (dladdr((void *)H5open, &info) && info.dli_fname) {
+        snprintf(dir, sizeof dir, "%s", info.dli_fname);
+        char *slash = strrchr(dir, '/');
+        if (slash) *slash = '\0';
+    }
+    const char *flavours[2] = {"hdf5/serial/plugins", "hdf5/plugins"};
+    for (int i = 0; dir[0] && i < 2; i++) {
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, flavours[i]);
+        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) H5PLappend(path);
+    }
+}
+
 void pty_h5_init(void)
 {
     /* no library shutdown at exit: after a write failed (a full disk, a file-size limit) HDF5 1.10
        keeps the half-closed file and its shutdown crashes on it; the process ends anyway */
     H5dont_atexit();
     H5open();
+    find_plugins();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 

@@ -378,7 +378,8 @@ static int frames_read_error(hid_t dset, hid_t fs, const char *f, const char *pa
             H5Pclose(dcpl);
             return pty_error_set(PTY_ERR_HDF5,
                                  "'%s': cannot read '%s': it is compressed with HDF5 filter %d%s%s%s, which is not "
-                                 "available; install its plugin and set HDF5_PLUGIN_PATH to its directory",
+                                 "available; install its plugin (Debian: hdf5-filter-plugin and bitshuffle, which "
+                                 "ptycho finds by itself) or set HDF5_PLUGIN_PATH to its directory",
                                  f, path, (int)id, name[0] ? " (" : "", name, name[0] ? ")" : "");
         }
     }
