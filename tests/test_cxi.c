@@ -645,9 +645,16 @@ static void test_corrupt_chunk(void)
     o.positions_px = 1;
     o.frame_subset = head;
     o.n_subset = 2;
-    snprintf(expect, sizeof expect, "'%s': cannot read '/lz4': it is compressed with HDF5 filter 32004 (LZ4), which is not available", p);
+    /* the name in brackets is the file's (what its writer registered) or ours (LZ4): either will do */
+    snprintf(expect, sizeof expect, "'%s': cannot read '/lz4': it is compressed with HDF5 filter 32004 (", p);
+    /* the plugin may be installed (hdf5-filter-plugin): out of reach for these two checks */
+    unsigned int plugins = 0;
+    H5PLget_loading_state(&plugins);
+    H5PLset_loading_state(0);
+    if (H5Zfilter_avail(32004) > 0) H5Zunregister(32004); /* loaded already, by the corrupt-chunk reads above */
     expect_fail("unavailable filter", &o, PTY_ERR_HDF5, expect);
-    expect_fail("unavailable filter: remedy", &o, PTY_ERR_HDF5, "set HDF5_PLUGIN_PATH");
+    expect_fail("unavailable filter: remedy", &o, PTY_ERR_HDF5, "which is not available; install its plugin");
+    H5PLset_loading_state(plugins);
 }
 
 /* A good file, then one change per case. */
