@@ -55,7 +55,7 @@ struct pty_plan {
     pty_geometry geom;
     int m, n_frames;
     double total_intensity;   /* denominator of the Fourier error */
-    double noise_floor;       /* the error photon noise alone leaves (pty_dataset_noise_floor) */
+    double noise_floor;       /* the error photon noise alone leaves (pty_dataset_noise_floor's, over the active frames) */
     double probe_power_start;
     pty_rng rng;
     int *order;
@@ -226,18 +226,27 @@ static void activate(pty_plan *plan, const pty_dataset *d, const int *frames, in
     refresh_active_windows(plan);
 }
 
-/* Distinct frame indices in [0, n_frames) that are not yet active. */
-static int check_new_frames(const pty_plan *plan, const int *frames, int n, const char *who)
+/* Distinct frame indices in [0, n_frames) that are not yet active (a
+ * frame's flag marks it as given in this call, and is cleared after). */
+static int check_new_frames(pty_plan *plan, const int *frames, int n, const char *who)
 {
     PTY_CHECK(n >= 0 && plan->n_active + n <= plan->n_frames, PTY_ERR_ARG, "%s: %d frames do not fit beside %d of %d",
               who, n, plan->n_active, plan->n_frames);
-    for (int i = 0; i < n; i++) {
+    enum { GIVEN = 2 };
+    int rc = PTY_OK, i = 0;
+    for (; i < n && rc == PTY_OK; i++) {
         const int j = frames[i];
-        PTY_CHECK(j >= 0 && j < plan->n_frames, PTY_ERR_ARG, "%s: frame %d is outside [0, %d)", who, j, plan->n_frames);
-        PTY_CHECK(!plan->is_active[j], PTY_ERR_ARG, "%s: frame %d is already in the passes", who, j);
-        for (int k = 0; k < i; k++) PTY_CHECK(frames[k] != j, PTY_ERR_ARG, "%s: frame %d is given twice", who, j);
+        if (j < 0 || j >= plan->n_frames)
+            rc = pty_error_set(PTY_ERR_ARG, "%s: frame %d is outside [0, %d)", who, j, plan->n_frames);
+        else if (plan->is_active[j] == GIVEN)
+            rc = pty_error_set(PTY_ERR_ARG, "%s: frame %d is given twice", who, j);
+        else if (plan->is_active[j])
+            rc = pty_error_set(PTY_ERR_ARG, "%s: frame %d is already in the passes", who, j);
+        else
+            plan->is_active[j] = GIVEN;
     }
-    return PTY_OK;
+    for (int k = 0; k < i - (rc != PTY_OK); k++) plan->is_active[frames[k]] = 0;
+    return rc;
 }
 
 static int copy_geometry(const pty_geometry *from, pty_geometry *to)
@@ -301,17 +310,13 @@ int pty_plan_create_partial(const pty_dataset *d, const pty_recon_params *p, con
     for (size_t i = 0; i < nobj; i++) plan->object_host[i] = pty_cf_make(1.0f, 0.0f);
     if ((rc = initial_probe(d, p, &plan->rng, plan->probe_host)) != PTY_OK) goto fail;
     plan->probe_power_start = total_power(plan->probe_host, npix * p->n_modes);
-    if (partial && (rc = check_new_frames(plan, frames, n_given, "plan")) != PTY_OK) goto fail;
-    if (partial) {
-        activate(plan, d, frames, n_given);
-    } else {
+    if (!partial) { /* every frame, in order (activate reads and writes `active` in step) */
         for (int j = 0; j < d->n_frames; j++) plan->active[j] = j;
-        plan->n_active = d->n_frames;
-        memset(plan->is_active, 1, (size_t)d->n_frames);
-        plan->noise_floor = pty_dataset_noise_floor(d, &plan->total_intensity); /* one pass over the frames */
-        plan->noise_sum = plan->noise_floor * plan->total_intensity;
-        refresh_active_windows(plan);
+        frames = plan->active;
+    } else if ((rc = check_new_frames(plan, frames, n_given, "plan")) != PTY_OK) {
+        goto fail;
     }
+    activate(plan, d, frames, n_given); /* one pass over the frames: intensity and noise floor */
     if (!partial && !(plan->total_intensity > 0.0)) {
         rc = pty_error_set(PTY_ERR_DATA, "the frames hold no counts at unmasked pixels");
         goto fail;
@@ -603,20 +608,12 @@ int pty_plan_add_frames(pty_plan *plan, const pty_dataset *d, const int *frames,
     PTY_CHECK(plan->geom.shift, PTY_ERR_ARG, "adding frames: the plan was not created for a growing scan");
     const int m = plan->m;
     for (int i = 0; i < n; i++) { /* all checked before any is placed */
-        const int j = frames[i];
-        double corner[2];
-        pty_geometry_corner(&plan->geom, d->positions + 2 * (size_t)j, m, corner);
-        const int size[2] = {plan->geom.obj_h, plan->geom.obj_w};
-        for (int a = 0; a < 2; a++)
-            if (!(lround(corner[a]) >= 0 && lround(corner[a]) + m <= size[a]))
-                return pty_error_set(PTY_ERR_DATA, "frame %d at (%.2f, %.2f) px lies outside the %dx%d object grid", j,
-                                     d->positions[2 * (size_t)j], d->positions[2 * (size_t)j + 1], size[0], size[1]);
+        const double *pos = d->positions + 2 * (size_t)frames[i];
+        PTY_CHECK(pty_geometry_fits(&plan->geom, pos, m), PTY_ERR_DATA,
+                  "frame %d at (%.2f, %.2f) px lies outside the %dx%d object grid", frames[i], pos[0], pos[1],
+                  plan->geom.obj_h, plan->geom.obj_w);
     }
-    for (int i = 0; i < n; i++) {
-        double corner[2];
-        pty_geometry_corner(&plan->geom, d->positions + 2 * (size_t)frames[i], m, corner);
-        pty_geometry_place(&plan->geom, frames[i], corner, m);
-    }
+    for (int i = 0; i < n; i++) pty_geometry_place_position(&plan->geom, frames[i], d->positions + 2 * (size_t)frames[i], m);
     PTY_TRY(plan->ops->update_frames(plan->impl, d->amplitudes, frames, n));
     PTY_TRY(plan->ops->set_positions(plan->impl, plan->geom.window, plan->geom.shift));
     activate(plan, d, frames, n);

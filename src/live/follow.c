@@ -105,13 +105,10 @@ static int start_count(const follower *f)
     return (int)n;
 }
 
-/* Does frame j's window fit on g? */
-static int fits(const pty_geometry *g, const double *pos, int m)
+/* Every stored frame's window on g. */
+static void place_stored(const follower *f, pty_geometry *g)
 {
-    double corner[2];
-    pty_geometry_corner(g, pos, m, corner);
-    return lround(corner[0]) >= 0 && lround(corner[0]) + m <= g->obj_h && lround(corner[1]) >= 0 &&
-           lround(corner[1]) + m <= g->obj_w;
+    for (int j = 0; j < f->used; j++) pty_geometry_place_position(g, j, f->d->positions + 2 * (size_t)j, f->d->m);
 }
 
 /* A grid (room for cap windows) that holds every stored frame: the old one
@@ -128,11 +125,7 @@ static int make_grid(const follower *f, const pty_geometry *old, int cap, pty_ge
     if (f->multi) { /* my box of the planned grid, never grown: store() keeps only frames inside it */
         const pty_geometry *b = &f->ranks.box;
         PTY_TRY(pty_geometry_grid(cap, b->obj_h, b->obj_w, b->origin, out));
-        for (int j = 0; j < f->used; j++) {
-            double corner[2];
-            pty_geometry_corner(out, f->d->positions + 2 * (size_t)j, m, corner);
-            pty_geometry_place(out, j, corner, m);
-        }
+        place_stored(f, out);
         return PTY_OK;
     }
     if (!old) {
@@ -163,11 +156,7 @@ static int make_grid(const follower *f, const pty_geometry *old, int cap, pty_ge
     int rc = pty_geometry_grid(cap, size[0] + grow_lo[0] + grow_hi[0], size[1] + grow_lo[1] + grow_hi[1], origin, out);
     pty_geometry_free(&base);
     PTY_TRY(rc);
-    for (int j = 0; j < f->used; j++) {
-        double corner[2];
-        pty_geometry_corner(out, f->d->positions + 2 * (size_t)j, m, corner);
-        pty_geometry_place(out, j, corner, m);
-    }
+    place_stored(f, out);
     return PTY_OK;
 }
 
@@ -313,7 +302,7 @@ static int store(follower *f, const float *intensity, const double *pos, long lo
     f->all_pos[2 * (size_t)f->n_all++ + 1] = pos[1];
     if (f->multi && f->started) {
         if (index >= f->ranks.n_planned || !f->ranks.mine[index]) return PTY_OK;
-        if (!fits(&f->ranks.box, pos, m)) {
+        if (!pty_geometry_fits(&f->ranks.box, pos, m)) {
             f->outside++;
             return PTY_OK;
         }
@@ -353,7 +342,7 @@ static int take(follower *f)
         const pty_geometry *g = pty_plan_geometry(f->plan);
         int all_fit = 1;
         for (int j = f->in_plan; j < f->used && all_fit && !f->multi; j++)
-            all_fit = fits(g, f->d->positions + 2 * (size_t)j, f->d->m);
+            all_fit = pty_geometry_fits(g, f->d->positions + 2 * (size_t)j, f->d->m);
         if (!all_fit) {
             PTY_TRY(rebuild(f, f->cap));
         } else {
@@ -546,7 +535,7 @@ static int keep_my_block(follower *f)
     for (int j = 0; j < f->used; j++) {
         const long long i = f->file_index[j];
         if (i >= r->n_planned || !r->mine[i]) continue;
-        if (fits(&r->box, f->d->positions + 2 * (size_t)j, f->d->m)) keep[i] = 1;
+        if (pty_geometry_fits(&r->box, f->d->positions + 2 * (size_t)j, f->d->m)) keep[i] = 1;
         else f->outside++;
     }
     const int rc = restore(f, r->part.n_members[r->me], keep);

@@ -48,9 +48,7 @@ int pty_geometry_create(const double *positions, int n, int m, int pad, pty_geom
     }
     int fractional = 0;
     for (int j = 0; j < n; j++) {
-        double corner[2];
-        pty_geometry_corner(g, positions + 2 * j, m, corner);
-        pty_geometry_place(g, j, corner, m);
+        pty_geometry_place_position(g, j, positions + 2 * j, m);
         fractional |= g->shift[2 * j] != 0.0f || g->shift[2 * j + 1] != 0.0f;
     }
     if (!fractional) { /* on the pixel grid: nothing to move */
@@ -146,4 +144,21 @@ int pty_geometry_place(pty_geometry *g, int j, const double corner[2], int m)
 void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2])
 {
     for (int a = 0; a < 2; a++) corner[a] = position[a] + g->origin[a] - m / 2;
+}
+
+int pty_geometry_place_position(pty_geometry *g, int j, const double *position, int m)
+{
+    double corner[2];
+    pty_geometry_corner(g, position, m, corner);
+    return pty_geometry_place(g, j, corner, m);
+}
+
+int pty_geometry_fits(const pty_geometry *g, const double *position, int m)
+{
+    double corner[2];
+    pty_geometry_corner(g, position, m, corner);
+    const int size[2] = {g->obj_h, g->obj_w};
+    for (int a = 0; a < 2; a++)
+        if (!(lround(corner[a]) >= 0 && lround(corner[a]) + m <= size[a])) return 0;
+    return 1;
 }

@@ -55,6 +55,13 @@ int pty_geometry_place(pty_geometry *g, int j, const double corner[2], int m);
 /* Top-left window corner, in object pixels, of the exact (unrounded) position. */
 void pty_geometry_corner(const pty_geometry *g, const double *position, int m, double corner[2]);
 
+/* Place window j for a position (row, col): pty_geometry_place at its corner. */
+int pty_geometry_place_position(pty_geometry *g, int j, const double *position, int m);
+
+/* 1 when the window of a position, rounded as pty_geometry_place rounds it,
+ * lies on the grid (a growing scan's grid may have to grow first). */
+int pty_geometry_fits(const pty_geometry *g, const double *position, int m);
+
 #ifdef __cplusplus
 }
 #endif
