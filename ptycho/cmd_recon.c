@@ -21,6 +21,9 @@
 #include "opts.h"
 #include "pty_error.h"
 #include "pty_log.h"
+#include "ptychopy_flags.h"
+#include "recon_checkpoint.h"
+#include "result_read.h"
 #include "result_write.h"
 #include "staging.h"
 
@@ -156,6 +159,11 @@ typedef struct recon_job {
     double frames_planned;
     const char *preview_dir;
     int no_preview;
+    const char *init_from;      /* --init-from FILE: a result, checkpoint or ptychodus product */
+    pty_result_file init;       /* what it holds */
+    int checkpoint_every;       /* --checkpoint-every N */
+    pty_checkpoint_job checkpoint;
+    int ptychodus;              /* --ptychodus: also PREFIX_product.h5 */
 } recon_job;
 
 /* --write-partials: each rank's block to PREFIX_rank<R>.h5 (input for ptycho stitch). */
@@ -187,25 +195,33 @@ static int recon_setup(int argc, char **argv, recon_job *job)
         PTY_OPT("preview-dir", PTY_OPT_STRING, &job->preview_dir, 1, 0, "--follow: directory of the previews and their page index.html (default PREFIX_live)"),
         PTY_OPT("no-preview", PTY_OPT_FLAG, &job->no_preview, 1, 0, "--follow: write no previews"),
     };
-    pty_input_flags input = {&job->ro, NULL};
+    pty_input_flags input = {.read = &job->ro};
     pty_partition_flags partition = {&job->dopt, NULL};
     const pty_option progress[] = {
         PTY_OPT("print-every", PTY_OPT_INT, &job->every, 0, 1000000, "progress line every N iterations (default 1)"),
         PTY_OPT("quiet", PTY_OPT_FLAG, &job->quiet, 1, 0, "no progress lines"),
         PTY_OPT("write-partials", PTY_OPT_STRING, &job->partials, 1, 0, "also write each rank's block to PREFIX_rank<R>.h5 (for ptycho stitch or inspection)"),
+        PTY_OPT("ptychodus", PTY_OPT_FLAG, &job->ptychodus, 1, 0, "also write the result as a ptychodus product, PREFIX_product.h5"),
     };
-    pty_opt_block blocks[8];
+    const pty_option restart[] = {
+        PTY_OPT("init-from", PTY_OPT_STRING, &job->init_from, 1, 0, "start from the object and probe of a result, a ptychodus product or a checkpoint (which also takes up its iteration count: --iterations is the total)"),
+        PTY_OPT("checkpoint-every", PTY_OPT_INT, &job->checkpoint_every, 1, 100000000, "write PREFIX_checkpoint.h5 every N iterations (one rank), removed when the run ends well; resume a killed run with --init-from PREFIX_checkpoint.h5"),
+    };
+    pty_opt_block blocks[11];
     pty_opts_input(&blocks[0], &input);
-    pty_opts_epie(&blocks[1], &job->p, &job->iterations);
-    pty_opts_probe(&blocks[2], &job->dopt.guess);
-    pty_opts_partition(&blocks[3], &partition);
-    pty_opts_stitch(&blocks[4], &job->dopt.merge);
-    pty_opts_output(&blocks[5], &job->out);
-    PTY_OPT_BLOCK(&blocks[6], "progress", progress, NULL, NULL);
-    PTY_OPT_BLOCK(&blocks[7], "live reconstruction", follow, NULL, NULL);
+    pty_opts_detector(&blocks[1], &input);
+    pty_opts_position_file(&blocks[2], &input);
+    pty_opts_epie(&blocks[3], &job->p, &job->iterations);
+    pty_opts_probe(&blocks[4], &job->dopt.guess);
+    pty_opts_partition(&blocks[5], &partition);
+    pty_opts_stitch(&blocks[6], &job->dopt.merge);
+    pty_opts_output(&blocks[7], &job->out);
+    PTY_OPT_BLOCK(&blocks[8], "progress", progress, NULL, NULL);
+    PTY_OPT_BLOCK(&blocks[9], "live reconstruction", follow, NULL, NULL);
+    PTY_OPT_BLOCK(&blocks[10], "start and resume", restart, NULL, NULL);
     const char *pos[1];
     int n_pos = 0;
-    PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, blocks, 8, pos, 1, &n_pos));
+    PTY_TRY(pty_args_parse("recon", recon_synopsis, argc, argv, 2, blocks, 11, pos, 1, &n_pos));
     if (n_pos == 1) {
         PTY_CHECK(!job->ro.path, PTY_ERR_ARG, "ptycho recon: give the input once (--input or first argument)");
         job->ro.path = pos[0];
@@ -215,6 +231,24 @@ static int recon_setup(int argc, char **argv, recon_job *job)
     job->output = job->out.prefix;
     job->no_tiff = job->out.no_tiff;
     if (pty_comm_rank() == 0) PTY_TRY(claim_output(job->output));
+    if (job->init_from) {
+        PTY_CHECK(!job->follow, PTY_ERR_ARG, "--init-from cannot be used with --follow (yet)");
+        PTY_TRY(pty_result_read(job->init_from, 0, 0, &job->init));
+        job->dopt.init = &job->init;
+        job->dopt.init_name = job->init_from;
+        char own[4200];
+        pty_checkpoint_path(job->output, own, sizeof own);
+        /* resuming from this prefix's checkpoint, held in memory now: the next ones replace it */
+        if (pty_same_file(job->init_from, own)) pty_stage_release(own);
+    }
+    if (job->checkpoint_every > 0) {
+        PTY_CHECK(!job->follow && pty_comm_size() == 1, PTY_ERR_ARG,
+                  "--checkpoint-every works on one rank without --follow (for now)");
+        job->checkpoint = (pty_checkpoint_job){job->output, NULL, &job->p};
+        job->dopt.checkpoint_every = job->checkpoint_every;
+        job->dopt.checkpoint = pty_recon_checkpoint;
+        job->dopt.checkpoint_user = &job->checkpoint;
+    }
     job->p.probe_diameter = job->dopt.guess.diameter_px; /* the engine's data start and the guess alike */
     job->dopt.progress_every = job->quiet ? 0 : job->every > 0 ? job->every : 1;
     if (job->follow) {
@@ -337,7 +371,27 @@ static int run_follow(recon_job *job, int argc, char **argv)
     return pty_comm_agree(rc);
 }
 
+static int run_recon(int argc, char **argv);
+
+/* ptychopy's flags (ptychopy_flags.h): run the same with recon's, shown. */
 int pty_cmd_recon(int argc, char **argv)
+{
+    if (!pty_ptychopy_detect(argc, argv, 2)) return run_recon(argc, argv);
+    int n;
+    char **native;
+    PTY_TRY(pty_ptychopy_translate(argc, argv, 2, &n, &native));
+    if (pty_comm_rank() == 0) {
+        printf("ptychopy's command line as ptycho's:");
+        for (int i = 0; i < n; i++) printf(" %s", native[i]);
+        printf("\n");
+        fflush(stdout);
+    }
+    const int rc = run_recon(n, native);
+    pty_ptychopy_free(n, native);
+    return rc;
+}
+
+static int run_recon(int argc, char **argv)
 {
     recon_job job;
     PTY_TRY(pty_comm_agree(recon_setup(argc, argv, &job)));
@@ -362,11 +416,15 @@ int pty_cmd_recon(int argc, char **argv)
     }
     job.dopt.ready = print_setup;
     job.dopt.ready_user = &ps;
+    char *ck_line = job.checkpoint_every > 0 ? join_args(argc, argv) : NULL;
+    job.checkpoint.command_line = ck_line;
     if (job.partials) {
         job.dopt.block_done = write_block;
         job.dopt.block_user = (void *)job.partials;
     }
     int rc = pty_dist_reconstruct(&job.ro, &p, &job.dopt, iterations, print_progress, &ps, &dr);
+    free(ck_line);
+    pty_result_file_free(&job.init);
     if (rc != PTY_OK) return rc;
     if (rank != 0) goto done;
     const int m = dr.m;
@@ -395,11 +453,22 @@ int pty_cmd_recon(int argc, char **argv)
         .input = input, .command_line = cmdline,
         .read_s = s0->read_s, .setup_s = s0->setup_s, .iterate_s = iterate_s, .params = &ran,
         .probe_start = dr.guess.how,
-        .dist = n_ranks > 1 ? &dr : NULL, .dist_options = &dopt, .n_ranks = n_ranks,
+        .dist = n_ranks > 1 ? &dr : NULL, .dist_options = &dopt, .n_ranks = n_ranks, .detector = &dr.detector,
+        .wavelength = dr.wavelength, .distance = dr.distance,
     };
     char path[4096];
     snprintf(path, sizeof path, "%s.h5", output);
     if ((rc = pty_result_write_h5(path, &res)) != PTY_OK) goto done;
+    if (job.ptychodus) {
+        snprintf(path, sizeof path, "%s_product.h5", output);
+        if ((rc = pty_result_write_product(path, &res)) != PTY_OK) goto done;
+        snprintf(path, sizeof path, "%s.h5", output);
+    }
+    if (job.checkpoint_every > 0) {
+        char ck[4200];
+        pty_checkpoint_path(output, ck, sizeof ck);
+        unlink(ck); /* the run ended well: its result supersedes the checkpoint */
+    }
     if (!no_tiff && (rc = pty_result_write_tiffs(output, &res)) != PTY_OK) goto done;
     if (!quiet) {
         const int n_err = dr.n_errors;

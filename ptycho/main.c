@@ -11,6 +11,7 @@
 #include "h5util.h"
 #include "pty_error.h"
 #include "pty_log.h"
+#include "ptychopy_flags.h"
 #include "staging.h"
 
 /* Every existing file the command line names is an input of the run: no
@@ -66,6 +67,17 @@ int main(int argc, char **argv)
     /* PTYCHO_DEBUG=1: the engine's debug lines (e.g. every probe-search candidate) */
     const char *debug = getenv("PTYCHO_DEBUG");
     if (debug && *debug && strcmp(debug, "0") != 0) pty_log_set_level(PTY_LOG_DEBUG);
+    /* ptychopy's program is also called ptycho: "ptycho -jobID=... -fp=..." is a recon */
+    static char **pp_argv; /* reachable until exit */
+    if (pty_ptychopy_detect(2, argv, 1)) {
+        pp_argv = malloc(((size_t)argc + 2) * sizeof *pp_argv);
+        if (!pp_argv) return 2;
+        pp_argv[0] = argv[0];
+        pp_argv[1] = "recon";
+        memcpy(pp_argv + 2, argv + 1, (size_t)argc * sizeof *argv); /* with argv's closing NULL */
+        argv = pp_argv;
+        argc++;
+    }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) != 0) continue;
         pty_stage_signals();

@@ -47,6 +47,11 @@ pty_cli_test(faults.frames faults_frames.sh TIMEOUT 900)
 pty_cli_test(faults.metadata faults_metadata.sh TIMEOUT 600)
 pty_cli_test(faults.messages faults_messages.sh TIMEOUT 600)
 pty_cli_test(formats.compressed compressed.sh TIMEOUT 300)
+pty_cli_test(formats.eiger eiger.sh TIMEOUT 600)
+pty_cli_test(formats.detector detector.sh TIMEOUT 600)
+pty_cli_test(recon.checkpoint checkpoint.sh TIMEOUT 600)
+pty_cli_test(formats.ptychodus ptychodus.sh TIMEOUT 300)
+pty_cli_test(formats.ptychopy ptychopy.sh TIMEOUT 600)
 
 # Several ranks under mpirun (oversubscribed on small machines).  Labelled
 # "mpi": the sanitizer build skips them (Open MPI's own allocations are not ours).

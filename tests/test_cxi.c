@@ -697,7 +697,7 @@ static void test_errors(void)
     o.frames = "/flat";
     expect_fail("frames rank 2", &o, PTY_ERR_HDF5, "frames dataset '/flat' must be 3-D (N, M, M), got rank 2");
     o.frames = "/nonsq";
-    expect_fail("non-square frames", &o, PTY_ERR_HDF5, "frames dataset '/nonsq' has non-square frames 16x12");
+    expect_fail("non-square frames", &o, PTY_ERR_HDF5, "frames '/nonsq' are 16x12, not square: choose the M x M region around the beam centre with --crop M");
     o.frames = "/tiny";
     expect_fail("4x4 frames", &o, PTY_ERR_HDF5, "out of range");
     o.frames = "/cframes";

@@ -82,11 +82,13 @@ int pty_api_config_from(const ptycho_settings *s, pty_api_config *c)
     pty_recon_params_default(&c->epie);
     pty_probe_guess_options_default(&c->guess);
     int iterations = 0;
-    pty_input_flags input = {&c->read, NULL};
-    pty_opt_block blocks[3];
+    pty_input_flags input = {.read = &c->read};
+    pty_opt_block blocks[5];
     pty_opts_input(&blocks[0], &input);
-    pty_opts_epie(&blocks[1], &c->epie, &iterations);
-    pty_opts_probe(&blocks[2], &c->guess);
+    pty_opts_detector(&blocks[1], &input);
+    pty_opts_position_file(&blocks[2], &input);
+    pty_opts_epie(&blocks[3], &c->epie, &iterations);
+    pty_opts_probe(&blocks[4], &c->guess);
     const int n = s ? s->n : 0;
     /* "ptycho recon --name=value ...": the words the command line would parse */
     char **argv = calloc(2 * (size_t)n + 2, sizeof *argv);
@@ -101,7 +103,7 @@ int pty_api_config_from(const ptycho_settings *s, pty_api_config *c)
     int argc = 2, rc = PTY_OK;
     for (int i = 0; i < n && rc == PTY_OK; i++) {
         const char *name = s->names[i], *value = s->values[i];
-        const pty_option *o = pty_args_find(blocks, 3, name);
+        const pty_option *o = pty_args_find(blocks, 5, name);
         if (!o)
             rc = pty_error_set(PTY_ERR_ARG,
                                "unknown setting '%s' (the settings are the reader, ePIE and first-probe flags of "
@@ -129,7 +131,7 @@ int pty_api_config_from(const ptycho_settings *s, pty_api_config *c)
     if (rc == PTY_OK) {
         const char *pos[1];
         int n_pos;
-        rc = pty_args_parse("recon", "", argc, argv, 2, blocks, 3, pos, 0, &n_pos);
+        rc = pty_args_parse("recon", "", argc, argv, 2, blocks, 5, pos, 0, &n_pos);
     }
     for (int i = 2; i < argc; i++)
         if (owned[i]) free(argv[i]);

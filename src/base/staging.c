@@ -46,6 +46,18 @@ int pty_stage_protect(const char *path)
     return PTY_OK;
 }
 
+void pty_stage_release(const char *path)
+{
+    struct stat st;
+    if (!path || stat(path, &st) != 0) return;
+    for (int i = 0; i < n_inputs; i++)
+        if (input_dev[i] == st.st_dev && input_ino[i] == st.st_ino) {
+            input_dev[i] = input_dev[n_inputs - 1];
+            input_ino[i] = input_ino[--n_inputs];
+            return;
+        }
+}
+
 int pty_same_file(const char *a, const char *b)
 {
     struct stat sa, sb;

@@ -30,6 +30,10 @@ extern "C" {
 /* Remember `path` as an input (nothing happens when it does not exist). */
 int pty_stage_protect(const char *path);
 
+/* An input read whole into memory may be replaced: a checkpoint a run
+ * resumes from and then writes anew. */
+void pty_stage_release(const char *path);
+
 /* 1 when path exists and is a protected input. */
 int pty_stage_is_input(const char *path);
 

@@ -503,6 +503,20 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
     return PTY_OK;
 }
 
+int pty_plan_resume(pty_plan *plan, const double *errors, int n_done)
+{
+    PTY_CHECK(n_done >= 0, PTY_ERR_ARG, "cannot resume at iteration %d", n_done);
+    if (n_done > plan->errors_cap) {
+        double *e = realloc(plan->errors, (size_t)n_done * sizeof *e);
+        PTY_CHECK(e, PTY_ERR_NOMEM, "cannot allocate the error history");
+        plan->errors = e;
+        plan->errors_cap = n_done;
+    }
+    if (n_done) memcpy(plan->errors, errors, (size_t)n_done * sizeof *errors);
+    plan->n_done = n_done;
+    return PTY_OK;
+}
+
 int pty_plan_center_probe(pty_plan *plan)
 {
     PTY_TRY(plan->ops->get_probe(plan->impl, plan->probe_host));

@@ -131,6 +131,12 @@ int pty_plan_set_probe(pty_plan *plan, const pty_cf *in);
  * search) without planning its FFTs again. */
 int pty_plan_restart(pty_plan *plan, const pty_cf *probe);
 
+/* Continue an interrupted run: the iteration count becomes n_done and the
+ * error history its first n_done entries (errors), so iteration-dependent
+ * steps (probe start, position correction, orthogonalisation) take up
+ * where they were; the object and probe are set separately. */
+int pty_plan_resume(pty_plan *plan, const double *errors, int n_done);
+
 /* Roll probe and object back by whole pixels when the probe's centre of
  * intensity is a pixel or more off its window's centre and at most 1 % of
  * its power would wrap around the window (what center_probe does after

@@ -148,14 +148,31 @@ void pty_h5_why_missing(hid_t file, const char *path, char *why, size_t size)
             unsigned flags;
             if (val && H5Lget_val(file, buf, val, info.u.val_size, H5P_DEFAULT) >= 0 &&
                 H5Lunpack_elink_val(val, info.u.val_size, &flags, &target_file, &target_path) >= 0)
-                snprintf(why, size, " ('%s' is an external link to '%s' in '%s', which %s)", buf, target_path,
-                         target_file, access(target_file, R_OK) == 0 ? "does not hold it" : "cannot be opened (missing?)");
+            {
+                /* HDF5 looks for a relative target beside the file holding the link */
+                char where[4400] = "", holder[4096] = "";
+                if (target_file[0] != '/' && H5Fget_name(file, holder, sizeof holder) > 0 && strrchr(holder, '/'))
+                    snprintf(where, sizeof where, "%.*s/%s", (int)(strrchr(holder, '/') - holder), holder, target_file);
+                else
+                    snprintf(where, sizeof where, "%s", target_file);
+                snprintf(why, size, " ('%s' is an external link to '%s' in '%s', which %s)", buf, target_path, where,
+                         access(where, R_OK) == 0 ? "does not hold it" : "cannot be opened (missing?)");
+            }
             free(val);
             return;
         }
         *p = saved;
         if (saved == '\0') return;
     }
+}
+
+void pty_h5_shape_str(int rank, const hsize_t *dims, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    if (rank == 0) snprintf(buf, size, "scalar");
+    for (int i = 0; i < rank && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, i ? "x%llu" : "%llu", (unsigned long long)dims[i]);
 }
 
 static int open_dataset(hid_t file, const char *fname, const char *path, hid_t *dset)
@@ -404,6 +421,54 @@ static int write_attr(hid_t loc, const char *path, const char *name, hid_t type,
     if (a >= 0) H5Aclose(a);
     H5Sclose(space);
     return rc;
+}
+
+int pty_h5_attr_text(hid_t loc, const char *path, const char *name, const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    const int rc = write_attr(loc, path, name, t, &value);
+    H5Tclose(t);
+    return rc;
+}
+
+int pty_h5_attr_read_string(hid_t file, const char *path, const char *name, char *out, size_t size)
+{
+    out[0] = '\0';
+    if (size < 2 || H5Aexists_by_name(file, path, name, H5P_DEFAULT) <= 0) return 0;
+    hid_t a = H5Aopen_by_name(file, path, name, H5P_DEFAULT, H5P_DEFAULT);
+    hid_t t = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
+    int ok = 0;
+    if (t >= 0 && H5Tget_class(t) == H5T_STRING) {
+        if (H5Tis_variable_str(t) > 0) {
+            char *v = NULL;
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, H5T_VARIABLE);
+            if (H5Aread(a, mt, &v) >= 0 && v) {
+                snprintf(out, size, "%s", v);
+                ok = 1;
+            }
+            if (v) H5free_memory(v);
+            H5Tclose(mt);
+        } else {
+            const size_t len = H5Tget_size(t);
+            char *v = calloc(len + 1, 1);
+            hid_t mt = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mt, len + 1);
+            if (v && H5Aread(a, mt, v) >= 0) {
+                snprintf(out, size, "%s", v);
+                ok = 1;
+            }
+            free(v);
+            H5Tclose(mt);
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    /* fixed-length strings come padded */
+    for (size_t n = strlen(out); n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\0'); n--) out[n - 1] = '\0';
+    return ok;
 }
 
 int pty_h5_attr_double(hid_t loc, const char *path, const char *name, double value)

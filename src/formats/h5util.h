@@ -37,6 +37,9 @@ void pty_h5_why_missing(hid_t file, const char *path, char *why, size_t size);
 /* Shape of a dataset: rank into *rank and up to 4 dims. */
 int pty_h5_shape(hid_t file, const char *fname, const char *path, int *rank, hsize_t dims[4]);
 
+/* "4x3", "16x16x16" or "scalar", for messages. */
+void pty_h5_shape_str(int rank, const hsize_t *dims, char *buf, size_t size);
+
 /* 1 if the dataset is a compound with members "r" and "i" (complex). */
 int pty_h5_is_complex(hid_t file, const char *path);
 
@@ -64,6 +67,12 @@ int pty_h5_write_frames(hid_t loc, const char *path, const float *data, hsize_t 
 /* Attributes on an object (group or dataset) at `path` ("." for loc itself). */
 int pty_h5_attr_double(hid_t loc, const char *path, const char *name, double value);
 int pty_h5_attr_string(hid_t loc, const char *path, const char *name, const char *value);
+/* A variable-length UTF-8 string attribute (what h5py writes for a str, and reads back as one). */
+int pty_h5_attr_text(hid_t loc, const char *path, const char *name, const char *value);
+
+/* A string attribute `name` of the object at `path` into out; returns 1
+ * when present and a string, else 0 (out = ""). */
+int pty_h5_attr_read_string(hid_t file, const char *path, const char *name, char *out, size_t size);
 
 /* Soft link `link` -> `target` (intermediate groups created). */
 int pty_h5_soft_link(hid_t loc, const char *target, const char *link);

@@ -16,11 +16,10 @@
 #include <string.h>
 
 #include "h5util.h"
+#include "position_file.h"
 #include "pty_error.h"
 #include "pty_log.h"
 
-#define PLANCK_J_S 6.62607015e-34 /* exact, SI 2019 */
-#define LIGHT_M_S 299792458.0
 #define FRAME_CHUNK 64                  /* frames per HDF5 read */
 #define SCRATCH_BYTES ((size_t)64 << 20) /* ... but no more than this per read */
 
@@ -42,102 +41,7 @@ void pty_read_options_default(pty_read_options *o)
     o->pixel = PTY_CXI_PIXEL;
     o->mask = PTY_CXI_MASK;
     o->probe = PTY_CXI_PROBE;
-}
-
-/* "4x3", "16x16x16" or "scalar", for messages. */
-static void shape_str(int rank, const hsize_t *dims, char *buf, size_t size)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    if (rank == 0) snprintf(buf, size, "scalar");
-    for (int i = 0; i < rank && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, i ? "x%llu" : "%llu", (unsigned long long)dims[i]);
-}
-
-/* HDF5 type class of a dataset known to exist, -1 if it cannot be opened. */
-static int dataset_class(hid_t file, const char *path)
-{
-    hid_t d = H5Dopen2(file, path, H5P_DEFAULT);
-    if (d < 0) return -1;
-    hid_t t = H5Dget_type(d);
-    int cls = t < 0 ? -1 : (int)H5Tget_class(t);
-    if (t >= 0) H5Tclose(t);
-    H5Dclose(d);
-    return cls;
-}
-
-static int frames_shape(hid_t file, const char *f, const char *path, int allow_empty, int *n, int *m)
-{
-    int rank;
-    hsize_t dims[4];
-    if (!pty_h5_exists(file, path)) {
-        char why[1200];
-        pty_h5_why_missing(file, path, why, sizeof why);
-        return pty_error_set(PTY_ERR_HDF5, "'%s' has no dataset '%s'%s; give its path with --frames", f, path, why);
-    }
-    PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
-    PTY_CHECK(rank == 3, PTY_ERR_HDF5, "'%s': frames dataset '%s' must be 3-D (N, M, M), got rank %d", f, path, rank);
-    unsigned long long nf = dims[0], h = dims[1], w = dims[2];
-    PTY_CHECK(h == w, PTY_ERR_HDF5, "'%s': frames dataset '%s' has non-square frames %llux%llu", f, path, h, w);
-    PTY_CHECK(h >= PTY_MIN_FRAME && h <= PTY_MAX_FRAME, PTY_ERR_HDF5,
-              "'%s': frames dataset '%s' has frames of %llux%llu pixels, out of range (%d to %d)", f, path, h, w,
-              PTY_MIN_FRAME, PTY_MAX_FRAME);
-    PTY_CHECK(nf >= 1 || allow_empty, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds no frames", f, path);
-    PTY_CHECK(nf <= INT_MAX, PTY_ERR_HDF5, "'%s': frames dataset '%s' holds %llu frames, more than %d", f, path, nf,
-              INT_MAX);
-    int cls = dataset_class(file, path);
-    PTY_CHECK(cls == H5T_INTEGER || cls == H5T_FLOAT, PTY_ERR_HDF5,
-              "'%s': frames dataset '%s' must hold integer or float intensities%s", f, path,
-              pty_h5_is_complex(file, path) ? ", not complex numbers" : "");
-    *n = (int)nf;
-    *m = (int)h;
-    return PTY_OK;
-}
-
-/* One geometry scalar: the override when > 0, else the file's value, which
- * must then be finite and positive.  Missing is an error only when `needed`
- * (positions in metres); otherwise the value stays 0 (unknown). */
-static int geometry_value(hid_t file, const char *f, const char *path, double override, int needed,
-                          const char *what, const char *unit, const char *flag, double *out)
-{
-    *out = 0.0;
-    if (override > 0.0) {
-        *out = override;
-        return PTY_OK;
-    }
-    if (!path || !pty_h5_exists(file, path)) {
-        if (!needed) return PTY_OK;
-        return pty_error_set(PTY_ERR_HDF5,
-                             "'%s' has no %s dataset '%s', needed to convert positions from metres to pixels; "
-                             "give it with %s, or give positions in pixels with --positions-px",
-                             f, what, path ? path : "(none)", flag);
-    }
-    double v;
-    PTY_TRY(pty_h5_read_scalar(file, f, path, &v));
-    PTY_CHECK(isfinite(v) && v > 0.0, PTY_ERR_DATA, "'%s': %s must be positive (dataset '%s' holds %g %s); override it with %s",
-              f, what, path, v, unit, flag);
-    *out = v;
-    return PTY_OK;
-}
-
-/* Warn when y_pixel_size, next to an x_pixel_size, disagrees with it: the
- * reader assumes square pixels. */
-static void check_square_pixels(hid_t file, const char *f, const char *xpath, double x)
-{
-    static const char suffix[] = "x_pixel_size";
-    char ypath[1024];
-    size_t len = strlen(xpath), ls = sizeof suffix - 1;
-    if (len < ls || len >= sizeof ypath || strcmp(xpath + len - ls, suffix) != 0) return;
-    memcpy(ypath, xpath, len + 1);
-    ypath[len - ls] = 'y';
-    double y;
-    if (!pty_h5_exists(file, ypath) || pty_h5_read_scalar(file, f, ypath, &y) != PTY_OK) {
-        pty_error_clear();
-        return;
-    }
-    if (isfinite(y) && fabs(y - x) > 1e-6 * x)
-        pty_warn("'%s': detector pixels are not square ('%s' = %g m, '%s' = %g m); using %g m", f, xpath, x, ypath, y,
-                 x);
+    o->center[0] = o->center[1] = NAN;
 }
 
 int pty_positions_path(hid_t file, const pty_read_options *o, const char **out)
@@ -185,7 +89,7 @@ static int read_positions(hid_t file, const pty_read_options *o, int n, double d
     hsize_t dims[4];
     char shape[96];
     PTY_TRY(pty_h5_shape(file, f, path, &rank, dims));
-    shape_str(rank, dims, shape, sizeof shape);
+    pty_h5_shape_str(rank, dims, shape, sizeof shape);
 
     /* Metre layouts are ambiguous for tiny scans (3x3, 3x2), so prefer the
        reading whose count matches the frames, then the rule "3 x N is
@@ -238,159 +142,8 @@ static int read_positions(hid_t file, const pty_read_options *o, int n, double d
     return rc;
 }
 
-/* Shape of an optional dataset.  *present = 0 when it is absent at its
- * default CXI path; a path the user named (`flag`) must exist. */
-static int optional_shape(hid_t file, const char *f, const char *path, const char *dflt, const char *what,
-                          const char *flag, int *present, int *rank, hsize_t dims[4], char *shape, size_t len)
-{
-    *present = 0;
-    if (!path) return PTY_OK;
-    if (!pty_h5_exists(file, path)) {
-        if (strcmp(path, dflt) == 0) return PTY_OK;
-        return pty_error_set(PTY_ERR_HDF5, "'%s' has no %s dataset '%s'; check the path given with %s", f, what, path,
-                             flag);
-    }
-    PTY_TRY(pty_h5_shape(file, f, path, rank, dims));
-    shape_str(*rank, dims, shape, len);
-    *present = 1;
-    return PTY_OK;
-}
-
-/* The detector mask as 0/1 bytes, or *out = NULL when there is none.  The
- * default CXI path may be absent; a path the user named must exist. */
-static int read_mask(hid_t file, const pty_read_options *o, int m, unsigned char **out)
-{
-    const char *f = o->path, *path = o->mask;
-    int present = 0, rank = 0;
-    hsize_t dims[4];
-    char shape[96];
-    *out = NULL;
-    PTY_TRY(optional_shape(file, f, path, PTY_CXI_MASK, "mask", "--mask", &present, &rank, dims, shape, sizeof shape));
-    if (!present) return PTY_OK;
-    PTY_CHECK(rank == 2 && dims[0] == (hsize_t)m && dims[1] == (hsize_t)m, PTY_ERR_HDF5,
-              "'%s': mask dataset '%s' has shape %s but frames are %dx%d", f, path, shape, m, m);
-    size_t mm = (size_t)m * m;
-    float *v = malloc(mm * sizeof *v);
-    unsigned char *mask = malloc(mm);
-    int rc = PTY_OK;
-    if (!v || !mask) {
-        rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate a %dx%d mask", m, m);
-    } else {
-        rc = pty_h5_read_float(file, f, path, v, mm);
-        /* NaN compares unequal to 0, so a NaN in the mask means bad too */
-        for (size_t i = 0; rc == PTY_OK && i < mm; i++) mask[i] = v[i] != 0.0f;
-    }
-    free(v);
-    if (rc != PTY_OK) {
-        free(mask);
-        return rc;
-    }
-    *out = mask;
-    return PTY_OK;
-}
-
-/* The initial probe, *out = NULL when there is none; same path rule as the mask. */
-static int read_probe(hid_t file, const pty_read_options *o, int m, pty_cf **out, int *modes)
-{
-    const char *f = o->path, *path = o->probe;
-    int present = 0, rank = 0;
-    hsize_t dims[4];
-    char shape[96];
-    *out = NULL;
-    *modes = 0;
-    PTY_TRY(optional_shape(file, f, path, PTY_CXI_PROBE, "probe", "--probe", &present, &rank, dims, shape, sizeof shape));
-    if (!present) return PTY_OK;
-    const hsize_t mh = (hsize_t)m;
-    int ok = (rank == 2 && dims[0] == mh && dims[1] == mh) || (rank == 3 && dims[0] >= 1 && dims[1] == mh && dims[2] == mh);
-    PTY_CHECK(ok, PTY_ERR_HDF5, "'%s': probe dataset '%s' has shape %s but frames are %dx%d; it must be %dx%d or Kx%dx%d", f,
-              path, shape, m, m, m, m, m, m);
-    PTY_CHECK(rank == 2 || dims[0] <= PTY_MAX_PROBE_MODES, PTY_ERR_HDF5, "'%s': probe dataset '%s' holds %llu modes, more than %d",
-              f, path, (unsigned long long)dims[0], PTY_MAX_PROBE_MODES);
-    PTY_CHECK(pty_h5_is_complex(file, path), PTY_ERR_HDF5,
-              "'%s': probe dataset '%s' is not complex (a compound with members 'r' and 'i', as h5py writes)", f, path);
-    int k = rank == 2 ? 1 : (int)dims[0];
-    size_t total = (size_t)k * m * m;
-    pty_cf *probe = malloc(total * sizeof *probe);
-    PTY_CHECK(probe, PTY_ERR_NOMEM, "cannot allocate a %dx%dx%d probe", k, m, m);
-    int rc = pty_h5_read_complex(file, f, path, probe, total);
-    double power = 0.0;
-    for (size_t i = 0; rc == PTY_OK && i < total; i++) {
-        if (!isfinite(probe[i].re) || !isfinite(probe[i].im))
-            rc = pty_error_set(PTY_ERR_DATA, "'%s': probe dataset '%s' has a non-finite value at element %zu", f, path, i);
-        power += pty_cabs2(probe[i]);
-    }
-    if (rc == PTY_OK && !(power > 0.0))
-        rc = pty_error_set(PTY_ERR_DATA, "'%s': probe dataset '%s' is zero everywhere", f, path);
-    if (rc != PTY_OK) {
-        free(probe);
-        return rc;
-    }
-    *out = probe;
-    *modes = k;
-    return PTY_OK;
-}
-
 /* File index of the k-th frame read: subset[k], or k when reading all. */
 static int frame_index(const int *subset, int k) { return subset ? subset[k] : k; }
-
-/* Read frames k0 .. k0+count-1 of the read order (file indices
- * frame_index(subset, k)) into out (count x m x m floats).  The file
- * selection is one hyperslab per run of consecutive indices, OR-ed together;
- * since the indices increase, HDF5 delivers them in the order asked. */
-static herr_t read_selected(hid_t dset, hid_t fs, const int *subset, int k0, int count, hsize_t m, float *out)
-{
-    for (int k = 0; k < count;) {
-        int r = k + 1;
-        while (r < count && frame_index(subset, k0 + r) == frame_index(subset, k0 + r - 1) + 1) r++;
-        hsize_t start[3] = {(hsize_t)frame_index(subset, k0 + k), 0, 0}, cnt[3] = {(hsize_t)(r - k), m, m};
-        if (H5Sselect_hyperslab(fs, k == 0 ? H5S_SELECT_SET : H5S_SELECT_OR, start, NULL, cnt, NULL) < 0) return -1;
-        k = r;
-    }
-    hsize_t mdims[3] = {(hsize_t)count, m, m};
-    hid_t ms = H5Screate_simple(3, mdims, NULL);
-    if (ms < 0) return -1;
-    herr_t e = H5Dread(dset, H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, out);
-    H5Sclose(ms);
-    return e;
-}
-
-/* Explain a failed read of frames k0 .. k0+count-1: a compression filter
- * this HDF5 cannot load (the usual cause with detector files), else the
- * first frame that cannot be read on its own (corrupt data), else the range. */
-static int frames_read_error(hid_t dset, hid_t fs, const char *f, const char *path, const int *subset, int k0,
-                             int count, hsize_t m, float *scratch)
-{
-    hid_t dcpl = H5Dget_create_plist(dset);
-    int nf = dcpl < 0 ? 0 : H5Pget_nfilters(dcpl);
-    for (int i = 0; i < nf; i++) {
-        unsigned flags = 0, config = 0;
-        size_t nelm = 0;
-        char name[64] = "";
-        H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags, &nelm, NULL, sizeof name, name, &config);
-        if (id >= 0 && H5Zfilter_avail(id) <= 0) {
-            /* the registered ids detector files use most (support.hdfgroup.org/services/filters.html) */
-            static const struct { int id; const char *name; } known[] = {
-                {307, "bzip2"}, {32000, "LZF"}, {32001, "Blosc"}, {32004, "LZ4"}, {32008, "bitshuffle"},
-                {32015, "Zstandard"},
-            };
-            for (size_t j = 0; j < sizeof known / sizeof *known && !name[0]; j++)
-                if (known[j].id == (int)id) snprintf(name, sizeof name, "%s", known[j].name);
-            H5Pclose(dcpl);
-            return pty_error_set(PTY_ERR_HDF5,
-                                 "'%s': cannot read '%s': it is compressed with HDF5 filter %d%s%s%s, which is not "
-                                 "available; install its plugin (Debian: hdf5-filter-plugin and bitshuffle, which "
-                                 "ptycho finds by itself) or set HDF5_PLUGIN_PATH to its directory",
-                                 f, path, (int)id, name[0] ? " (" : "", name, name[0] ? ")" : "");
-        }
-    }
-    if (dcpl >= 0) H5Pclose(dcpl);
-    for (int k = 0; k < count; k++)
-        if (read_selected(dset, fs, subset, k0 + k, 1, m, scratch) < 0)
-            return pty_error_set(PTY_ERR_HDF5, "'%s': cannot read frame %d of '%s' (corrupt or unreadable data)", f,
-                                 frame_index(subset, k0 + k), path);
-    return pty_error_set(PTY_ERR_HDF5, "'%s': cannot read frames %d..%d of '%s' (corrupt or unreadable data)", f,
-                         frame_index(subset, k0), frame_index(subset, k0 + count - 1), path);
-}
 
 /* Frames that hold nothing and pixels no detector counts: what an
  * acquisition cut short (unwritten chunks read as the fill value, zero), a
@@ -508,119 +261,102 @@ static int screen_report(pty_dataset *d, screen *sc, const char *f, const char *
     return rc;
 }
 
-/* Read the frames into d (n_frames, m set): all of them, or subset[0 ..
- * d->n_frames) when subset is not NULL, in chunks of consecutive read order
- * through one scratch buffer.  Leave out (mask) frames with no counts and
- * mask absurd pixels, each with one warning (screen_report); refuse, when
- * reading all, a scan with no usable frame; warn once about bad values. */
-static int read_frames(hid_t file, const char *f, const char *path, const unsigned char *mask, const int *subset,
-                       pty_dataset *d)
+/* Read the frames into d (n_frames, m set): series frames index[0 ..
+ * d->n_frames), prepared, in chunks through one scratch buffer.  Leave out
+ * (mask) frames with no counts and mask absurd pixels, each with one warning
+ * (screen_report); refuse, when reading all, a scan with no usable frame;
+ * warn once about bad values and once about saturated pixels. */
+static int read_frames(const pty_scan_header *h, const char *f, const int *index, int all, pty_dataset *d)
 {
     const int n = d->n_frames;
-    const size_t mm = (size_t)d->m * d->m;
-    size_t chunk = SCRATCH_BYTES / (mm * sizeof(float));
+    const size_t mm = (size_t)d->m * d->m, ww = (size_t)h->prep.win * h->prep.win;
+    size_t chunk = SCRATCH_BYTES / ((ww + mm) * sizeof(float) + mm);
     if (chunk < 1) chunk = 1;
     if (chunk > FRAME_CHUNK) chunk = FRAME_CHUNK;
     if (chunk > (size_t)n) chunk = (size_t)n;
-    float *scratch = malloc(chunk * mm * sizeof *scratch);
-    PTY_CHECK(scratch, PTY_ERR_NOMEM, "cannot allocate a %.1f MiB frame buffer",
-              (double)(chunk * mm * sizeof *scratch) / (1 << 20));
-    hid_t dset = H5Dopen2(file, path, H5P_DEFAULT);
-    hid_t fs = dset < 0 ? H5I_INVALID_HID : H5Dget_space(dset);
-    if (fs < 0) {
-        if (dset >= 0) H5Dclose(dset);
-        free(scratch);
-        return pty_error_set(PTY_ERR_HDF5, "'%s': cannot open frames dataset '%s'", f, path);
-    }
-
-    long n_bad = 0;
-    int bad_frames = 0, first_bad = -1, rc = PTY_OK;
+    float *scratch = malloc(chunk * ww * sizeof *scratch), *prepared = malloc(chunk * mm * sizeof *prepared);
+    unsigned char *masks = malloc(chunk * mm);
+    int rc = scratch && prepared && masks ? PTY_OK
+                                         : pty_error_set(PTY_ERR_NOMEM, "cannot allocate a %.1f MiB frame buffer",
+                                                         (double)(chunk * (ww + mm) * sizeof *scratch) / (1 << 20));
+    long n_bad = 0, saturated = 0;
+    int bad_frames = 0, first_bad = -1;
     screen sc = {0};
     for (int first = 0; first < n && rc == PTY_OK; first += (int)chunk) {
         int count = n - first < (int)chunk ? n - first : (int)chunk;
-        if (read_selected(dset, fs, subset, first, count, (hsize_t)d->m, scratch) < 0)
-            rc = frames_read_error(dset, fs, f, path, subset, first, count, (hsize_t)d->m, scratch);
+        rc = pty_scan_frames_read(h, index + first, count, scratch, prepared, masks, &saturated);
         for (int k = 0; k < count && rc == PTY_OK; k++) {
             const int j = first + k;
-            long bad = pty_dataset_set_frame(d, j, scratch + (size_t)k * mm, mask);
+            long bad = pty_dataset_set_frame(d, j, prepared + (size_t)k * mm, masks + (size_t)k * mm);
             if (bad > 0) {
                 n_bad += bad;
-                if (bad_frames++ == 0) first_bad = frame_index(subset, j);
+                if (bad_frames++ == 0) first_bad = index[j];
             }
-            screen_frame(d, j, frame_index(subset, j), &sc);
+            screen_frame(d, j, index[j], &sc);
         }
     }
-    H5Sclose(fs);
-    H5Dclose(dset);
     free(scratch);
-    PTY_TRY(rc);
+    free(prepared);
+    free(masks);
+    if (rc != PTY_OK) {
+        free(sc.frame_max);
+        return rc;
+    }
     if (n_bad > 0)
         pty_warn("'%s': %ld pixels of '%s' are NaN, Inf or negative, in %d of %d frames (first in frame %d); they are masked",
-                 f, n_bad, path, bad_frames, n, first_bad);
-    return screen_report(d, &sc, f, path, subset);
+                 f, n_bad, h->frames, bad_frames, n, first_bad);
+    if (saturated > 0)
+        pty_warn("'%s': %ld pixels of '%s' at or above %.10g counts (saturation: %s) are masked in the frames that have them",
+                 f, saturated, h->frames, h->info.saturation, h->info.saturation_from);
+    d->detector = h->info;
+    d->detector.saturated = saturated;
+    return screen_report(d, &sc, f, h->frames, all ? NULL : index);
 }
 
 /* What the checks before the frame read establish, shared by
  * pty_dataset_read and pty_positions_read. */
 typedef struct scan {
     hid_t file;
-    const char *frames; /* frames dataset path */
-    int n, m;           /* frames in the file, frame side */
-    double wavelength, distance, pixel, dx;
+    pty_scan_header h;
+    int n;                /* frames of the scan: those with a position (of the half) */
+    int *index;           /* n: scan frame j is frame index[j] of the file's series */
     double *pos;          /* n x 2 object pixels (row, col) */
-    unsigned char *mask;  /* m x m or NULL */
-    pty_cf *probe;        /* modes x m x m or NULL */
-    int modes;
-    int half;             /* PTY_HALF_*: n and pos are the half's, frame j of the half is file frame 2j + half - 1 */
 } scan;
 
 static void scan_close(scan *s)
 {
+    pty_scan_header_free(&s->h);
     if (s->file >= 0) H5Fclose(s->file);
     free(s->pos);
-    free(s->mask);
-    free(s->probe);
+    free(s->index);
     memset(s, 0, sizeof *s);
     s->file = H5I_INVALID_HID;
 }
 
-int pty_scan_header_read(hid_t file, const pty_read_options *o, int allow_empty, pty_scan_header *h)
+/* A raster of o->raster[0] rows and o->raster[1] columns, row by row, the
+ * column fast, centred on zero (as ptychopy makes its Cartesian grid). */
+static int raster_positions(const pty_read_options *o, int nf, double dx, scan *s)
 {
-    const char *f = o->path;
-    const int needed = !o->positions_px;
-    double energy;
-    memset(h, 0, sizeof *h);
-    h->frames = o->frames ? o->frames : PTY_CXI_FRAMES;
-    int rc = frames_shape(file, f, h->frames, allow_empty, &h->n, &h->m);
-    if (rc == PTY_OK)
-        rc = geometry_value(file, f, o->energy, o->energy_ev * PTY_EV_J, needed, "energy", "J", "--energy (eV)", &energy);
-    if (rc == PTY_OK)
-        rc = geometry_value(file, f, o->distance, o->distance_m, needed, "distance", "m", "--distance (m)", &h->distance);
-    if (rc == PTY_OK)
-        rc = geometry_value(file, f, o->pixel, o->pixel_m, needed, "detector pixel size", "m", "--pixel-size (m)",
-                            &h->detector_pixel);
-    if (rc != PTY_OK) return rc;
-    /* Energy stored in eV or keV instead of J is a common slip; photons between
-       0.1 eV and 1 MeV cover every ptychography source. */
-    if (energy > 0.0 && !(o->energy_ev > 0.0) && (energy < 0.1 * PTY_EV_J || energy > 1e6 * PTY_EV_J))
-        pty_warn("'%s': energy %g J ('%s') is %g eV, implausible for photons; CXI stores joules: "
-                 "if the file holds eV or keV, give the energy with --energy (eV)",
-                 f, energy, o->energy, energy / PTY_EV_J);
-    if (h->detector_pixel > 0.0 && !(o->pixel_m > 0.0)) check_square_pixels(file, f, o->pixel, h->detector_pixel);
-    if (energy > 0.0) h->wavelength = PLANCK_J_S * LIGHT_M_S / energy;
-    h->pixel_size = pty_object_pixel_size(h->wavelength, h->distance, h->m, h->detector_pixel);
-    rc = read_mask(file, o, h->m, &h->mask);
-    if (rc == PTY_OK) rc = read_probe(file, o, h->m, &h->probe, &h->probe_modes);
-    if (rc != PTY_OK) pty_scan_header_free(h);
-    return rc;
-}
-
-void pty_scan_header_free(pty_scan_header *h)
-{
-    free(h->mask);
-    free(h->probe);
-    h->mask = NULL;
-    h->probe = NULL;
+    const int rows = o->raster[0], cols = o->raster[1];
+    PTY_CHECK(rows > 0 && cols > 0 && (long long)rows * cols == nf, PTY_ERR_DATA,
+              "'%s': a %dx%d raster has %lld positions but there are %d frames", o->path, rows, cols,
+              (long long)rows * cols, nf);
+    PTY_CHECK(dx > 0.0, PTY_ERR_DATA,
+              "'%s': a raster in metres needs the object pixel size (--energy, --distance, --pixel-size)", o->path);
+    s->n = nf;
+    s->pos = malloc((size_t)nf * 2 * sizeof *s->pos);
+    s->index = malloc((size_t)nf * sizeof *s->index);
+    PTY_CHECK(s->pos && s->index, PTY_ERR_NOMEM, "cannot allocate %d positions", nf);
+    pty_read_options metres = *o;
+    metres.positions_px = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j++) {
+            const int k = i * cols + j;
+            const double y = (i - (rows - 1) / 2.0) * o->raster_step[0], x = (j - (cols - 1) / 2.0) * o->raster_step[1];
+            pty_position_to_pixels(&metres, x, y, dx, s->pos + 2 * (size_t)k);
+            s->index[k] = k;
+        }
+    return PTY_OK;
 }
 
 /* Open the file and run every check except the frame read: frame shape,
@@ -629,23 +365,32 @@ void pty_scan_header_free(pty_scan_header *h)
 static int scan_check(const pty_read_options *o, scan *s)
 {
     const char *f = o->path;
-    pty_scan_header h;
     PTY_TRY(pty_h5_open_read(f, &s->file));
-    PTY_TRY(pty_scan_header_read(s->file, o, 0, &h));
-    s->frames = h.frames;
-    s->n = h.n;
-    s->m = h.m;
-    s->wavelength = h.wavelength;
-    s->distance = h.distance;
-    s->pixel = h.detector_pixel;
-    s->dx = h.pixel_size;
-    s->mask = h.mask;
-    s->probe = h.probe;
-    s->modes = h.probe_modes;
-
-    s->pos = malloc((size_t)s->n * 2 * sizeof *s->pos);
-    PTY_CHECK(s->pos, PTY_ERR_NOMEM, "cannot allocate %d positions", s->n);
-    PTY_TRY(read_positions(s->file, o, s->n, s->dx, s->pos));
+    PTY_TRY(pty_scan_header_read(s->file, o, 0, &s->h));
+    const int nf = s->h.n;
+    if (o->raster[0] > 0) {
+        PTY_TRY(raster_positions(o, nf, s->h.pixel_size, s));
+    } else if (o->positions_file && H5Fis_hdf5(o->positions_file) <= 0) {
+        PTY_TRY(pty_position_file_read(o, nf, s->h.pixel_size, &s->pos, &s->index, &s->n));
+    } else {
+        s->n = nf;
+        s->pos = malloc((size_t)nf * 2 * sizeof *s->pos);
+        s->index = malloc((size_t)nf * sizeof *s->index);
+        PTY_CHECK(s->pos && s->index, PTY_ERR_NOMEM, "cannot allocate %d positions", nf);
+        for (int j = 0; j < nf; j++) s->index[j] = j;
+        if (o->positions_file) {
+            /* positions in a second HDF5 file, by the same rules as in the frames' file */
+            pty_read_options other = *o;
+            other.path = o->positions_file;
+            hid_t pf;
+            PTY_TRY(pty_h5_open_read(other.path, &pf));
+            const int rc = read_positions(pf, &other, nf, s->h.pixel_size, s->pos);
+            H5Fclose(pf);
+            PTY_TRY(rc);
+        } else {
+            PTY_TRY(read_positions(s->file, o, nf, s->h.pixel_size, s->pos));
+        }
+    }
     if (o->half_set != PTY_HALF_ALL) {
         PTY_CHECK(o->half_set == PTY_HALF_EVEN || o->half_set == PTY_HALF_ODD, PTY_ERR_ARG, "--half-set: unknown half %d",
                   o->half_set);
@@ -655,9 +400,9 @@ static int scan_check(const pty_read_options *o, scan *s)
         for (int j = 0; j < count; j++) {
             s->pos[2 * (size_t)j] = s->pos[2 * (2 * (size_t)j + parity)];
             s->pos[2 * (size_t)j + 1] = s->pos[2 * (2 * (size_t)j + parity) + 1];
+            s->index[j] = s->index[2 * j + parity];
         }
         s->n = count;
-        s->half = o->half_set;
     }
     return PTY_OK;
 }
@@ -672,26 +417,26 @@ static int scan_open(const pty_read_options *o, scan *s)
     return rc;
 }
 
-/* The frame subset, if any, against the n frames of the file. */
+/* The frame subset, if any, against the n frames of the scan. */
 static int check_subset(const pty_read_options *o, const scan *s)
 {
     const int *sub = o->frame_subset;
-    const char *f = o->path;
+    const char *f = o->path, *frames = s->h.frames;
     if (!sub) {
         PTY_CHECK(o->n_subset == 0, PTY_ERR_ARG, "'%s': a frame subset of %d indices was given without the indices", f,
                   o->n_subset);
         return PTY_OK;
     }
     PTY_CHECK(o->n_subset >= 1, PTY_ERR_ARG, "'%s': the frame subset is empty (%d indices); '%s' holds %d frames", f,
-              o->n_subset, s->frames, s->n);
+              o->n_subset, frames, s->n);
     for (int k = 0; k < o->n_subset; k++) {
         PTY_CHECK(sub[k] >= 0 && sub[k] < s->n, PTY_ERR_ARG,
                   "'%s': frame index %d (subset entry %d) is out of range: '%s' holds %d frames (0 to %d)", f, sub[k],
-                  k, s->frames, s->n, s->n - 1);
+                  k, frames, s->n, s->n - 1);
         PTY_CHECK(k == 0 || sub[k] > sub[k - 1], PTY_ERR_ARG,
                   "'%s': frame index %d (subset entry %d) does not follow %d: the subset must be strictly increasing "
                   "('%s' holds %d frames)",
-                  f, sub[k], k, sub[k - 1], s->frames, s->n);
+                  f, sub[k], k, sub[k - 1], frames, s->n);
     }
     return PTY_OK;
 }
@@ -704,8 +449,11 @@ int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
     PTY_TRY(scan_open(o, &s));
     const int *sub = o->frame_subset;
     int rc = check_subset(o, &s);
-    if (rc == PTY_OK) rc = pty_dataset_create(sub ? o->n_subset : s.n, s.m, &d);
+    if (rc == PTY_OK) rc = pty_dataset_create(sub ? o->n_subset : s.n, s.h.m, &d);
+    int *index = rc == PTY_OK ? malloc(sizeof *index * (size_t)d->n_frames) : NULL;
+    if (rc == PTY_OK && !index) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d frame indices", d->n_frames);
     if (rc != PTY_OK) {
+        pty_dataset_destroy(d);
         scan_close(&s);
         return rc;
     }
@@ -713,23 +461,19 @@ int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
         const size_t j = (size_t)frame_index(sub, k);
         d->positions[2 * (size_t)k] = s.pos[2 * j];
         d->positions[2 * (size_t)k + 1] = s.pos[2 * j + 1];
+        index[k] = s.index[j];
     }
-    d->wavelength = s.wavelength;
-    d->distance = s.distance;
-    d->detector_pixel = s.pixel;
-    d->pixel_size = s.dx;
-    d->probe = s.probe;
-    d->probe_modes = s.modes;
-    s.probe = NULL; /* owned by d now */
-    /* a half: the file's frames are every other one, at 2j + parity */
-    int *file_order = NULL;
-    if (s.half) {
-        file_order = malloc(sizeof *file_order * (size_t)d->n_frames);
-        if (!file_order) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d frame indices", d->n_frames);
-        for (int k = 0; file_order && k < d->n_frames; k++) file_order[k] = 2 * frame_index(sub, k) + s.half - 1;
-    }
-    if (rc == PTY_OK) rc = read_frames(s.file, o->path, s.frames, s.mask, file_order ? file_order : sub, d);
-    free(file_order);
+    d->wavelength = s.h.wavelength;
+    d->distance = s.h.distance;
+    d->detector_pixel = s.h.detector_pixel;
+    d->pixel_size = s.h.pixel_size;
+    d->probe = s.h.probe;
+    d->probe_modes = s.h.probe_modes;
+    s.h.probe = NULL; /* owned by d now */
+    /* "all": every frame of the file is read, so a scan with none usable is refused here */
+    const int all = !sub && d->n_frames == s.h.n;
+    rc = read_frames(&s.h, o->path, index, all, d);
+    free(index);
     scan_close(&s);
     if (rc != PTY_OK) {
         pty_dataset_destroy(d);
@@ -747,7 +491,7 @@ int pty_positions_read(const pty_read_options *o, double **positions, int *n, in
     PTY_TRY(scan_open(o, &s));
     *positions = s.pos;
     *n = s.n;
-    *m = s.m;
+    *m = s.h.m;
     s.pos = NULL; /* the caller's now */
     scan_close(&s);
     return PTY_OK;

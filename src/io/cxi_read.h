@@ -10,6 +10,8 @@
 #include <hdf5.h>
 
 #include "dataset.h"
+#include "detector_prep.h"
+#include "frame_series.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -57,6 +59,39 @@ typedef struct pty_read_options {
     const int *frame_subset; /* NULL: all frames; else n_subset distinct frame indices, strictly
                                 increasing, to read only those (one MPI rank's share) */
     int n_subset;
+    /* Positions from another file than the frames: */
+    const char *positions_file;   /* a text table (CSV, tabs or spaces; '#' comments; an optional header
+                                     line naming the columns: position_file.h), or an HDF5 file holding
+                                     the dataset `positions` names (default: CXI's translation) */
+    const char *position_columns; /* "X,Y": the columns of x (horizontal: the object's columns) and y, by
+                                     header name or 1-based number; NULL: the header's x..., y...,
+                                     else columns 1 and 2 */
+    const char *trigger_column;   /* the column of frame numbers (triggers), by name or number; NULL:
+                                     row k is frame k */
+    int first_trigger;            /* the trigger number of frame 0 */
+    const char *position_units;   /* "nm", "um", "mm", "m" or "px" (object pixels); NULL: from the
+                                     header's names (x_um, y[nm]) */
+    double position_scale[2];     /* x and y are multiplied by these (a sign, cos(chi) of a rotated
+                                     sample); 0: 1 */
+    /* Frames in numbered files (as ptychopy reads them: frame_series.h), and a raster scan: */
+    const char *frames_pattern; /* printf pattern of the files, e.g. "scan_%06d.h5"; NULL: the input's */
+    int first_file;             /* the number of the first file */
+    int frames_per_file;        /* frames in each file */
+    int frame_count;            /* frames in all (0: raster rows x cols) */
+    int raster[2];              /* rows, cols > 0: positions of a raster, row by row (the column fast),
+                                   centred on zero, instead of a positions dataset */
+    double raster_step[2];      /* its steps between rows and between columns, m */
+    /* Detector preparation (detector_prep.h), for frames as a detector writes them: */
+    int crop;                /* frame side M after binning; 0: the frames' own side (square frames) */
+    int bin;                 /* pixels summed per side (0 or 1: none) */
+    double center[2];        /* beam centre (row, col), detector pixels; NaN: the file's (Eiger
+                                beam_center_y, beam_center_x), else the detector's middle */
+    int center_fit;          /* 1: the centroid of the summed frames instead */
+    double saturation;       /* counts at or above are unusable; 0: the file's cutoff (Eiger), else
+                                the largest value of an integer type (a detector's overflow mark) */
+    const char *mask_file;   /* a TIFF mask (non-zero = bad), detector-sized or M x M, added to the file's */
+    const char *dark;        /* dark/background counts to subtract: a TIFF file (.tif, .tiff) or a
+                                dataset in the input, (H, W) or (K, H, W) averaged */
 } pty_read_options;
 
 /* Fill `o` with the CXI defaults above: no overrides, no transpose or flips,
@@ -108,20 +143,41 @@ int pty_positions_read(const pty_read_options *o, double **positions, int *n, in
 /* What a scan file holds besides its frames and positions (a file being
  * written reads this once, then its frames as they come: live_read.h). */
 typedef struct pty_scan_header {
-    const char *frames;      /* the frames dataset's path */
-    int n, m;                /* frames in the file now, frame side */
-    double wavelength, distance, detector_pixel, pixel_size; /* as pty_dataset's */
+    const char *frames;      /* the frames dataset's (or parts group's) path */
+    pty_frame_series series; /* the frames, open */
+    int n, m;                /* frames in the file now, prepared frame side */
+    double wavelength, distance, detector_pixel, pixel_size; /* as pty_dataset's (detector_pixel binned) */
     unsigned char *mask;     /* m x m, non-zero = bad, or NULL */
     pty_cf *probe;           /* probe_modes x m x m, or NULL */
     int probe_modes;
+    /* the detector window and its preparation */
+    int height, width;       /* frames as stored */
+    int r0, c0;              /* the window's first detector pixel (may lie outside) */
+    pty_detector_prep prep;  /* its dark and mask point at the two below */
+    float *dark;             /* win x win or NULL */
+    unsigned char *raw_mask; /* win x win or NULL */
+    pty_detector_info info;  /* what was done, for the result */
 } pty_scan_header;
 
 /* Read and check the header of the open file (o->path names it in
  * messages), with the messages pty_dataset_read gives; a file still being
  * written may hold no frames yet when allow_empty.  Free with
- * pty_scan_header_free. */
+ * pty_scan_header_free (also after a failure). */
 int pty_scan_header_read(hid_t file, const pty_read_options *o, int allow_empty, pty_scan_header *h);
 void pty_scan_header_free(pty_scan_header *h);
+
+/* 1 when frames are used as stored but for the saturation count: no
+ * window, binning, dark or detector-sized mask (what the live reader,
+ * which reads whole frames, accepts). */
+int pty_scan_header_plain(const pty_scan_header *h);
+
+/* Frames index[0 .. count) (increasing) of the header's series, prepared,
+ * into out (count x m x m detector-centred intensities) and masks (count x
+ * m x m, 1 = unusable; the header's m x m mask included).  scratch holds
+ * count x win x win floats.  *saturated (may be NULL) is increased by the
+ * raw pixels at or above the saturation count. */
+int pty_scan_frames_read(const pty_scan_header *h, const int *index, int count, float *scratch, float *out,
+                         unsigned char *masks, long *saturated);
 
 /* The positions dataset o names, or the first CXI translation path present. */
 int pty_positions_path(hid_t file, const pty_read_options *o, const char **path);

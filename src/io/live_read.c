@@ -22,6 +22,7 @@ typedef struct live_file {
     int pos_cols;        /* 2 or 3 */
     long long planned;
     const char *frames_path, *positions_path;
+    double saturation;   /* counts at or above: not measurements; 0: none */
 } live_file;
 
 static void live_close(pty_frame_source *s)
@@ -150,6 +151,10 @@ static int live_read(pty_frame_source *s, long long first, int n, float *intensi
     else if (!read_rows(f->positions, H5T_NATIVE_DOUBLE, first, n, raw))
         rc = pty_error_set(PTY_ERR_HDF5, "'%s': cannot read positions %lld..%lld of '%s'", f->path, first,
                            first + n - 1, f->positions_path);
+    /* a count at the saturation level is not a measurement: NaN, which the follower masks */
+    const size_t total = (size_t)n * s->m * s->m;
+    for (size_t i = 0; rc == PTY_OK && f->saturation > 0.0 && i < total; i++)
+        if (intensities[i] >= f->saturation) intensities[i] = NAN;
     for (int i = 0; rc == PTY_OK && i < n; i++) {
         const double *r = raw + (size_t)i * f->pos_cols;
         if (!pty_position_to_pixels(&f->o, r[0], r[1], s->pixel_size, positions + 2 * (size_t)i))
@@ -210,6 +215,19 @@ static int setup(live_file *f, pty_frame_source *s, double timeout_s, long long 
     PTY_TRY(open_waiting(f, timeout_s));
     pty_scan_header h;
     PTY_TRY(pty_scan_header_read(f->file, &f->o, 1, &h));
+    const int plain = pty_scan_header_plain(&h) && h.series.n_parts == 1 && !f->o.positions_file;
+    f->saturation = h.prep.saturation;
+    pty_frame_series_close(&h.series); /* the live reader refreshes its own dataset */
+    free(h.dark);
+    free(h.raw_mask);
+    if (!plain) {
+        free(h.mask);
+        free(h.probe);
+        return pty_error_set(PTY_ERR_ARG,
+                             "'%s': --follow reads frames as stored: one frames dataset, without --crop, --bin, "
+                             "--center, --dark, a detector-sized mask or --positions-file",
+                             f->path);
+    }
     s->m = h.m;
     s->wavelength = h.wavelength;
     s->distance = h.distance;

@@ -25,9 +25,16 @@ typedef struct pty_result_file {
     double *cuts;      /* with `seams`: row cuts then column cuts, position pixels */
     double pixel_size; /* m: /pixel_size of a result, object_pixel_size of a ground truth; 0 unknown */
     int n_row_cuts, n_col_cuts;
+    double *errors;     /* the error history (/error; a product's loss_values), or NULL */
+    int n_errors;
+    int iterations_done; /* a checkpoint's (/checkpoint/iterations_done), else 0 */
+    int product;         /* 1: read from a ptychodus product file */
 } pty_result_file;
 
-/* Read `fname`.  truth = 1 prefers the ground-truth group of a simulated
+/* Read `fname`.  A ptychodus product file (its /object has center_x_m) is
+ * read too: the first layer of its object, the first coherent mode's
+ * incoherent modes, positions from metres, the origin from the object's
+ * centre (product_write.c states the mapping).  truth = 1 prefers the ground-truth group of a simulated
  * scan; truth = 0 prefers /object (a simulated scan stands in as a result
  * when it has no /object).  seams = 1 also reads the cut lines and fails
  * (PTY_ERR_ARG) when there are none.  Errors name the file and dataset;

@@ -6,6 +6,7 @@
 #ifndef PTY_DATASET_H
 #define PTY_DATASET_H
 
+#include "detector_prep.h"
 #include "pty_pixel.h"
 
 #ifdef __cplusplus
@@ -35,6 +36,7 @@ typedef struct pty_dataset {
                               NULL when the input has none */
     int probe_modes;
     long n_masked;         /* detector pixels left unconstrained, summed over frames */
+    pty_detector_info detector; /* how the frames were prepared from the detector's (zero: as given) */
 } pty_dataset;
 
 /* The object pixel of far-field ptychography, lambda z / (m p), m; 0 when

@@ -6,6 +6,8 @@
  *
  *   block      settings                         commands
  *   input      pty_read_options                 recon
+ *   detector   pty_read_options (preparation)   recon
+ *   positions  pty_read_options (position file) recon
  *   epie       pty_recon_params, iterations      recon, bench
  *   probe      pty_probe_guess_options          recon
  *   partition  pty_dist_options (MPI)           recon
@@ -30,8 +32,18 @@
 typedef struct pty_input_flags {
     pty_read_options *read;
     const char *positions_px; /* --positions-px as given; the check moves it into read */
+    const char *center;       /* --center ROW,COL or fit, parsed by the detector block's check */
+    const char *scale;        /* --position-scale SX,SY, parsed by the position-file block's check */
+    const char *raster;       /* --raster RxC, parsed there too */
+    const char *raster_step;  /* --raster-step ROW,COL (m), parsed there too */
 } pty_input_flags;
 void pty_opts_input(pty_opt_block *b, pty_input_flags *f);
+
+/* The detector's images made into frames: --crop, --center, --bin, --saturation, --mask-file, --dark. */
+void pty_opts_detector(pty_opt_block *b, pty_input_flags *f);
+
+/* Positions from another file: --positions-file and how to read it. */
+void pty_opts_position_file(pty_opt_block *b, pty_input_flags *f);
 
 /* The reconstruction: steps, modes, order, backend; and how many iterations. */
 void pty_opts_epie(pty_opt_block *b, pty_recon_params *p, int *iterations);

@@ -4,6 +4,7 @@
  * failing rank returns its own error and the program aborts the job. */
 #include "distributed.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,20 @@ static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *box
                    const float *feather, int n_iter, pty_progress_fn progress, void *user, pty_dist_result *out,
                    double *share_s)
 {
+    if (o->checkpoint_every > 0 && o->checkpoint && pty_comm_size() == 1) {
+        int rc = PTY_OK, done;
+        pty_plan_errors(plan, &done);
+        while (done < n_iter && rc == PTY_OK) {
+            const int k = n_iter - done < o->checkpoint_every ? n_iter - done : o->checkpoint_every;
+            rc = run_chunk(plan, done, k, progress, user);
+            done += k;
+            if (rc == PTY_OK && done < n_iter) rc = o->checkpoint(o->checkpoint_user, plan, out);
+        }
+        return rc;
+    }
+    int already;
+    pty_plan_errors(plan, &already);
+    n_iter -= already; /* a resumed run does what is left */
     if (o->mode == PTY_MODE_ASYNC || pty_comm_size() == 1) return run_chunk(plan, 0, n_iter, progress, user);
     pty_sync *sync = NULL;
     PTY_TRY(pty_sync_create(boxes, pty_comm_size(), pty_comm_rank(), m, n_modes, center, feather, &sync));
@@ -205,6 +220,48 @@ static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *box
         done += k;
     }
     pty_sync_destroy(sync);
+    return rc;
+}
+
+/* The start of --init-from fits this scan and run: frame side, modes, pixel
+ * size, and (a checkpoint) not past the iterations asked. */
+static int check_init(const pty_dist_options *o, const pty_dataset *d, const pty_recon_params *p, int n_iter)
+{
+    const pty_result_file *r = o->init;
+    const char *f = o->init_name ? o->init_name : "--init-from";
+    PTY_CHECK(r->m == d->m, PTY_ERR_DATA, "--init-from '%s': its probe is %dx%d but the frames are %dx%d", f, r->m, r->m,
+              d->m, d->m);
+    PTY_CHECK(r->n_modes == p->n_modes, PTY_ERR_DATA, "--init-from '%s' holds %d probe mode%s; give --modes %d", f,
+              r->n_modes, r->n_modes == 1 ? "" : "s", r->n_modes);
+    if (r->pixel_size > 0.0 && d->pixel_size > 0.0)
+        PTY_CHECK(fabs(r->pixel_size - d->pixel_size) <= 1e-3 * d->pixel_size, PTY_ERR_DATA,
+                  "--init-from '%s' has object pixels of %.4g nm but this scan's are %.4g nm", f, r->pixel_size * 1e9,
+                  d->pixel_size * 1e9);
+    PTY_CHECK(r->iterations_done < n_iter, PTY_ERR_ARG,
+              "--init-from '%s' is a checkpoint after %d iterations: give --iterations above that (the total)", f,
+              r->iterations_done);
+    return PTY_OK;
+}
+
+/* Object, probe and (a checkpoint) iteration count from o->init: the object
+ * placed on this plan's box by the two origins, rounded to whole pixels. */
+static int start_from(pty_plan *plan, const pty_result_file *r)
+{
+    const pty_geometry *g = pty_plan_geometry(plan);
+    const size_t n = (size_t)g->obj_h * g->obj_w;
+    pty_cf *obj = malloc(n * sizeof *obj);
+    PTY_CHECK(obj, PTY_ERR_NOMEM, "cannot allocate a %dx%d object", g->obj_h, g->obj_w);
+    const long dr = lround(r->origin[0] - g->origin[0]), dc = lround(r->origin[1] - g->origin[1]);
+    for (long i = 0; i < g->obj_h; i++)
+        for (long j = 0; j < g->obj_w; j++) {
+            const long si = i + dr, sj = j + dc;
+            obj[(size_t)i * g->obj_w + j] = si >= 0 && si < r->h && sj >= 0 && sj < r->w ? r->object[(size_t)si * r->w + sj]
+                                                                                           : pty_cf_make(1.0f, 0.0f);
+        }
+    int rc = pty_plan_set_object(plan, obj);
+    free(obj);
+    if (rc == PTY_OK) rc = pty_plan_set_probe(plan, r->probe);
+    if (rc == PTY_OK && r->iterations_done > 0) rc = pty_plan_resume(plan, r->errors, r->iterations_done);
     return rc;
 }
 
@@ -227,7 +284,13 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
 
     /* 1. positions and partition: the same on every rank */
     int rc = pty_dist_options_check(o);
-    if (rc == PTY_OK) rc = pty_positions_read(&ro, &out->positions, &n, &m);
+    if (rc == PTY_OK) {
+        /* the frames' read below repeats the header's and the position file's warnings: say them once */
+        const int level = pty_log_get_level();
+        pty_log_set_level(level < PTY_LOG_ERROR ? level : PTY_LOG_ERROR);
+        rc = pty_positions_read(&ro, &out->positions, &n, &m);
+        pty_log_set_level(level);
+    }
     if (rc == PTY_OK) {
         out->n_positions = n;
         rc = pty_partition_create(out->positions, n, P, o->rows, o->cols, o->overlap, &out->partition);
@@ -250,10 +313,21 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     st.read_s = pty_now_s() - t0;
     if ((rc = pty_comm_agree(rc)) != PTY_OK) goto done;
     out->pixel_size = d->pixel_size;
+    out->wavelength = d->wavelength;
+    out->distance = d->distance;
+    out->detector = d->detector;
+    double saturated = (double)d->detector.saturated;
+    if ((rc = pty_comm_sum_doubles(&saturated, 1)) != PTY_OK) goto done;
+    out->detector.saturated = (long)saturated;
 
     /* the first probe: rank 0 chooses (a search looks at its own frames),
        the others take it from rank 0 once their plans exist */
-    if (me == 0) {
+    if (o->init) {
+        rc = check_init(o, d, &p, n_iter);
+        if (rc == PTY_OK)
+            snprintf(out->guess.how, sizeof out->guess.how, "from '%s'%s", o->init_name ? o->init_name : "--init-from",
+                     o->init->iterations_done > 0 ? " (a checkpoint: resumed)" : "");
+    } else if (me == 0) {
         pty_recon_params sp = p;
         if (P > 1 && sp.n_threads == 0 && pty_comm_local_size() > 1) sp.n_threads = 1;
         rc = pty_probe_guess(d, &o->guess, &sp, &out->guess);
@@ -283,8 +357,9 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
         out->probe = malloc(nprobe * sizeof *out->probe);
         if (!out->probe) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the probe");
     }
+    if (rc == PTY_OK && o->init) rc = start_from(plan, o->init);
     if ((rc = pty_comm_agree(rc)) != PTY_OK) goto done;
-    if (P > 1 && (rc = pty_comm_agree(share_initial_probe(plan, nprobe))) != PTY_OK) goto done;
+    if (P > 1 && !o->init && (rc = pty_comm_agree(share_initial_probe(plan, nprobe))) != PTY_OK) goto done;
     /* sync: one object, so one mean position over all ranks; async: each block holds its own */
     if (P > 1 && o->mode == PTY_MODE_SYNC) pty_plan_set_position_sum(plan, pty_comm_sum_doubles);
     double setup_s;

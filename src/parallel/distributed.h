@@ -16,6 +16,7 @@
 #include "merge_tree.h"
 #include "partition.h"
 #include "probe_guess.h"
+#include "result_read.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -49,6 +50,8 @@ typedef struct pty_dist_block {
     int rank;
 } pty_dist_block;
 
+struct pty_dist_result; /* below: what a run gives */
+
 typedef struct pty_dist_options {
     int mode;              /* PTY_MODE_* */
     int rows, cols;        /* --partition; 0 x 0 = automatic */
@@ -66,6 +69,15 @@ typedef struct pty_dist_options {
                               all-reduce; 0: each rank's own error, no communication */
     void (*ready)(void *user, const pty_dist_info *info); /* may be NULL; called on every rank */
     void *ready_user;
+    const pty_result_file *init;   /* may be NULL: start from its object (placed by its origin on each
+                                      rank's box; transmission one where it has none) and probe, of the
+                                      same frame side, modes and pixel size; a checkpoint's
+                                      (iterations_done > 0) count and error history are taken up, and the
+                                      run ends at the iterations asked in all */
+    const char *init_name;         /* its file, for messages */
+    int checkpoint_every;          /* > 0: call checkpoint every this many iterations (one rank) */
+    int (*checkpoint)(void *user, pty_plan *plan, const struct pty_dist_result *so_far);
+    void *checkpoint_user;
 } pty_dist_options;
 
 void pty_dist_options_default(pty_dist_options *o);
@@ -96,7 +108,8 @@ typedef struct pty_dist_result {
     double *refined_positions;  /* position correction: all n_positions x 2 probe centres where it moved
                                    them (each position's owner's), the same frame; NULL without */
     int n_positions;
-    double pixel_size;
+    double pixel_size, wavelength, distance;
+    pty_detector_info detector; /* how the frames were prepared (saturated pixels: all ranks') */
     pty_partition partition;
     pty_rank_stats *stats;      /* rank 0: one per rank */
     pty_merge_record *records;  /* rank 0: the merges, in schedule order */

@@ -46,6 +46,28 @@ static int write_parameters(hid_t f, const pty_result *r)
     return PTY_OK;
 }
 
+/* How the frames were made from the detector's images (detector_prep.h). */
+static int write_detector(hid_t f, const pty_detector_info *d)
+{
+    const char *g = "/detector_preparation";
+    hid_t grp = H5Gcreate2(f, g, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (grp < 0) return pty_error_set(PTY_ERR_IO, "cannot create group '%s'", g);
+    H5Gclose(grp);
+    PTY_TRY(pty_h5_attr_double(f, g, "detector_height", d->height));
+    PTY_TRY(pty_h5_attr_double(f, g, "detector_width", d->width));
+    PTY_TRY(pty_h5_attr_double(f, g, "bin", d->bin));
+    PTY_TRY(pty_h5_attr_double(f, g, "window_first_row", d->r0));
+    PTY_TRY(pty_h5_attr_double(f, g, "window_first_col", d->c0));
+    PTY_TRY(pty_h5_attr_double(f, g, "centre_row", d->centre[0]));
+    PTY_TRY(pty_h5_attr_double(f, g, "centre_col", d->centre[1]));
+    PTY_TRY(pty_h5_attr_string(f, g, "centre_from", d->centre_from));
+    PTY_TRY(pty_h5_attr_double(f, g, "saturation", d->saturation));
+    PTY_TRY(pty_h5_attr_string(f, g, "saturation_from", d->saturation_from));
+    PTY_TRY(pty_h5_attr_double(f, g, "saturated_pixels", (double)d->saturated));
+    PTY_TRY(pty_h5_attr_string(f, g, "dark", d->dark));
+    return pty_h5_attr_string(f, g, "mask", d->mask);
+}
+
 static int write_all(hid_t f, const pty_result *r)
 {
     hsize_t obj_dims[2] = {(hsize_t)r->obj_h, (hsize_t)r->obj_w};
@@ -71,6 +93,8 @@ static int write_all(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_write_scalar(f, "/timings/iterate_s", r->iterate_s));
     PTY_TRY(pty_h5_write_scalar(f, "/timings/seconds_per_iteration", ne ? r->iterate_s / (double)ne : 0.0));
     if (r->dist) PTY_TRY(pty_result_write_mpi(f, r->dist, r->dist_options, r->n_ranks));
+    if (r->detector && r->detector->height > 0) PTY_TRY(write_detector(f, r->detector));
+    if (r->iterations_done > 0) PTY_TRY(pty_h5_write_scalar(f, "/checkpoint/iterations_done", r->iterations_done));
     return write_parameters(f, r);
 }
 

@@ -47,6 +47,9 @@ typedef struct pty_result {
     const pty_dist_result *dist;
     const pty_dist_options *dist_options;
     int n_ranks;
+    const pty_detector_info *detector; /* how the frames were made from the detector's (may be NULL) */
+    double wavelength, distance;       /* m, 0 when unknown (the ptychodus product states them) */
+    int iterations_done;               /* > 0: a checkpoint, to resume from (--init-from) */
 } pty_result;
 
 /* /mpi: mode, partition (rows, cols), row_cuts_px/col_cuts_px (interior
@@ -63,6 +66,11 @@ int pty_result_write_h5(const char *path, const pty_result *r);
  * own box, with its /weight: input for `ptycho stitch`. */
 int pty_result_write_block(const char *path, const pty_dist_block *b);
 int pty_result_write_tiffs(const char *prefix, const pty_result *r);
+
+/* The result as a ptychodus product file (product_write.c): object, probe
+ * modes, positions in metres, geometry, loss; ptychodus opens it, and
+ * `ptycho recon --init-from` starts from it.  Staged like the others. */
+int pty_result_write_product(const char *path, const pty_result *r);
 
 #ifdef __cplusplus
 }

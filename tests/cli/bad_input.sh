@@ -9,7 +9,7 @@ expect_error "not HDF5" "'not_hdf5.cxi' is not an HDF5 file" R --input not_hdf5.
 expect_error "missing frames dataset" "'no_frames.cxi' has no dataset '/entry_1/data_1/data'" R --input no_frames.cxi
 expect_error "frames given by a wrong path" "has no dataset '/nowhere'" R --input good.cxi --frames /nowhere
 expect_error "frames of rank 2" "must be 3-D (N, M, M), got rank 2" R --input rank2.cxi
-expect_error "non-square frames" "non-square frames 32x16" R --input nonsquare.cxi
+expect_error "non-square frames" "are 32x16, not square: choose the M x M region around the beam centre with --crop M" R --input nonsquare.cxi
 expect_error "positions count differs from frames" "holds 15 positions but there are 16 frames" R --input count_mismatch.cxi
 expect_error "positions far outside any sane object" "an object wider than" R --input far_positions.cxi
 expect_error "positions in metres given as pixels" \
