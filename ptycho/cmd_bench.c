@@ -9,6 +9,7 @@
  * (DESIGN.md §4): device memory, plus the frames' trip over PCIe when they
  * stream from host memory.  --json prints the same as one JSON object. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "commands.h"
 #include "engine.h"
+#include "fft_floor.h"
 #include "opts.h"
 #include "pty_error.h"
 #include "pty_log.h"
@@ -128,6 +130,11 @@ int pty_cmd_bench(int argc, char **argv)
 
     double setup_s, iterate_s;
     pty_plan_timings(plan, &setup_s, &iterate_s);
+    /* the floor: FFTW's time for the iteration's transforms on the same threads (CPU only) */
+    double fft_frame_s = 0.0;
+    const int on_cpu = strcmp(pty_plan_backend_name(plan), "cpu") == 0;
+    if (on_cpu && (rc = pty_cpu_fft_floor(sp.m, p.n_modes, p.n_threads, 0.2, &fft_frame_s)) != PTY_OK) goto done;
+    const double fft_floor_s = fft_frame_s * n;
     pty_backend_stats st;
     pty_plan_backend_stats(plan, &st);
     qsort(t.s, (size_t)t.n, sizeof *t.s, cmp_double);
@@ -137,6 +144,7 @@ int pty_cmd_bench(int argc, char **argv)
     const double pcie_bytes = st.frames_streamed ? (double)n * sp.m * sp.m * sizeof(float) : 0.0;
     const char *used = pty_plan_backend_name(plan);
     const int on_gpu = strcmp(used, "cuda") == 0;
+    const int threads = p.n_threads > 0 ? p.n_threads : omp_get_max_threads();
     const char *run_order = pty_order_names[pty_plan_order(plan)];
     int n_sets, largest_set;
     pty_plan_sets(plan, &n_sets, &largest_set);
@@ -160,17 +168,23 @@ int pty_cmd_bench(int argc, char **argv)
                "\"peak_host_bytes\": %.6g, \"device_bytes_used\": %.6g, \"bytes_per_iteration\": %.6g, "
                "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
                "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g, "
-               "\"kernel_bytes_per_iteration\": %.6g, \"kernel_bandwidth\": %.6g}\n",
+               "\"kernel_bytes_per_iteration\": %.6g, \"kernel_bandwidth\": %.6g, \"threads\": %d, "
+               "\"fft_floor_s_per_iteration\": %.6g, \"ratio_to_fft_floor\": %.4g}\n",
                n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch,
                st.frames_streamed ? "true" : "false", t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s,
                setup_s - st.upload_s, st.upload_s, peak_host_bytes(), st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
-               floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median);
+               floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median, threads,
+               fft_floor_s, fft_floor_s > 0 ? median / fft_floor_s : 0.0);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
                sp.rows, sp.cols, sp.m, sp.m, pty_sim_step(&sp), p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
         printf("  %-34s %10.4f s   (min %.4f, max %.4f, %d iterations)\n", "time per iteration, median", median,
                t.s[0], t.s[t.n - 1], t.n);
         printf("  %-34s %10.0f\n", "frame-updates per second", fups);
+        if (fft_floor_s > 0)
+            printf("  %-34s %10.4f s   (FFTW fwd + inv, %d mode%s, %d thread%s: %.2f us a frame a thread) -> %.2fx the floor\n",
+                   "FFT floor per iteration", fft_floor_s, p.n_modes, p.n_modes > 1 ? "s" : "", threads,
+                   threads > 1 ? "s" : "", 1e6 * fft_frame_s * threads, median / fft_floor_s);
         if (n_sets > 0)
             printf("  %-34s %10d     (largest %d positions)\n", "sets of non-overlapping windows", n_sets, largest_set);
         printf("  %-34s %10.2f s   (not part of a reconstruction)\n", "simulation in memory", sim_s);

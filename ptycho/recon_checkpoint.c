@@ -25,12 +25,14 @@ int pty_recon_checkpoint(void *user, pty_plan *plan, const struct pty_dist_resul
     if (rc == PTY_OK) rc = pty_plan_get_probe(plan, probe);
     int n_errors = 0;
     const double *errors = pty_plan_errors(plan, &n_errors);
+    uint64_t rng[4];
+    pty_plan_rng_state(plan, rng);
     const pty_result res = {
         .object = object, .obj_h = g->obj_h, .obj_w = g->obj_w, .origin = {g->origin[0], g->origin[1]},
         .probe = probe, .n_modes = k, .m = m, .errors = errors, .n_errors = n_errors,
         .positions = so_far->positions, .n_positions = so_far->n_positions, .pixel_size = so_far->pixel_size,
         .backend = so_far->backend, .input = "", .command_line = job->command_line, .params = job->params,
-        .probe_start = so_far->guess.how, .iterations_done = n_errors,
+        .probe_start = so_far->guess.how, .iterations_done = n_errors, .rng_state = rng,
         .wavelength = so_far->wavelength, .distance = so_far->distance,
     };
     char path[4200];

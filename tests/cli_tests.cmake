@@ -52,6 +52,7 @@ pty_cli_test(formats.detector detector.sh TIMEOUT 600)
 pty_cli_test(recon.checkpoint checkpoint.sh TIMEOUT 600)
 pty_cli_test(formats.ptychodus ptychodus.sh TIMEOUT 300)
 pty_cli_test(formats.ptychopy ptychopy.sh TIMEOUT 600)
+pty_cli_test(formats.positions positions_file.sh TIMEOUT 300)
 
 # Several ranks under mpirun (oversubscribed on small machines).  Labelled
 # "mpi": the sanitizer build skips them (Open MPI's own allocations are not ours).

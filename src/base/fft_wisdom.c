@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "pty_error.h"
+#include "staging.h"
 
 int pty_fft_wisdom_load(const char *path)
 {
@@ -35,6 +36,9 @@ int pty_fft_wisdom_save(const char *path)
     if (!f) return pty_error_set(PTY_ERR_IO, "cannot write FFT wisdom file '%s' (%s)", path, strerror(errno));
     fftwf_export_wisdom_to_file(f);
     const int failed = ferror(f) | (fclose(f) != 0);
+    /* the wisdom file is this run's input and output: once replaced, its old identity (an inode
+       number the next new file may get) is no input to protect */
+    if (!failed) pty_stage_release(path);
     if (failed || rename(tmp, path) != 0) {
         const int err = errno;
         remove(tmp);

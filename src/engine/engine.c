@@ -503,7 +503,12 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
     return PTY_OK;
 }
 
-int pty_plan_resume(pty_plan *plan, const double *errors, int n_done)
+void pty_plan_rng_state(const pty_plan *plan, uint64_t out[4])
+{
+    memcpy(out, plan->rng.s, sizeof plan->rng.s);
+}
+
+int pty_plan_resume(pty_plan *plan, const double *errors, int n_done, const uint64_t rng_state[4])
 {
     PTY_CHECK(n_done >= 0, PTY_ERR_ARG, "cannot resume at iteration %d", n_done);
     if (n_done > plan->errors_cap) {
@@ -514,6 +519,7 @@ int pty_plan_resume(pty_plan *plan, const double *errors, int n_done)
     }
     if (n_done) memcpy(plan->errors, errors, (size_t)n_done * sizeof *errors);
     plan->n_done = n_done;
+    if (rng_state) memcpy(plan->rng.s, rng_state, sizeof plan->rng.s);
     return PTY_OK;
 }
 

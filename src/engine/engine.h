@@ -134,8 +134,12 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe);
 /* Continue an interrupted run: the iteration count becomes n_done and the
  * error history its first n_done entries (errors), so iteration-dependent
  * steps (probe start, position correction, orthogonalisation) take up
- * where they were; the object and probe are set separately. */
-int pty_plan_resume(pty_plan *plan, const double *errors, int n_done);
+ * where they were; with rng_state (may be NULL) the position order goes on
+ * as it would have.  The object and probe are set separately. */
+int pty_plan_resume(pty_plan *plan, const double *errors, int n_done, const uint64_t rng_state[4]);
+
+/* The random generator's state now (for a checkpoint). */
+void pty_plan_rng_state(const pty_plan *plan, uint64_t out[4]);
 
 /* Roll probe and object back by whole pixels when the probe's centre of
  * intensity is a pixel or more off its window's centre and at most 1 % of

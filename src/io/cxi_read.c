@@ -42,6 +42,7 @@ void pty_read_options_default(pty_read_options *o)
     o->mask = PTY_CXI_MASK;
     o->probe = PTY_CXI_PROBE;
     o->center[0] = o->center[1] = NAN;
+    o->bin = 1;
 }
 
 int pty_positions_path(hid_t file, const pty_read_options *o, const char **out)

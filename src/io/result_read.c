@@ -186,6 +186,13 @@ static int read_history(hid_t f, const char *fname, pty_result_file *o)
                   "'%s': '/checkpoint/iterations_done' (%g) does not match its error history (%d)", fname, v,
                   o->n_errors);
         o->iterations_done = (int)v;
+        char hex[80];
+        unsigned long long w[4];
+        if (pty_h5_attr_read_string(f, "/checkpoint", "rng_state", hex, sizeof hex) && strlen(hex) == 64 &&
+            sscanf(hex, "%16llx%16llx%16llx%16llx", &w[0], &w[1], &w[2], &w[3]) == 4) {
+            for (int i = 0; i < 4; i++) o->rng_state[i] = w[i];
+            o->has_rng = 1;
+        }
     }
     return PTY_OK;
 }

@@ -7,6 +7,8 @@
 #ifndef PTY_RESULT_READ_H
 #define PTY_RESULT_READ_H
 
+#include <stdint.h>
+
 #include "pty_pixel.h"
 
 #ifdef __cplusplus
@@ -28,6 +30,8 @@ typedef struct pty_result_file {
     double *errors;     /* the error history (/error; a product's loss_values), or NULL */
     int n_errors;
     int iterations_done; /* a checkpoint's (/checkpoint/iterations_done), else 0 */
+    uint64_t rng_state[4]; /* a checkpoint's random generator, when has_rng */
+    int has_rng;
     int product;         /* 1: read from a ptychodus product file */
 } pty_result_file;
 

@@ -37,13 +37,13 @@ void pty_opts_input(pty_opt_block *b, pty_input_flags *f)
     pty_read_options *ro = f->read;
     const pty_option table[] = {
         PTY_OPT("input", PTY_OPT_STRING, &ro->path, 1, 0, "input CXI/HDF5 file (or give it as the first argument)"),
-        PTY_OPT("frames", PTY_OPT_STRING, &ro->frames, 1, 0, "frames dataset (N, M, M), detector-centred (default /entry_1/data_1/data)"),
+        PTY_OPT("frames", PTY_OPT_STRING, &ro->frames, 1, 0, "frames dataset (N, H, W), detector-centred unless --crop, or a group of data_NNNNNN parts (a detector master) (default /entry_1/data_1/data, else /entry/data)"),
         PTY_OPT("positions", PTY_OPT_STRING, &ro->positions, 1, 0, "positions dataset in metres, CXI N x 3 or 3 x N (x, y, z) (default: CXI translation)"),
         PTY_OPT("positions-px", PTY_OPT_STRING, &f->positions_px, 1, 0, "positions dataset in object pixels, N x 2 (row, col), instead of --positions"),
         PTY_OPT("energy", PTY_OPT_DOUBLE, &ro->energy_ev, 1, 1e7, "photon energy, eV (default: from the file, J)"),
         PTY_OPT("distance", PTY_OPT_DOUBLE, &ro->distance_m, 1e-6, 1e3, "sample-detector distance, m (default: from the file)"),
         PTY_OPT("pixel-size", PTY_OPT_DOUBLE, &ro->pixel_m, 1e-9, 1.0, "detector pixel size, m (default: from the file)"),
-        PTY_OPT("mask", PTY_OPT_STRING, &ro->mask, 1, 0, "mask dataset (M, M), 0 = good (default CXI detector_1/mask if present)"),
+        PTY_OPT("mask", PTY_OPT_STRING, &ro->mask, 1, 0, "mask dataset, detector-sized or (M, M), non-zero = bad (default CXI detector_1/mask, else a master's detectorSpecific/pixel_mask, if present)"),
         PTY_OPT("probe", PTY_OPT_STRING, &ro->probe, 1, 0, "initial probe dataset, complex (M, M) or (K, M, M) (default CXI source_1/illumination if present)"),
         PTY_OPT("transpose", PTY_OPT_FLAG, &ro->transpose, 1, 0, "swap the row and column of every position"),
         PTY_OPT("flip-x", PTY_OPT_FLAG, &ro->flip_x, 1, 0, "negate the horizontal (column) positions"),

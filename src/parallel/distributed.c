@@ -261,7 +261,8 @@ static int start_from(pty_plan *plan, const pty_result_file *r)
     int rc = pty_plan_set_object(plan, obj);
     free(obj);
     if (rc == PTY_OK) rc = pty_plan_set_probe(plan, r->probe);
-    if (rc == PTY_OK && r->iterations_done > 0) rc = pty_plan_resume(plan, r->errors, r->iterations_done);
+    if (rc == PTY_OK && r->iterations_done > 0)
+        rc = pty_plan_resume(plan, r->errors, r->iterations_done, r->has_rng ? r->rng_state : NULL);
     return rc;
 }
 

@@ -13,13 +13,20 @@
 #include "png_write.h"
 #include "tiff_io.h"
 
+/* An empty group for attributes. */
+static int create_group(hid_t f, const char *g)
+{
+    hid_t grp = H5Gcreate2(f, g, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (grp < 0) return pty_error_set(PTY_ERR_IO, "cannot create group '%s'", g);
+    H5Gclose(grp);
+    return PTY_OK;
+}
+
 static int write_parameters(hid_t f, const pty_result *r)
 {
     const pty_recon_params *p = r->params;
     const char *g = "/parameters";
-    hid_t grp = H5Gcreate2(f, g, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (grp < 0) return pty_error_set(PTY_ERR_IO, "cannot create group '%s'", g);
-    H5Gclose(grp);
+    PTY_TRY(create_group(f, g));
     PTY_TRY(pty_h5_attr_double(f, g, "modes", p->n_modes));
     PTY_TRY(pty_h5_attr_double(f, g, "iterations", r->n_errors));
     PTY_TRY(pty_h5_attr_double(f, g, "alpha", p->alpha));
@@ -50,9 +57,7 @@ static int write_parameters(hid_t f, const pty_result *r)
 static int write_detector(hid_t f, const pty_detector_info *d)
 {
     const char *g = "/detector_preparation";
-    hid_t grp = H5Gcreate2(f, g, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (grp < 0) return pty_error_set(PTY_ERR_IO, "cannot create group '%s'", g);
-    H5Gclose(grp);
+    PTY_TRY(create_group(f, g));
     PTY_TRY(pty_h5_attr_double(f, g, "detector_height", d->height));
     PTY_TRY(pty_h5_attr_double(f, g, "detector_width", d->width));
     PTY_TRY(pty_h5_attr_double(f, g, "bin", d->bin));
@@ -94,7 +99,16 @@ static int write_all(hid_t f, const pty_result *r)
     PTY_TRY(pty_h5_write_scalar(f, "/timings/seconds_per_iteration", ne ? r->iterate_s / (double)ne : 0.0));
     if (r->dist) PTY_TRY(pty_result_write_mpi(f, r->dist, r->dist_options, r->n_ranks));
     if (r->detector && r->detector->height > 0) PTY_TRY(write_detector(f, r->detector));
-    if (r->iterations_done > 0) PTY_TRY(pty_h5_write_scalar(f, "/checkpoint/iterations_done", r->iterations_done));
+    if (r->iterations_done > 0) {
+        PTY_TRY(pty_h5_write_scalar(f, "/checkpoint/iterations_done", r->iterations_done));
+        if (r->rng_state) {
+            char hex[80];
+            snprintf(hex, sizeof hex, "%016llx%016llx%016llx%016llx", (unsigned long long)r->rng_state[0],
+                     (unsigned long long)r->rng_state[1], (unsigned long long)r->rng_state[2],
+                     (unsigned long long)r->rng_state[3]);
+            PTY_TRY(pty_h5_attr_string(f, "/checkpoint", "rng_state", hex));
+        }
+    }
     return write_parameters(f, r);
 }
 

@@ -50,6 +50,7 @@ typedef struct pty_result {
     const pty_detector_info *detector; /* how the frames were made from the detector's (may be NULL) */
     double wavelength, distance;       /* m, 0 when unknown (the ptychodus product states them) */
     int iterations_done;               /* > 0: a checkpoint, to resume from (--init-from) */
+    const uint64_t *rng_state;         /* a checkpoint's random generator (4 words), or NULL */
 } pty_result;
 
 /* /mpi: mode, partition (rows, cols), row_cuts_px/col_cuts_px (interior

@@ -3,7 +3,8 @@
 # off its middle and NeXus metadata (eV, m, beam_center_x/y), with positions in a CSV of triggers,
 # all written by tests/indep/eiger_write.py from a scan of the independent simulator:
 #   - --crop 64 around the file's beam centre reconstructs the scan as its CXI does (NRMSE within
-#     1 %), and the compressed master gives the uncompressed one's object bit for bit;
+#     1 %), and bit for bit when both are given the same geometry and positions; the compressed
+#     master gives the uncompressed one's object bit for bit;
 #   - a detector gap (pixel_mask, overflow counts) and two triggers the position recorder missed,
 #     rows shuffled: the two frames are named and left out, the rest matched by trigger;
 #   - positions from a second HDF5 file (the CXI's translation) match the CSV's;
@@ -50,9 +51,23 @@ grep -qF "'g_positions.csv': 2 of 144 frames have no position (frames 5, 77" g.e
 check "gap and 2 dropped triggers: 142 positions in the result" "x == 142" \
   "$("$PY" -c "import h5py; print(len(h5py.File('g.h5', 'r')['/positions_px']))")"
 check "gap and 2 dropped triggers: NRMSE within 10 % of the CXI's" "x <= 1.10 * y" "$(nrmse g.h5)" "$(nrmse ref.h5)"
+check "shuffled rows matched by trigger: the positions are the full scan's without frames 5 and 77" "x == 1" "$("$PY" -c "
+import h5py, numpy as np
+a = np.delete(h5py.File('e.h5', 'r')['/positions_px'][()], [5, 77], axis=0)
+print(int(np.allclose(a, h5py.File('g.h5', 'r')['/positions_px'][()], atol=1e-9)))")"
 
 "$PTYCHO" recon e_master.h5 --crop 64 --positions-file scan.cxi --output h "${common[@]}" ||
   fail "positions from a second HDF5 file"
+# the same numbers in: the CXI's geometry given to both, positions from the CXI itself
+same=(--energy "$("$PY" -c "import h5py; print('%.17g' % (h5py.File('scan.cxi', 'r')['/entry_1/instrument_1/source_1/energy'][()] / 1.602176634e-19))")"
+      --distance "$("$PY" -c "import h5py; print('%.17g' % h5py.File('scan.cxi', 'r')['/entry_1/instrument_1/detector_1/distance'][()])")"
+      --pixel-size "$("$PY" -c "import h5py; print('%.17g' % h5py.File('scan.cxi', 'r')['/entry_1/instrument_1/detector_1/x_pixel_size'][()])")")
+"$PTYCHO" recon scan.cxi "${same[@]}" --output ref2 "${common[@]}" &&
+  "$PTYCHO" recon e_master.h5 --crop 64 --positions-file scan.cxi "${same[@]}" --output e2 "${common[@]}" ||
+  fail "recon with the same geometry"
+check "with the same geometry and positions, master and CXI give the same object, bit for bit" "x == 1" "$("$PY" -c "
+import h5py, numpy as np
+print(int(np.array_equal(h5py.File('ref2.h5', 'r')['/object'][()], h5py.File('e2.h5', 'r')['/object'][()])))")"
 check "positions from the CXI (a second HDF5 file) equal the CSV's (um, 12 digits)" "x == 1" "$("$PY" -c "
 import h5py, numpy as np
 a, b = (h5py.File(f + '.h5', 'r')['/positions_px'][()] for f in 'eh')

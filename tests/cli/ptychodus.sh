@@ -1,9 +1,9 @@
 # ptychodus.sh - results other tools open (issue 16): --ptychodus writes PREFIX_product.h5 in
 # ptychodus's product layout; ptycho reads it back (--init-from) to the same start as its own
 # result (the runs from either are bit for bit the same: the object lands on the same pixels);
-# where a Python with ptychodus is at hand (PTYCHODUS_PYTHON, or python3 importing ptychodus:
-# `pip install ptychodus` in a venv), ptychodus's own reader opens it and places the first probe
-# window on the object pixels ptycho used; otherwise that part is skipped.
+# ptychodus's own reader (PTYCHODUS_PYTHON, python3 importing ptychodus, or ptychodus 1.7.0
+# pip-installed into a venv here where PyPI answers) opens it and places the first probe window
+# on the object pixels ptycho used; without any of them that part is skipped.
 . "$(dirname "$0")/common.sh"
 need_numpy
 "$PY" "$(dirname "$0")/../indep/indep_sim.py" scan.cxi --rows 10 --cols 10 --frame 64 --jitter 1 --seed 2 \
@@ -29,8 +29,19 @@ print(int(np.array_equal(h5py.File('from_result.h5', 'r')['/object'][()], h5py.F
 
 pyd=${PTYCHODUS_PYTHON:-}
 [ -z "$pyd" ] && python3 -c "import ptychodus" 2>/dev/null && pyd=python3
+if [ -z "$pyd" ] && [ -z "${PTYCHO_NO_NETWORK:-}" ]; then
+  # where PyPI answers: ptychodus 1.7.0 and what its product reader imports, in a venv here (about 25 s)
+  if timeout 300 python3 -m venv venv >/dev/null 2>&1 &&
+    timeout 300 venv/bin/pip install -q --timeout 10 --retries 1 --no-deps ptychodus==1.7.0 >pip.log 2>&1 &&
+    timeout 300 venv/bin/pip install -q --timeout 10 --retries 1 h5py numpy scipy scikit-image pydantic lazy_loader \
+      >>pip.log 2>&1 && venv/bin/python -c "from ptychodus.api.io import load_product" 2>>pip.log; then
+    pyd=venv/bin/python
+  fi
+fi
 if [ -z "$pyd" ]; then
-  echo "SKIPPED  ptychodus's own reader: no Python with ptychodus here (set PTYCHODUS_PYTHON)"
+  echo "SKIPPED  ptychodus's own reader: no Python with ptychodus, and pip could not install it here" \
+    "(set PTYCHODUS_PYTHON to one)"
+  tail -2 pip.log 2>/dev/null | sed 's/^/    /'
 else
   check "ptychodus's load_product opens it and puts probe 0 on ptycho's window (its centre (M-1)/2 = ours - 1/2)" \
     "x == 1" "$("$pyd" -c "
