@@ -90,6 +90,14 @@ static int open_series(hid_t file, const char *f, const char *path, int allow_em
             free(l.name);
             return pty_error_set(PTY_ERR_HDF5, "'%s': cannot list the group '%s'", f, path);
         }
+        char single[sizeof s->path];
+        const int len = snprintf(single, sizeof single, "%s%sdata", path, path[strlen(path) - 1] == '/' ? "" : "/");
+        if (l.n == 0 && len > 0 && (size_t)len < sizeof single && pty_h5_exists(file, single)) {
+            /* NeXus NXmx with one frames dataset: <group>/data */
+            free(l.name);
+            memcpy(s->path, single, sizeof single);
+            return open_series(file, f, s->path, allow_empty, s);
+        }
         if (l.n == 0) {
             free(l.name);
             return pty_error_set(PTY_ERR_HDF5,

@@ -4,7 +4,7 @@
 # can hold each give one message naming the file, the line or the flag: a column that is not
 # there, a word that is not a number, a repeated trigger, a unit not stated, an unknown unit,
 # a row count that differs from the frames' without a trigger column; a frames pattern whose file
-# is missing names the file.
+# is missing names the file.  Frames at NXmx's /entry/data/data are found without --frames.
 . "$(dirname "$0")/common.sh"
 need_numpy
 "$PTYCHO" simulate --output s.cxi --rows 6 --cols 6 --step 6 --frame 32 --seed 4 >/dev/null || fail "simulate"
@@ -44,6 +44,19 @@ print(int(np.allclose(a, b, atol=1e-6)))")"
 grep -qF "'extra.csv': 1 row names no frame (trigger 39; frames are triggers 0 to 35, --first-trigger 0); they are ignored" \
   extra.err && pass "a row naming no frame is named" || { fail "a row naming no frame"; cat extra.err; }
 
+"$PY" -c "
+import h5py, shutil
+shutil.copy('s.cxi', 'nxmx.h5')
+f = h5py.File('nxmx.h5', 'r+')
+a = f['/entry_1/data_1/data'][()]
+del f['/entry_1/data_1/data']
+f['/entry/data/data'] = a" || fail "writing an NXmx-style file"
+"$PTYCHO" recon nxmx.h5 --output nx --positions /entry_1/data_1/translation "${run[@]}" ||
+  fail "frames at NXmx's /entry/data/data (no CXI frames) are found"
+check "NXmx's /entry/data/data: the same positions as the CXI" "x == 1" "$("$PY" -c "
+import h5py, numpy as np
+a, b = (h5py.File(f, 'r')['/positions_px'][()] for f in ('cxi.h5', 'nx.h5'))
+print(int(np.array_equal(a, b)))")"
 expect_error "a column that is not there" "--position-columns x_um,z: 'extra.csv' has no column 'z'" \
   "$PTYCHO" recon s.cxi --output out/x --positions-file extra.csv --position-columns x_um,z
 expect_error "a word that is not a number" "'word.csv' line 4, column 3: 'abc' is not a number" \
