@@ -300,15 +300,17 @@ int pty_ptychopy_translate(int argc, char **argv, int first, int *out_argc, char
             continue;
         }
         if (flags[f].kind == REFUSED_IF_SET) {
+            /* ptychopy turns these on with a value > 0 (-T=-1 is its "no limit"); -drift with any step */
             double x;
-            if (strcmp(flags[f].name, "drift") == 0 || (number(flags[f].name, value, &x) == PTY_OK && x != 0.0)) {
-                if (strcmp(flags[f].name, "drift") != 0 || strspn(value, "0.,") != strlen(value)) {
-                    rc = pty_error_set(PTY_ERR_ARG, "ptychopy flag -%s=%s is not supported: %s", flags[f].name, value,
-                                       flags[f].why);
-                    break;
-                }
-            }
+            const int drift = strcmp(flags[f].name, "drift") == 0;
+            const int on = drift ? strspn(value, "0.,") != strlen(value)
+                                 : number(flags[f].name, value, &x) == PTY_OK && x > 0.0;
             pty_error_clear();
+            if (on) {
+                rc = pty_error_set(PTY_ERR_ARG, "ptychopy flag -%s=%s is not supported: %s", flags[f].name, value,
+                                   flags[f].why);
+                break;
+            }
             continue;
         }
         g.value[f] = value;

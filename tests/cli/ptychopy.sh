@@ -83,6 +83,11 @@ expect_error "a simulation" "ptychopy flag -simulate=1 is not supported: use 'pt
   "$PTYCHO" -jobID=out/x -beamSize=110e-9 -scanDims=30,30 -step=50e-9,50e-9 -i=3 -size=512 -simulate=1
 expect_error "a time limit" "ptychopy flag -T=600 is not supported" \
   "$PTYCHO" recon -jobID=out/x -fp=rows/scan_data_#06d.h5 -T=600
+# ptychopy's off values are accepted: -T=-1 (no limit), -simulate=0, -drift=0,0
+"$PTYCHO" recon -jobID=offs -fp=rows/scan_data_#06d.h5 -fs=1 -dpf=10 -scanDims=8,10 -step="$S,$S" -qxy=45,40 \
+  -size=64 -lambda="$L" -dx_d="$P" -z="$Z" -i=2 -T=-1 -simulate=0 -drift=0,0 -jitterRadius=0 "${run[@]}" 2>offs.err &&
+  pass "ptychopy's off values (-T=-1, -simulate=0, -drift=0,0, -jitterRadius=0) are accepted" ||
+  { fail "ptychopy's off values"; cat offs.err; }
 expect_error "a flag ptychopy does not have" "'-iter=100' is not a ptychopy flag" \
   "$PTYCHO" recon -jobID=out/x -fp=rows/scan_data_#06d.h5 -iter=100
 finish
