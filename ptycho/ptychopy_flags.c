@@ -75,11 +75,17 @@ static int flag_of(const char *arg, const char **value)
 
 int pty_ptychopy_detect(int argc, char **argv, int first)
 {
+    /* ptycho's own flags also take -name=value: names both have say nothing */
+    static const char *const shared[] = {"threads", "overlap"};
     for (int i = first; i < argc; i++) {
         const char *a = argv[i], *value;
         if (strncmp(a, "--", 2) == 0) continue; /* ptycho's own */
-        if ((a[0] == '-' && isalpha((unsigned char)a[1])) || (isalpha((unsigned char)a[0]) && strchr(a, '=')))
-            if (flag_of(a, &value) >= 0) return 1;
+        if (!((a[0] == '-' && isalpha((unsigned char)a[1])) || (isalpha((unsigned char)a[0]) && strchr(a, '='))))
+            continue;
+        const int f = flag_of(a, &value);
+        int mine = f >= 0;
+        for (size_t k = 0; mine && k < sizeof shared / sizeof *shared; k++) mine = strcmp(flags[f].name, shared[k]) != 0;
+        if (mine) return 1;
     }
     return 0;
 }

@@ -4,7 +4,8 @@
 #define PTY_PTYCHOPY_FLAGS_H
 
 /* 1 when an argument from argv[first] on is one of ptychopy's flags
- * (-name=value, any dashes but two, any case). */
+ * (-name=value, one dash or none, any case) that ptycho does not also
+ * have (-threads, -overlap are either's). */
 int pty_ptychopy_detect(int argc, char **argv, int first);
 
 /* The same command with ptychopy's flags replaced by recon's (argv[0 ..
