@@ -120,6 +120,9 @@ int pty_cuda_device_count(void);
  * read + written per second), pinned host-to-device copies, and the
  * device's memory size. */
 int pty_cuda_bandwidth(int device, double *d2d_bytes_per_s, double *h2d_bytes_per_s, double *total_bytes);
+/* The cuFFT floor: seconds per frame for one forward and one inverse transform of n_modes m x m
+ * frames, batched `batch` frames at a time, in place. */
+int pty_cuda_fft_floor(int device, int m, int n_modes, int batch, double *s_per_frame);
 #endif
 
 #ifdef __cplusplus
