@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pty_error.h"
+#include "staging.h"
 
 /* Compression plugins (detector files: bitshuffle/LZ4 32008, LZ4 32004, ...) where the
  * distribution puts them, beside the HDF5 library (Debian: <libdir>/hdf5/serial/plugins, from
@@ -96,6 +97,20 @@ int pty_h5_create(const char *path, hid_t *file)
     *file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (*file < 0) return pty_error_set(PTY_ERR_IO, "cannot create HDF5 file '%s'", path);
     return PTY_OK;
+}
+
+int pty_h5_write_staged(const char *path, int (*fill)(hid_t file, const void *ctx), const void *ctx)
+{
+    char tmp[4300];
+    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
+    hid_t f;
+    int rc = pty_h5_create(tmp, &f);
+    if (rc == PTY_OK) {
+        rc = fill(f, ctx);
+        if (H5Fclose(f) < 0 && rc == PTY_OK) rc = pty_error_set(PTY_ERR_IO, "cannot finish writing '%s' (disk full?)", tmp);
+    }
+    if (rc != PTY_OK) pty_error_context("writing '%s'", path);
+    return pty_stage_close(tmp, rc);
 }
 
 int pty_h5_exists(hid_t file, const char *path)

@@ -25,6 +25,11 @@ int pty_h5_open_read(const char *path, hid_t *file);
 /* Create (truncate) a file for writing. */
 int pty_h5_create(const char *path, hid_t *file);
 
+/* Write `path` whole through fill(file, ctx): under a staged temporary name
+ * (staging.h), which takes its place only when fill and the close succeed;
+ * a failure's message gets "writing 'path'". */
+int pty_h5_write_staged(const char *path, int (*fill)(hid_t file, const void *ctx), const void *ctx);
+
 /* 1 when `path` names an existing link in the file (intermediate groups
  * checked one by one), else 0. */
 int pty_h5_exists(hid_t file, const char *path);

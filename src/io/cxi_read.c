@@ -198,15 +198,16 @@ static int by_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* After the read: say which frames were left out (refuse when all were),
- * and mask the pixels above PTY_OUTLIER_FACTOR times the median frame's
- * largest count, naming the largest. */
-static int screen_report(pty_dataset *d, screen *sc, const char *f, const char *path, const int *subset)
+/* After the read: say which frames were left out (refuse, when `all` the
+ * file's frames were read, if every one was), and mask the pixels above
+ * PTY_OUTLIER_FACTOR times the median frame's largest count, naming the
+ * largest by its frame's file index (index[j] of dataset frame j). */
+static int screen_report(pty_dataset *d, screen *sc, const char *f, const char *path, const int *index, int all)
 {
     const int n = d->n_frames;
     const size_t mm = (size_t)d->m * d->m;
     int rc = PTY_OK;
-    if (sc->n_empty == n && !subset)
+    if (sc->n_empty == n && all)
         rc = pty_error_set(PTY_ERR_DATA,
                            "'%s': every frame of '%s' is zero at all unmasked pixels (or has no usable pixel: NaN, "
                            "negative or masked)",
@@ -252,7 +253,7 @@ static int screen_report(pty_dataset *d, screen *sc, const char *f, const char *
                 pty_warn("'%s': %ld pixel%s of '%s' above %.4g counts (%g times the median frame's largest, %.4g) "
                          "are masked as not measurements; the largest, %.4g counts, in frame %d at pixel (%d, %d)",
                          f, n_out, n_out > 1 ? "s" : "", path, (double)limit * limit, PTY_OUTLIER_FACTOR,
-                         (double)median * median, (double)worst * worst, frame_index(subset, worst_frame), row, col);
+                         (double)median * median, (double)worst * worst, index[worst_frame], row, col);
             }
         }
         free(sorted);
@@ -270,14 +271,15 @@ static int screen_report(pty_dataset *d, screen *sc, const char *f, const char *
 static int read_frames(const pty_scan_header *h, const char *f, const int *index, int all, pty_dataset *d)
 {
     const int n = d->n_frames;
-    const size_t mm = (size_t)d->m * d->m, ww = (size_t)h->prep.win * h->prep.win;
+    /* frames as stored need no window buffer: they are read into place */
+    const size_t mm = (size_t)d->m * d->m, ww = pty_scan_header_plain(h) ? 0 : (size_t)h->prep.win * h->prep.win;
     size_t chunk = SCRATCH_BYTES / ((ww + mm) * sizeof(float) + mm);
     if (chunk < 1) chunk = 1;
     if (chunk > FRAME_CHUNK) chunk = FRAME_CHUNK;
     if (chunk > (size_t)n) chunk = (size_t)n;
-    float *scratch = malloc(chunk * ww * sizeof *scratch), *prepared = malloc(chunk * mm * sizeof *prepared);
+    float *scratch = ww ? malloc(chunk * ww * sizeof *scratch) : NULL, *prepared = malloc(chunk * mm * sizeof *prepared);
     unsigned char *masks = malloc(chunk * mm);
-    int rc = scratch && prepared && masks ? PTY_OK
+    int rc = (scratch || !ww) && prepared && masks ? PTY_OK
                                          : pty_error_set(PTY_ERR_NOMEM, "cannot allocate a %.1f MiB frame buffer",
                                                          (double)(chunk * (ww + mm) * sizeof *scratch) / (1 << 20));
     long n_bad = 0, saturated = 0;
@@ -311,18 +313,19 @@ static int read_frames(const pty_scan_header *h, const char *f, const int *index
                  f, saturated, h->frames, h->info.saturation, h->info.saturation_from);
     d->detector = h->info;
     d->detector.saturated = saturated;
-    return screen_report(d, &sc, f, h->frames, all ? NULL : index);
+    return screen_report(d, &sc, f, h->frames, index, all);
 }
 
-/* What the checks before the frame read establish, shared by
- * pty_dataset_read and pty_positions_read. */
-typedef struct scan {
+/* What the checks before the frame read establish (pty_scan_open). */
+typedef struct pty_scan scan;
+struct pty_scan {
+    pty_read_options o;   /* as opened (o.path names the file in messages) */
     hid_t file;
     pty_scan_header h;
     int n;                /* frames of the scan: those with a position (of the half) */
     int *index;           /* n: scan frame j is frame index[j] of the file's series */
     double *pos;          /* n x 2 object pixels (row, col) */
-} scan;
+};
 
 static void scan_close(scan *s)
 {
@@ -408,29 +411,49 @@ static int scan_check(const pty_read_options *o, scan *s)
     return PTY_OK;
 }
 
-static int scan_open(const pty_read_options *o, scan *s)
+int pty_scan_open(const pty_read_options *o, pty_scan **out)
 {
-    memset(s, 0, sizeof *s);
-    s->file = H5I_INVALID_HID;
+    *out = NULL;
     PTY_CHECK(o && o->path, PTY_ERR_ARG, "no input file given");
+    scan *s = calloc(1, sizeof *s);
+    PTY_CHECK(s, PTY_ERR_NOMEM, "cannot allocate a scan");
+    s->file = H5I_INVALID_HID;
+    s->o = *o;
     int rc = scan_check(o, s);
-    if (rc != PTY_OK) scan_close(s);
-    return rc;
+    if (rc != PTY_OK) {
+        pty_scan_close(s);
+        return rc;
+    }
+    *out = s;
+    return PTY_OK;
+}
+
+void pty_scan_close(pty_scan *s)
+{
+    if (!s) return;
+    scan_close(s);
+    free(s);
+}
+
+const double *pty_scan_positions(const pty_scan *s, int *n, int *m)
+{
+    *n = s->n;
+    *m = s->h.m;
+    return s->pos;
 }
 
 /* The frame subset, if any, against the n frames of the scan. */
-static int check_subset(const pty_read_options *o, const scan *s)
+static int check_subset(const scan *s, const int *sub, int n_sub)
 {
-    const int *sub = o->frame_subset;
-    const char *f = o->path, *frames = s->h.frames;
+    const char *f = s->o.path, *frames = s->h.frames;
     if (!sub) {
-        PTY_CHECK(o->n_subset == 0, PTY_ERR_ARG, "'%s': a frame subset of %d indices was given without the indices", f,
-                  o->n_subset);
+        PTY_CHECK(n_sub == 0, PTY_ERR_ARG, "'%s': a frame subset of %d indices was given without the indices", f,
+                  n_sub);
         return PTY_OK;
     }
-    PTY_CHECK(o->n_subset >= 1, PTY_ERR_ARG, "'%s': the frame subset is empty (%d indices); '%s' holds %d frames", f,
-              o->n_subset, frames, s->n);
-    for (int k = 0; k < o->n_subset; k++) {
+    PTY_CHECK(n_sub >= 1, PTY_ERR_ARG, "'%s': the frame subset is empty (%d indices); '%s' holds %d frames", f,
+              n_sub, frames, s->n);
+    for (int k = 0; k < n_sub; k++) {
         PTY_CHECK(sub[k] >= 0 && sub[k] < s->n, PTY_ERR_ARG,
                   "'%s': frame index %d (subset entry %d) is out of range: '%s' holds %d frames (0 to %d)", f, sub[k],
                   k, frames, s->n, s->n - 1);
@@ -442,40 +465,40 @@ static int check_subset(const pty_read_options *o, const scan *s)
     return PTY_OK;
 }
 
-int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
+int pty_scan_read(const pty_scan *s, const int *sub, int n_sub, pty_dataset **out)
 {
-    scan s;
     pty_dataset *d = NULL;
     *out = NULL;
-    PTY_TRY(scan_open(o, &s));
-    const int *sub = o->frame_subset;
-    int rc = check_subset(o, &s);
-    if (rc == PTY_OK) rc = pty_dataset_create(sub ? o->n_subset : s.n, s.h.m, &d);
+    int rc = check_subset(s, sub, n_sub);
+    if (rc == PTY_OK) rc = pty_dataset_create(sub ? n_sub : s->n, s->h.m, &d);
     int *index = rc == PTY_OK ? malloc(sizeof *index * (size_t)d->n_frames) : NULL;
     if (rc == PTY_OK && !index) rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d frame indices", d->n_frames);
+    const size_t nprobe = (size_t)s->h.probe_modes * s->h.m * s->h.m;
+    if (rc == PTY_OK && s->h.probe) {
+        d->probe = malloc(nprobe * sizeof *d->probe);
+        if (d->probe) memcpy(d->probe, s->h.probe, nprobe * sizeof *d->probe);
+        else rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate the probe");
+        d->probe_modes = s->h.probe_modes;
+    }
     if (rc != PTY_OK) {
+        free(index);
         pty_dataset_destroy(d);
-        scan_close(&s);
         return rc;
     }
     for (int k = 0; k < d->n_frames; k++) {
         const size_t j = (size_t)frame_index(sub, k);
-        d->positions[2 * (size_t)k] = s.pos[2 * j];
-        d->positions[2 * (size_t)k + 1] = s.pos[2 * j + 1];
-        index[k] = s.index[j];
+        d->positions[2 * (size_t)k] = s->pos[2 * j];
+        d->positions[2 * (size_t)k + 1] = s->pos[2 * j + 1];
+        index[k] = s->index[j];
     }
-    d->wavelength = s.h.wavelength;
-    d->distance = s.h.distance;
-    d->detector_pixel = s.h.detector_pixel;
-    d->pixel_size = s.h.pixel_size;
-    d->probe = s.h.probe;
-    d->probe_modes = s.h.probe_modes;
-    s.h.probe = NULL; /* owned by d now */
+    d->wavelength = s->h.wavelength;
+    d->distance = s->h.distance;
+    d->detector_pixel = s->h.detector_pixel;
+    d->pixel_size = s->h.pixel_size;
     /* "all": every frame of the file is read, so a scan with none usable is refused here */
-    const int all = !sub && d->n_frames == s.h.n;
-    rc = read_frames(&s.h, o->path, index, all, d);
+    const int all = !sub && d->n_frames == s->h.n;
+    rc = read_frames(&s->h, s->o.path, index, all, d);
     free(index);
-    scan_close(&s);
     if (rc != PTY_OK) {
         pty_dataset_destroy(d);
         return rc;
@@ -484,16 +507,26 @@ int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
     return PTY_OK;
 }
 
+int pty_dataset_read(const pty_read_options *o, pty_dataset **out)
+{
+    pty_scan *s;
+    *out = NULL;
+    PTY_TRY(pty_scan_open(o, &s));
+    const int rc = pty_scan_read(s, o->frame_subset, o->n_subset, out);
+    pty_scan_close(s);
+    return rc;
+}
+
 int pty_positions_read(const pty_read_options *o, double **positions, int *n, int *m)
 {
-    scan s;
+    pty_scan *s;
     *positions = NULL;
     *n = *m = 0;
-    PTY_TRY(scan_open(o, &s));
-    *positions = s.pos;
-    *n = s.n;
-    *m = s.h.m;
-    s.pos = NULL; /* the caller's now */
-    scan_close(&s);
+    PTY_TRY(pty_scan_open(o, &s));
+    *positions = s->pos;
+    *n = s->n;
+    *m = s->h.m;
+    s->pos = NULL; /* the caller's now */
+    pty_scan_close(s);
     return PTY_OK;
 }

@@ -25,8 +25,6 @@ extern "C" {
 #define PTY_CXI_MASK "/entry_1/instrument_1/detector_1/mask"
 #define PTY_CXI_PROBE "/entry_1/instrument_1/source_1/illumination"
 
-/* Joules per electronvolt (exact, SI 2019). */
-#define PTY_EV_J 1.602176634e-19
 
 /* Two independent halves of one scan, for a Fourier ring correlation of
  * their reconstructions (`ptycho frc`): interleaved, so each covers the
@@ -140,6 +138,19 @@ int pty_dataset_read(const pty_read_options *o, pty_dataset **out);
  * *m = 0. */
 int pty_positions_read(const pty_read_options *o, double **positions, int *n, int *m);
 
+/* The same in two steps, for a reader that needs the positions before it
+ * knows which frames to read (MPI ranks take their block's): the checks
+ * and positions once (pty_scan_open: the header, masks, dark, a fitted
+ * centre, the position file, each with its warnings), then any frame subset
+ * (pty_scan_read, o->frame_subset's rules and messages), as often as
+ * wanted.  pty_dataset_read and pty_positions_read are these.  The
+ * positions are the scan's own (valid until pty_scan_close). */
+typedef struct pty_scan pty_scan;
+int pty_scan_open(const pty_read_options *o, pty_scan **out);
+const double *pty_scan_positions(const pty_scan *s, int *n, int *m);
+int pty_scan_read(const pty_scan *s, const int *subset, int n_subset, pty_dataset **out);
+void pty_scan_close(pty_scan *s);
+
 /* What a scan file holds besides its frames and positions (a file being
  * written reads this once, then its frames as they come: live_read.h). */
 typedef struct pty_scan_header {
@@ -174,7 +185,8 @@ int pty_scan_header_plain(const pty_scan_header *h);
 /* Frames index[0 .. count) (increasing) of the header's series, prepared,
  * into out (count x m x m detector-centred intensities) and masks (count x
  * m x m, 1 = unusable; the header's m x m mask included).  scratch holds
- * count x win x win floats.  *saturated (may be NULL) is increased by the
+ * count x win x win floats (unused when the header is plain: the frames are
+ * read into out directly).  *saturated (may be NULL) is increased by the
  * raw pixels at or above the saturation count. */
 int pty_scan_frames_read(const pty_scan_header *h, const int *index, int count, float *scratch, float *out,
                          unsigned char *masks, long *saturated);

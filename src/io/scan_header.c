@@ -15,8 +15,6 @@
 #include "pty_log.h"
 #include "tiff_io.h"
 
-#define PLANCK_J_S 6.62607015e-34 /* exact, SI 2019 */
-#define LIGHT_M_S 299792458.0
 #define CENTRE_FRAMES 64 /* frames summed to fit the beam centre */
 
 /* Where a detector's own file writer (Eiger, Velociprobe: NeXus NXmx) puts
@@ -92,7 +90,7 @@ static int geometry_value(hid_t file, const char *f, const char *path, const cha
     const char *shown = u && u[0] ? u : s.kind == ENERGY ? "J" : "m"; /* CXI: SI units */
     PTY_CHECK(isfinite(v) && v > 0.0, PTY_ERR_DATA, "'%s': %s must be positive (dataset '%s' holds %g %s); override it with %s",
               f, what, s.path, v, shown, flag);
-    *out = s.kind == WAVELENGTH ? PLANCK_J_S * LIGHT_M_S / (v * factor) : v * factor;
+    *out = s.kind == WAVELENGTH ? PTY_HC_J_M / (v * factor) : v * factor;
     *from = s.path;
     return PTY_OK;
 }
@@ -144,7 +142,7 @@ static int read_geometry(hid_t file, const pty_read_options *o, pty_scan_header 
     PTY_TRY(geometry_value(file, f, o->pixel, PTY_CXI_PIXEL, pixel_nx, 1, o->pixel_m, needed, "detector pixel size",
                            "--pixel-size (m)", &pixel, &from));
     if (from) check_square_pixels(file, f, from, pixel);
-    if (energy > 0.0) h->wavelength = PLANCK_J_S * LIGHT_M_S / energy;
+    if (energy > 0.0) h->wavelength = PTY_HC_J_M / energy;
     h->detector_pixel = pixel * bin;
     h->pixel_size = pty_object_pixel_size(h->wavelength, h->distance, h->m, h->detector_pixel);
     return PTY_OK;
@@ -380,6 +378,13 @@ static int find_centre(hid_t file, const pty_read_options *o, pty_scan_header *h
     return PTY_OK;
 }
 
+/* The detector pixel under window pixel (r, c), or -1 beyond the detector. */
+static long detector_pixel(const pty_scan_header *h, int r, int c)
+{
+    const int dr = h->r0 + r, dc = h->c0 + c;
+    return dr >= 0 && dr < h->height && dc >= 0 && dc < h->width ? (long)dr * h->width + dc : -1;
+}
+
 /* win x win bytes of a detector-sized mask from (r0, c0); pixels beyond the
  * detector are bad.  NULL mask: only those. */
 static unsigned char *window_mask(const unsigned char *mask, const pty_scan_header *h, int win)
@@ -387,9 +392,8 @@ static unsigned char *window_mask(const unsigned char *mask, const pty_scan_head
     unsigned char *w = malloc((size_t)win * win);
     for (int r = 0; w && r < win; r++)
         for (int c = 0; c < win; c++) {
-            const int dr = h->r0 + r, dc = h->c0 + c;
-            const int inside = dr >= 0 && dr < h->height && dc >= 0 && dc < h->width;
-            w[(size_t)r * win + c] = !inside || (mask && mask[(size_t)dr * h->width + dc]);
+            const long q = detector_pixel(h, r, c);
+            w[(size_t)r * win + c] = q < 0 || (mask && mask[q]);
         }
     return w;
 }
@@ -427,9 +431,8 @@ static int make_window(const pty_read_options *o, pty_scan_header *h, masks *k, 
         PTY_CHECK(h->dark, PTY_ERR_NOMEM, "cannot allocate a %dx%d dark", win, win);
         for (int r = 0; r < win; r++)
             for (int c = 0; c < win; c++) {
-                const int dr = h->r0 + r, dc = h->c0 + c;
-                const int inside = dr >= 0 && dr < h->height && dc >= 0 && dc < h->width;
-                h->dark[(size_t)r * win + c] = inside ? dark[(size_t)dr * h->width + dc] : 0.0f;
+                const long q = detector_pixel(h, r, c);
+                h->dark[(size_t)r * win + c] = q >= 0 ? dark[q] : 0.0f;
             }
     }
     h->mask = k->frame;
@@ -567,8 +570,9 @@ int pty_scan_frames_read(const pty_scan_header *h, const int *index, int count, 
     /* the part of the window on the detector */
     const int r0 = h->r0 > 0 ? h->r0 : 0, c0 = h->c0 > 0 ? h->c0 : 0;
     const int r1 = h->r0 + win < h->height ? h->r0 + win : h->height, c1 = h->c0 + win < h->width ? h->c0 + win : h->width;
-    const int rows = r1 - r0, cols = c1 - c0;
-    PTY_TRY(pty_frame_series_read(&h->series, index, count, r0, c0, rows, cols, scratch));
+    const int rows = r1 - r0, cols = c1 - c0, plain = pty_scan_header_plain(h);
+    /* frames as stored are read straight into place */
+    PTY_TRY(pty_frame_series_read(&h->series, index, count, r0, c0, rows, cols, plain ? out : scratch));
     if (rows != win || cols != win) {
         /* spread each frame's rows to their places in the window, last first so nothing is overwritten */
         for (int k = count - 1; k >= 0; k--) {
@@ -584,10 +588,9 @@ int pty_scan_frames_read(const pty_scan_header *h, const int *index, int count, 
     }
     for (int k = 0; k < count; k++) {
         unsigned char *mk = masks + (size_t)k * mm;
-        if (pty_scan_header_plain(h)) {
+        if (plain) {
             /* as stored; bad values stay for the dataset to count */
-            float *o = out + (size_t)k * mm;
-            memcpy(o, scratch + (size_t)k * ww, mm * sizeof *out);
+            const float *o = out + (size_t)k * mm;
             if (h->mask) memcpy(mk, h->mask, mm);
             else memset(mk, 0, mm);
             const float sat = h->prep.saturation > 0.0 ? (float)h->prep.saturation : INFINITY;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "h5util.h"
 #include "pty_error.h"
 #include "staging.h"
@@ -91,7 +92,7 @@ static int write_all(hid_t f, const pty_sim_params *p, const pty_simulation *sim
     PTY_TRY(pty_h5_soft_link(f, TRANSLATION, "/entry_1/data_1/translation"));
     PTY_TRY(pty_h5_soft_link(f, TRANSLATION, DET "/translation"));
 
-    PTY_TRY(pty_h5_write_scalar(f, "/entry_1/instrument_1/source_1/energy", p->energy_ev * 1.602176634e-19));
+    PTY_TRY(pty_h5_write_scalar(f, "/entry_1/instrument_1/source_1/energy", p->energy_ev * PTY_EV_J));
     PTY_TRY(pty_h5_write_scalar(f, DET "/distance", p->distance_m));
     PTY_TRY(pty_h5_write_scalar(f, DET "/x_pixel_size", p->detector_pixel_m));
     PTY_TRY(pty_h5_write_scalar(f, DET "/y_pixel_size", p->detector_pixel_m));

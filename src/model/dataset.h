@@ -39,6 +39,11 @@ typedef struct pty_dataset {
     pty_detector_info detector; /* how the frames were prepared from the detector's (zero: as given) */
 } pty_dataset;
 
+/* Photons: joules per electronvolt, and h c in J m, so lambda = PTY_HC_J_M / E
+ * (exact, SI 2019). */
+#define PTY_EV_J 1.602176634e-19
+#define PTY_HC_J_M (6.62607015e-34 * 299792458.0)
+
 /* The object pixel of far-field ptychography, lambda z / (m p), m; 0 when
  * any of the three is unknown (<= 0). */
 static inline double pty_object_pixel_size(double wavelength, double distance, int m, double detector_pixel)

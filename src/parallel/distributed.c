@@ -271,10 +271,10 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
 {
     memset(out, 0, sizeof *out);
     const int me = pty_comm_rank(), P = pty_comm_size();
-    pty_read_options ro = *ro_in;
     pty_recon_params p = *p_in;
     pty_rank_stats st = {0};
     pty_geometry global = {0}, sub = {0};
+    pty_scan *scan = NULL;
     pty_dataset *d = NULL;
     pty_plan *plan = NULL;
     pty_box *boxes = NULL;
@@ -285,12 +285,13 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
 
     /* 1. positions and partition: the same on every rank */
     int rc = pty_dist_options_check(o);
+    /* the scan is checked (header, position file, centre fit) once; its frames read below */
+    if (rc == PTY_OK) rc = pty_scan_open(ro_in, &scan);
     if (rc == PTY_OK) {
-        /* the frames' read below repeats the header's and the position file's warnings: say them once */
-        const int level = pty_log_get_level();
-        pty_log_set_level(level < PTY_LOG_ERROR ? level : PTY_LOG_ERROR);
-        rc = pty_positions_read(&ro, &out->positions, &n, &m);
-        pty_log_set_level(level);
+        const double *pos = pty_scan_positions(scan, &n, &m);
+        out->positions = malloc((size_t)n * 2 * sizeof *out->positions);
+        if (out->positions) memcpy(out->positions, pos, (size_t)n * 2 * sizeof *pos);
+        else rc = pty_error_set(PTY_ERR_NOMEM, "cannot allocate %d positions", n);
     }
     if (rc == PTY_OK) {
         out->n_positions = n;
@@ -306,11 +307,9 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
 
     /* 2. this rank's frames only */
     const pty_partition *part = &out->partition;
-    if (P > 1) {
-        ro.frame_subset = part->members[me];
-        ro.n_subset = part->n_members[me];
-    }
-    rc = pty_dataset_read(&ro, &d);
+    rc = pty_scan_read(scan, P > 1 ? part->members[me] : NULL, P > 1 ? part->n_members[me] : 0, &d);
+    pty_scan_close(scan);
+    scan = NULL;
     st.read_s = pty_now_s() - t0;
     if ((rc = pty_comm_agree(rc)) != PTY_OK) goto done;
     out->pixel_size = d->pixel_size;
@@ -460,6 +459,7 @@ int pty_dist_reconstruct(const pty_read_options *ro_in, const pty_recon_params *
     }
     rc = pty_comm_gather(&st, sizeof st, out->stats, 0);
 done:
+    pty_scan_close(scan);
     pty_partial_free(&mine);
     pty_plan_destroy(plan);
     pty_dataset_destroy(d);

@@ -19,18 +19,24 @@
 #include "h5util.h"
 #include "pty_error.h"
 #include "result_write.h"
-#include "staging.h"
 
-#define PLANCK_EV_M 1.23984198e-6 /* h c in eV m: E = h c / lambda */
 
-static int write_product(hid_t f, const pty_result *r, const char *name)
+typedef struct product {
+    const pty_result *r;
+    char name[256]; /* the file's name without its folder and .h5 */
+} product;
+
+static int write_product(hid_t f, const void *ctx)
 {
+    const product *pr = ctx;
+    const pty_result *r = pr->r;
+    const char *name = pr->name;
     const double dx = r->pixel_size;
     char comments[4200];
     snprintf(comments, sizeof comments, "ptycho %s: %s", PTY_VERSION, r->command_line ? r->command_line : "");
     PTY_TRY(pty_h5_attr_text(f, ".", "name", name));
     PTY_TRY(pty_h5_attr_text(f, ".", "comments", comments));
-    const double energy_ev = r->wavelength > 0.0 ? PLANCK_EV_M / r->wavelength : 0.0;
+    const double energy_ev = r->wavelength > 0.0 ? PTY_HC_J_M / (r->wavelength * PTY_EV_J) : 0.0;
     const struct { const char *name; double value; } attrs[] = {
         {"detector_object_distance_m", r->distance}, {"photon_energy_eV", energy_ev}, {"probe_energy_eV", energy_ev},
         {"probe_photon_count", 0.0}, {"exposure_time_s", 0.0}, {"mass_attenuation_m2_per_kg", 0.0},
@@ -86,18 +92,10 @@ int pty_result_write_product(const char *path, const pty_result *r)
               "cannot write the ptychodus product '%s': the object pixel size is unknown (give --energy, --distance "
               "and --pixel-size)",
               path);
-    char tmp[4300], name[256];
+    product pr = {.r = r};
     const char *base = strrchr(path, '/');
-    snprintf(name, sizeof name, "%s", base ? base + 1 : path);
-    char *dot = strstr(name, ".h5");
+    snprintf(pr.name, sizeof pr.name, "%s", base ? base + 1 : path);
+    char *dot = strstr(pr.name, ".h5");
     if (dot) *dot = '\0';
-    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
-    hid_t f;
-    int rc = pty_h5_create(tmp, &f);
-    if (rc == PTY_OK) {
-        rc = write_product(f, r, name);
-        if (H5Fclose(f) < 0 && rc == PTY_OK) rc = pty_error_set(PTY_ERR_IO, "cannot finish writing '%s' (disk full?)", tmp);
-    }
-    if (rc != PTY_OK) pty_error_context("writing '%s'", path);
-    return pty_stage_close(tmp, rc);
+    return pty_h5_write_staged(path, write_product, &pr);
 }

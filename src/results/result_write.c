@@ -9,7 +9,6 @@
 #include "h5util.h"
 #include "modes.h"
 #include "pty_error.h"
-#include "staging.h"
 #include "png_write.h"
 #include "tiff_io.h"
 
@@ -112,18 +111,11 @@ static int write_all(hid_t f, const pty_result *r)
     return write_parameters(f, r);
 }
 
+static int fill_result(hid_t f, const void *r) { return write_all(f, r); }
+
 int pty_result_write_h5(const char *path, const pty_result *r)
 {
-    char tmp[4300];
-    PTY_TRY(pty_stage(path, tmp, sizeof tmp));
-    hid_t f;
-    int rc = pty_h5_create(tmp, &f);
-    if (rc == PTY_OK) {
-        rc = write_all(f, r);
-        if (H5Fclose(f) < 0 && rc == PTY_OK) rc = pty_error_set(PTY_ERR_IO, "cannot finish writing '%s' (disk full?)", tmp);
-    }
-    if (rc != PTY_OK) pty_error_context("writing '%s'", path);
-    return pty_stage_close(tmp, rc);
+    return pty_h5_write_staged(path, fill_result, r);
 }
 
 int pty_result_write_tiffs(const char *prefix, const pty_result *r)

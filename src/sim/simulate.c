@@ -310,7 +310,7 @@ int pty_sim_run(const pty_sim_params *p, pty_simulation *sim)
     sim->curvature_rad = curvature_of(p);
     sim->fly_length_px = ns > 1 ? (p->fly_length > 0 ? p->fly_length : pty_sim_step(p)) : 0.0;
     /* lambda = h c / E (CODATA exact h, c, e) */
-    sim->wavelength_m = 6.62607015e-34 * 299792458.0 / (p->energy_ev * 1.602176634e-19);
+    sim->wavelength_m = PTY_HC_J_M / (p->energy_ev * PTY_EV_J);
     sim->pixel_size_m = pty_object_pixel_size(sim->wavelength_m, p->distance_m, m, p->detector_pixel_m);
 
     double *sub = malloc((size_t)n * ns * 2 * sizeof *sub);
