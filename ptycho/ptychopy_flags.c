@@ -24,10 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dataset.h"
 #include "pty_error.h"
 #include "pty_log.h"
 
-#define HC_EV_M 1.23984198e-6 /* photon energy (eV) x wavelength (m) */
 #define MAX_OUT 96
 
 enum kind { VALUE, PRESENCE, IGNORED, REFUSED_IF_SET };
@@ -191,7 +191,7 @@ static int translate(const given *g, out *o)
         PTY_TRY(emit(o, "--raster"));
         PTY_TRY(emit(o, "%dx%d", (int)dims[0], (int)dims[1]));
         PTY_TRY(emit(o, "--raster-step"));
-        PTY_TRY(emit(o, "%.10g,%.10g", step[0], step[1]));
+        PTY_TRY(emit(o, "%.17g,%.17g", step[0], step[1]));
     }
     /* the detector window: -size pixels around -qxy (row, column) */
     double qxy[2] = {128, 128};
@@ -205,13 +205,13 @@ static int translate(const given *g, out *o)
     PTY_TRY(number("lambda", (v = val(g, "lambda")) ? v : "2.48e-10", &x));
     PTY_CHECK(x > 0, PTY_ERR_ARG, "ptychopy flag -lambda must be positive (m)");
     PTY_TRY(emit(o, "--energy"));
-    PTY_TRY(emit(o, "%.12g", HC_EV_M / x));
+    PTY_TRY(emit(o, "%.17g", PTY_HC_J_M / PTY_EV_J / x));
     PTY_TRY(number("z", (v = val(g, "z")) ? v : "1.0", &x));
     PTY_TRY(emit(o, "--distance"));
-    PTY_TRY(emit(o, "%.12g", x));
+    PTY_TRY(emit(o, "%.17g", x));
     PTY_TRY(number("dx_d", (v = val(g, "dx_d")) ? v : "172e-6", &x));
     PTY_TRY(emit(o, "--pixel-size"));
-    PTY_TRY(emit(o, "%.12g", x));
+    PTY_TRY(emit(o, "%.17g", x));
     PTY_TRY(number("i", (v = val(g, "i")) ? v : "100", &x));
     PTY_TRY(emit(o, "--iterations"));
     PTY_TRY(emit(o, "%d", (int)x));

@@ -38,7 +38,8 @@ same() { "$PY" -c "
 import h5py, numpy as np
 print(int(np.array_equal(h5py.File('$1', 'r')['/object'][()], h5py.File('$2', 'r')['/object'][()])))"; }
 nrmse() { "$PTYCHO" compare "$1" scan.cxi 2>/dev/null | awk '$1 == "nrmse" { print $2 }'; }
-geometry=(--energy "$("$PY" -c "print('%.12g' % (1.23984198e-6 / $L))")" --distance "$Z" --pixel-size "$P")
+geometry=(--energy "$("$PY" -c "print('%.17g' % (6.62607015e-34 * 299792458.0 / 1.602176634e-19 / $L))")" --distance "$Z"
+  --pixel-size "$P")
 
 "$PTYCHO" recon scan.cxi --output cxi --iterations 30 --modes 2 "${run[@]}" || fail "recon of the CXI"
 
