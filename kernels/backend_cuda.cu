@@ -539,10 +539,24 @@ static int copy_sync(cuda_impl *c, void *dst, const void *src, size_t bytes, cud
     return PTY_OK;
 }
 
-static int cuda_get_object(void *impl, pty_cf *out)
+/* A rectangle of the object, h x w at (r0, c0), to or from host memory
+ * (h x w, row-major): one strided copy. */
+static int copy_rect_sync(cuda_impl *c, pty_cf *host, int r0, int c0, int h, int w, cudaMemcpyKind kind)
 {
-    cuda_impl *c = (cuda_impl *)impl;
-    return copy_sync(c, out, c->d_object, c->nobj * sizeof *out, cudaMemcpyDeviceToHost);
+    pty_cf *dev = c->d_object + (size_t)r0 * c->obj_w + c0;
+    const size_t row = (size_t)w * sizeof(pty_cf), pitch = (size_t)c->obj_w * sizeof(pty_cf);
+    PTY_CUDA(cudaSetDevice(c->device));
+    if (kind == cudaMemcpyDeviceToHost)
+        PTY_CUDA(cudaMemcpy2DAsync(host, row, dev, pitch, row, (size_t)h, kind, c->stream));
+    else
+        PTY_CUDA(cudaMemcpy2DAsync(dev, pitch, host, row, row, (size_t)h, kind, c->stream));
+    PTY_CUDA(cudaStreamSynchronize(c->stream));
+    return PTY_OK;
+}
+
+static int cuda_get_object(void *impl, int r0, int c0, int h, int w, pty_cf *out)
+{
+    return copy_rect_sync((cuda_impl *)impl, out, r0, c0, h, w, cudaMemcpyDeviceToHost);
 }
 
 static int cuda_get_probe(void *impl, pty_cf *out)
@@ -557,10 +571,9 @@ static int cuda_set_probe(void *impl, const pty_cf *in)
     return copy_sync(c, c->d_probe, in, c->nprobe * sizeof *in, cudaMemcpyHostToDevice);
 }
 
-static int cuda_set_object(void *impl, const pty_cf *in)
+static int cuda_set_object(void *impl, int r0, int c0, int h, int w, const pty_cf *in)
 {
-    cuda_impl *c = (cuda_impl *)impl;
-    return copy_sync(c, c->d_object, in, c->nobj * sizeof *in, cudaMemcpyHostToDevice);
+    return copy_rect_sync((cuda_impl *)impl, (pty_cf *)in, r0, c0, h, w, cudaMemcpyHostToDevice);
 }
 
 static int cuda_set_positions(void *impl, const int *window, const float *shift)

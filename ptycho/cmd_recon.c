@@ -90,8 +90,9 @@ static void print_rank_summary(const pty_dist_result *d, int n, int mode)
     if (mode == PTY_MODE_SYNC) {
         double smax = 0;
         for (int r = 0; r < n; r++) smax = d->stats[r].share_s > smax ? d->stats[r].share_s : smax;
-        printf("  sync: %.1f kB sent per share by rank 0; %.2f ms per share (slowest rank, waiting included)\n",
-               d->bytes_per_share / 1e3, 1e3 * smax / d->n_shares);
+        printf("  sync: %.1f kB sent and %.1f kB of object copied out of and back into its plan per share by rank 0; "
+               "%.2f ms per share (slowest rank, waiting included)\n",
+               d->bytes_per_share / 1e3, d->bytes_copied_per_share / 1e3, 1e3 * smax / d->n_shares);
     }
 }
 

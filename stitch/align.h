@@ -51,6 +51,23 @@ void pty_resampler_destroy(pty_resampler *r);
 int pty_resampler_run(pty_resampler *r, const pty_cf *src, int sh, int sw, const long long corner[2],
                       const double shift[2], const double k[2], const double centre[2], pty_cf *dst);
 
+/* A whole image at a sub-pixel shift, in time linear in its size: the
+ * resampler's Fourier shift of a mirrored copy costs FFTs of four times the
+ * image, which for a merge's partner box at the seed's size took seconds.
+ * dst(p) = exp(i k.(p - centre)) src(p + shift) for every pixel p of the
+ * h x w image (reflected beyond its edges), the ramp applied before the
+ * shift as pty_resampler_run does; the shift's whole part is an exact
+ * index shift and its fraction a separable windowed sinc of
+ * 2 PTY_SHIFT_TAPS taps per axis (align_resample.c states its accuracy).
+ * k may be NULL (no ramp).  Errors: PTY_ERR_ARG (NULL, sizes, non-finite
+ * shift or ramp), PTY_ERR_NOMEM; dst is then unchanged. */
+#define PTY_SHIFT_TAPS 8
+int pty_shift_image_short(const pty_cf *src, int h, int w, const double shift[2], const double k[2],
+                          const double centre[2], pty_cf *dst);
+
+/* The same for a real image (a weight), without a ramp. */
+int pty_shift_real_short(const float *src, int h, int w, const double shift[2], float *dst);
+
 typedef struct pty_aligner pty_aligner;
 
 /* A resampler, a registrar (register.h) at `upsample` and the fit's

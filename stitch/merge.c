@@ -212,7 +212,9 @@ static int find_shift_and_ramp(merge_ctx *x, const pty_merge_options *o, double 
 }
 
 /* B' = exp(i k.(r - centre)) B(r + s) and its weight, moved with the
- * content, on B's box (k = 0 unless `ramped`). */
+ * content, on B's box (k = 0 unless `ramped`).  By the short-kernel shift
+ * (align.h): its cost is linear in B's box, where a Fourier shift of the
+ * mirrored box cost FFTs of four times it, twice. */
 static int correct_b(const merge_ctx *x, const double s[2], const double k[2], int ramped, pty_cf *bobj, float *bw)
 {
     const pty_partial *b = x->b;
@@ -223,27 +225,17 @@ static int correct_b(const merge_ctx *x, const double s[2], const double k[2], i
         memcpy(bw, b->weight, sizeof *bw * nb);
         return PTY_OK;
     }
-    pty_resampler *rs = NULL;
-    pty_cf *wtmp = NULL;
-    const long long corner[2] = {0, 0};
-    const double zero[2] = {0.0, 0.0}, centre[2] = {x->centre[0] - b->offset[0], x->centre[1] - b->offset[1]};
-    int rc = pty_resampler_create(b->h, b->w, &rs);
-    if (rc == PTY_OK) rc = pty_resampler_run(rs, b->object, b->h, b->w, corner, s, ramped ? k : zero, centre, bobj);
-    if (rc == PTY_OK && !moved) memcpy(bw, b->weight, sizeof *bw * nb);
-    if (rc == PTY_OK && moved) {
-        /* the weight says where B's content is reliable, so it moves with the content */
-        wtmp = malloc(2 * nb * sizeof *wtmp);
-        if (!wtmp) rc = pty_error_set(PTY_ERR_NOMEM, "merge: cannot allocate two %d x %d copies of B's weight", b->h, b->w);
+    const double centre[2] = {x->centre[0] - b->offset[0], x->centre[1] - b->offset[1]};
+    PTY_TRY(pty_shift_image_short(b->object, b->h, b->w, s, ramped ? k : NULL, centre, bobj));
+    if (!moved) {
+        memcpy(bw, b->weight, sizeof *bw * nb);
+        return PTY_OK;
     }
-    if (rc == PTY_OK && moved) {
-        for (size_t i = 0; i < nb; i++) wtmp[i] = pty_cf_make(b->weight[i], 0.0f);
-        rc = pty_resampler_run(rs, wtmp, b->h, b->w, corner, s, zero, centre, wtmp + nb);
-        /* Fourier interpolation rings slightly below 0 next to unseen pixels */
-        for (size_t i = 0; rc == PTY_OK && i < nb; i++) bw[i] = wtmp[nb + i].re > 0.0f ? wtmp[nb + i].re : 0.0f;
-    }
-    pty_resampler_destroy(rs);
-    free(wtmp);
-    return rc;
+    /* the weight says where B's content is reliable, so it moves with the content */
+    PTY_TRY(pty_shift_real_short(b->weight, b->h, b->w, s, bw));
+    /* the kernel's side lobes dip slightly below 0 next to unseen pixels */
+    for (size_t i = 0; i < nb; i++) bw[i] = bw[i] > 0.0f ? bw[i] : 0.0f;
+    return PTY_OK;
 }
 
 /* 1 when global (r, c) lies in p's box. */
@@ -269,6 +261,7 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
 {
     PTY_CHECK(a && b && out, PTY_ERR_ARG, "pty_merge_pair: NULL argument");
     PTY_CHECK(out != a && out != b, PTY_ERR_ARG, "pty_merge_pair: the output must be a new partial, not an input");
+    const double t_start = pty_now_s();
     memset(out, 0, sizeof *out);
     pty_merge_options opt;
     pty_merge_options_default(&opt);
@@ -430,6 +423,7 @@ int pty_merge_pair(const pty_partial *a, const pty_partial *b, const pty_merge_o
                 *dst = bobj[pb];
             }
         }
+    r.seconds = pty_now_s() - t_start;
     if (rep) *rep = r;
 done:
     if (rc != PTY_OK) pty_partial_free(out);

@@ -81,6 +81,7 @@ typedef struct pty_merge_report {
                               more than noise explains (one has likely not converged) */
     long overlap_px;       /* well-seen overlap pixels: both weights (B's after its shift) >= 15% of
                               their partial's maximum */
+    double seconds;        /* wall time of this merge in this process (no communication) */
 } pty_merge_report;
 
 /* Merge b into a new partial *out covering the union of the two boxes:

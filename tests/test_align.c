@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "align.h"
+#include "numeric.h"
 #include "pty_error.h"
 #include "pty_test.h"
 #include "rng.h"
@@ -154,6 +155,66 @@ static void test_resample(void)
     PTY_TEST("empty window refused", pty_resampler_create(0, 5, &r) == PTY_ERR_ARG && r == NULL);
 }
 
+/* The short-kernel shift of a whole image (merge.c's B): against the field at the shifted points
+ * away from the edges (within the kernel's 8 px of an edge the image is reflected, not the field),
+ * against the resampler's convention for the ramp, exact for whole shifts; a real image too. */
+static void test_shift_short(void)
+{
+    field f;
+    field_make(&f, 11);
+    static pty_cf src[CH * CW], dst[CH * CW], want[CH * CW];
+    static float rsrc[CH * CW], rdst[CH * CW];
+    for (int i = 0; i < CH; i++)
+        for (int j = 0; j < CW; j++) src[(size_t)i * CW + j] = field_at(&f, i, j);
+    const double s[2] = {1.37, -2.64}, k[2] = {0.031, -0.047}, c[2] = {40.0, 51.5};
+    PTY_TEST("short-kernel shift with a ramp runs", pty_shift_image_short(src, CH, CW, s, k, c, dst) == PTY_OK);
+    double worst = 0;
+    const int m = PTY_SHIFT_TAPS + 3; /* + the shift's whole part */
+    for (int i = m; i < CH - m; i++)
+        for (int j = m; j < CW - m; j++) {
+            pty_cf v = field_at(&f, i + s[0], j + s[1]);
+            double a = k[0] * (i - c[0]) + k[1] * (j - c[1]);
+            double er = v.re * cos(a) - v.im * sin(a) - dst[(size_t)i * CW + j].re;
+            double ei = v.re * sin(a) + v.im * cos(a) - dst[(size_t)i * CW + j].im;
+            worst = fmax(worst, hypot(er, ei));
+        }
+    printf("        short-kernel shift (1.37, -2.64) + ramp: max |error| %.2e away from the edges (field rms ~1)\n",
+           worst);
+    PTY_TEST("short-kernel shift + ramp matches the field at the shifted points within 2e-3", worst < 2e-3);
+
+    /* the resampler's convention, on a window of the same image: the same values to interpolation error */
+    pty_resampler *r = NULL;
+    const long long corner[2] = {20, 30};
+    const double cw[2] = {c[0] - corner[0], c[1] - corner[1]};
+    int same = pty_resampler_create(WH, WW, &r) == PTY_OK &&
+               pty_resampler_run(r, src, CH, CW, corner, s, k, cw, want) == PTY_OK;
+    double diff = 0;
+    for (int i = 0; same && i < WH; i++)
+        for (int j = 0; j < WW; j++) {
+            const pty_cf a = want[(size_t)i * WW + j], b = dst[(size_t)(corner[0] + i) * CW + corner[1] + j];
+            diff = fmax(diff, hypot(a.re - b.re, a.im - b.im));
+        }
+    pty_resampler_destroy(r);
+    PTY_TEST("short-kernel shift: the resampler's ramp and shift convention (within 2e-3)", same && diff < 2e-3);
+
+    const double whole[2] = {-3, 2};
+    int exact = pty_shift_image_short(src, CH, CW, whole, NULL, NULL, dst) == PTY_OK;
+    for (int i = 0; i < CH && exact; i++)
+        for (int j = 0; j < CW && exact; j++) {
+            const long long q = pty_reflect(i - 3, CH), l = pty_reflect(j + 2, CW);
+            exact = memcmp(&dst[(size_t)i * CW + j], &src[(size_t)q * CW + l], sizeof(pty_cf)) == 0;
+        }
+    PTY_TEST("short-kernel shift by whole pixels: an exact copy, reflected beyond the edges", exact);
+
+    for (size_t i = 0; i < (size_t)CH * CW; i++) rsrc[i] = src[i].re;
+    int real_ok = pty_shift_real_short(rsrc, CH, CW, s, rdst) == PTY_OK &&
+                  pty_shift_image_short(src, CH, CW, s, NULL, NULL, dst) == PTY_OK;
+    for (size_t i = 0; real_ok && i < (size_t)CH * CW; i++) real_ok = rdst[i] == dst[i].re;
+    PTY_TEST("short-kernel shift of a real image: the complex shift's real part, bit for bit", real_ok);
+    const double bad[2] = {NAN, 0};
+    PTY_TEST("short-kernel shift: non-finite shift refused", pty_shift_image_short(src, CH, CW, bad, NULL, NULL, dst) == PTY_ERR_ARG);
+}
+
 static void test_fit(void)
 {
     pty_aligner *al = NULL;
@@ -260,6 +321,7 @@ static void test_reuse(void)
 int main(void)
 {
     test_resample();
+    test_shift_short();
     test_fit();
     test_reuse();
     return pty_test_report();

@@ -1,8 +1,10 @@
 /* test_cpu_rows.c - the CPU's row loops (src/engine/cpu_rows.c) give, pixel for
  * pixel, what the per-pixel math of pty_pixel.h gives: the same operations
- * in the same order, so the results must be equal, not close.  Runs of 200
- * pixels cross a block boundary and end in a partial block; the frame has
- * masked pixels, dark pixels and a NaN in the object. */
+ * in the same order, so the results must be equal, not close.  Runs of 300
+ * pixels, and windows of rows of 150, cross a block boundary and end in a
+ * partial block; the frame has masked pixels, dark pixels and NaNs.  The
+ * loops run in the copy the CPU picks (AVX2 here where it has it), against
+ * pty_pixel.h compiled for the baseline: equal bits say the copies agree. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 #include "cpu_rows.h"
 #include "pty_test.h"
 
-#define N 200
+#define N 300
 #define STRIDE (N + 7)
 #define MAX_MODES 3
 
@@ -31,27 +33,54 @@ static int same_cf(const pty_cf *a, const pty_cf *b, size_t n)
     return memcmp(a, b, n * sizeof *a) == 0;
 }
 
-static void check_exit_waves(int K)
+/* A window of ROWS rows of W pixels (N in all) cut from an object OBJ_W
+ * wide: rows of 150 pixels cross a block boundary and end in a partial
+ * block. */
+#define ROWS 2
+#define W 150
+#define OBJ_W (W + 13)
+
+static void check_probe_power(int K)
 {
-    static pty_cf obj[N], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE];
-    fill(obj, N);
+    static pty_cf probe[MAX_MODES * STRIDE];
+    static float power[N], want[N];
     fill(probe, (size_t)K * STRIDE);
-    obj[150] = pty_cf_make(NAN, 0.0f); /* a NaN must not become the maximum */
-    float om = 0.5f, pm = 0.0f, want_om = 0.5f, want_pm = 0.0f;
+    probe[K * STRIDE - STRIDE + 77] = pty_cf_make(NAN, 1.0f); /* a NaN must not become the maximum */
+    float want_max = 0.0f;
     for (int i = 0; i < N; i++) {
         float pp = 0.0f;
-        for (int k = 0; k < K; k++) {
-            want[k * STRIDE + i] = pty_cmul(probe[k * STRIDE + i], obj[i]);
-            pp += pty_cabs2(probe[k * STRIDE + i]);
-        }
-        if (pty_cabs2(obj[i]) > want_om) want_om = pty_cabs2(obj[i]);
-        if (pp > want_pm) want_pm = pp;
+        for (int k = 0; k < K; k++) pp += pty_cabs2(probe[k * STRIDE + i]);
+        want[i] = pp;
+        if (pp > want_max) want_max = pp;
     }
-    pty_rows_exit_waves(N, K, STRIDE, obj, probe, psi, &om, &pm);
+    const float mx = pty_rows_probe_power(N, K, STRIDE, probe, power);
+    PTY_TEST(K == 1 ? "probe power, 1 mode: |P|^2 at each pixel" : "probe power, 3 modes: sum_k |P_k|^2 at each pixel",
+             memcmp(power, want, sizeof power) == 0);
+    PTY_TEST("probe power: its maximum, NaN skipped, with or without the map",
+             mx == want_max && pty_rows_probe_power(N, K, STRIDE, probe, NULL) == want_max);
+}
+
+static void check_exit_waves(int K)
+{
+    static pty_cf obj[ROWS * OBJ_W], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE];
+    fill(obj, ROWS * OBJ_W);
+    fill(probe, (size_t)K * STRIDE);
+    obj[OBJ_W + 50] = pty_cf_make(NAN, 0.0f); /* a NaN must not become the maximum */
+    obj[OBJ_W + W] = pty_cf_make(100.0f, 0.0f); /* outside the window: not its maximum */
+    float om = 0.5f, want_om = 0.5f;
+    for (int r = 0; r < ROWS; r++)
+        for (int i = 0; i < W; i++) {
+            const pty_cf o = obj[r * OBJ_W + i];
+            for (int k = 0; k < K; k++) want[k * STRIDE + r * W + i] = pty_cmul(probe[k * STRIDE + r * W + i], o);
+            if (pty_cabs2(o) > want_om) want_om = pty_cabs2(o);
+        }
+    memset(psi, 0, sizeof psi);
+    pty_rows_exit_waves(ROWS, W, K, STRIDE, obj, OBJ_W, probe, psi, NULL);
     int same = 1;
     for (int k = 0; k < K; k++) same &= same_cf(psi + k * STRIDE, want + k * STRIDE, N);
-    PTY_TEST(K == 1 ? "exit waves, 1 mode: P O" : "exit waves, 3 modes: P_k O", same);
-    PTY_TEST("exit waves: the object's and the probe's maxima, NaN skipped", om == want_om && pm == want_pm);
+    PTY_TEST(K == 1 ? "exit waves, 1 mode: P O over a window" : "exit waves, 3 modes: P_k O over a window", same);
+    pty_rows_exit_waves(ROWS, W, K, STRIDE, obj, OBJ_W, probe, psi, &om);
+    PTY_TEST("exit waves: the object's maximum in the window, NaN skipped", om == want_om);
 }
 
 static void check_project(int K)
@@ -90,34 +119,47 @@ static void check_project(int K)
  * accumulator (a set), each against pty_pixel.h pixel by pixel */
 static void check_update(int K, int into_probe, float rpie, float probe_step)
 {
-    static pty_cf obj[N], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], far[MAX_MODES * STRIDE];
-    static pty_cf acc[MAX_MODES * STRIDE], w_obj[N], w_probe[MAX_MODES * STRIDE], w_far[MAX_MODES * STRIDE],
+    static pty_cf obj[ROWS * OBJ_W], w_obj[ROWS * OBJ_W], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], far[MAX_MODES * STRIDE];
+    static pty_cf acc[MAX_MODES * STRIDE], w_probe[MAX_MODES * STRIDE], w_far[MAX_MODES * STRIDE],
         w_acc[MAX_MODES * STRIDE];
-    fill(obj, N);
+    static float power[N], step_map[N];
+    fill(obj, ROWS * OBJ_W);
     fill(probe, (size_t)K * STRIDE);
-    fill(psi, (size_t)K * STRIDE);
     fill(far, (size_t)K * STRIDE);
+    /* the exit waves the update makes again from probe and object */
+    for (int k = 0; k < K; k++)
+        for (int r = 0; r < ROWS; r++)
+            for (int x = 0; x < W; x++)
+                psi[k * STRIDE + r * W + x] = pty_cmul(probe[k * STRIDE + r * W + x], obj[r * OBJ_W + x]);
     fill(acc, (size_t)K * STRIDE);
     memcpy(w_obj, obj, sizeof obj);
     memcpy(w_probe, probe, sizeof probe);
     memcpy(w_far, far, sizeof far);
     memcpy(w_acc, acc, sizeof acc);
     const float inv_n = 1.0f / 4096.0f, alpha = 0.9f, probe_max = 1.7f;
-    for (int i = 0; i < N; i++) {
-        for (int k = 0; k < K; k++)
-            w_far[k * STRIDE + i] = pty_exit_delta(w_far[k * STRIDE + i], psi[k * STRIDE + i], inv_n);
-        if (into_probe) {
-            pty_update_pixel(&w_obj[i], &w_probe[i], &w_far[i], STRIDE, K, alpha, rpie, probe_max, probe_step);
-        } else {
-            pty_cf old = pty_update_object_pixel(&w_obj[i], &w_probe[i], &w_far[i], STRIDE, K, alpha, rpie, probe_max);
-            if (probe_step != 0.0f) pty_probe_increment(&w_acc[i], old, &w_far[i], STRIDE, K, probe_step);
+    /* the object step as the backend makes it: one for all pixels (ePIE), or a map from the
+       probe's power (rPIE) */
+    pty_rows_probe_power(N, K, STRIDE, probe, power);
+    for (int i = 0; i < N; i++) step_map[i] = pty_object_step(alpha, rpie, power[i], probe_max);
+    for (int r = 0; r < ROWS; r++)
+        for (int x = 0; x < W; x++) {
+            const int i = r * W + x;
+            pty_cf *o = &w_obj[r * OBJ_W + x];
+            for (int k = 0; k < K; k++)
+                w_far[k * STRIDE + i] = pty_exit_delta(w_far[k * STRIDE + i], psi[k * STRIDE + i], inv_n);
+            if (into_probe) {
+                pty_update_pixel(o, &w_probe[i], &w_far[i], STRIDE, K, alpha, rpie, probe_max, probe_step);
+            } else {
+                pty_cf old = pty_update_object_pixel(o, &w_probe[i], &w_far[i], STRIDE, K, alpha, rpie, probe_max);
+                if (probe_step != 0.0f) pty_probe_increment(&w_acc[i], old, &w_far[i], STRIDE, K, probe_step);
+            }
         }
-    }
-    pty_rows_update(N, K, STRIDE, obj, probe, psi, far, inv_n, alpha, rpie, probe_max, probe_step,
-                    into_probe ? probe : acc);
-    int same = same_cf(obj, w_obj, N);
+    pty_rows_update(ROWS, W, K, STRIDE, obj, OBJ_W, probe, far, inv_n, rpie < 0.0f ? NULL : step_map,
+                    pty_object_step(alpha, rpie, 0.0f, probe_max), probe_step, into_probe ? probe : acc);
+    int same = same_cf(obj, w_obj, ROWS * OBJ_W);
     for (int k = 0; k < K; k++)
-        same &= same_cf(far + k * STRIDE, w_far + k * STRIDE, N) &&
+        /* with one mode far is left alone, with several it holds Delta */
+        same &= (K == 1 || same_cf(far + k * STRIDE, w_far + k * STRIDE, N)) &&
                 same_cf(probe + k * STRIDE, w_probe + k * STRIDE, N) &&
                 same_cf(acc + k * STRIDE, w_acc + k * STRIDE, N);
     char what[160];
@@ -147,13 +189,14 @@ static void check_position_terms(int K, int up)
     static float weight[N];
     fill(obj, 3 * N);
     fill(probe, (size_t)K * STRIDE);
-    fill(psi, (size_t)K * STRIDE);
     fill(back, (size_t)K * STRIDE);
     for (int i = 0; i < N; i++) weight[i] = 0.5f + 0.5f * uniform();
     const pty_cf *row = obj + (up ? N : 0);
+    for (int k = 0; k < K; k++) /* the exit waves the row loop makes again */
+        for (int i = 0; i < N; i++) psi[k * STRIDE + i] = pty_cmul(probe[k * STRIDE + i], row[i]);
     const float inv_n = 1.0f / 64.0f;
     double got[4] = {0}, want[4] = {0}, scale[4] = {0};
-    pty_rows_position_terms(N, K, STRIDE, row, N, up, 1, probe, psi, back, inv_n, weight, got);
+    pty_rows_position_terms(N, K, STRIDE, row, N, up, 1, probe, back, inv_n, weight, got);
     for (int i = 0; i < N; i++) {
         const pty_cf o = row[i];
         const int l = i > 0, r = i < N - 1;
@@ -178,6 +221,7 @@ int main(void)
 {
     check_pixel_rules();
     for (int K = 1; K <= MAX_MODES; K += 2) {
+        check_probe_power(K);
         check_exit_waves(K);
         check_project(K);
         check_update(K, 1, -1.0f, 0.3f);

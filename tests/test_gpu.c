@@ -565,9 +565,40 @@ static int run_pass(const pty_backend_ops *ops, void *impl, const schedule *sc, 
     return rc == PTY_OK;
 }
 
-static int get_state(const pty_backend_ops *ops, void *impl, pty_cf *obj, pty_cf *probe)
+static int get_state(const pty_backend_ops *ops, void *impl, const problem *pb, pty_cf *obj, pty_cf *probe)
 {
-    return ops->get_object(impl, obj) == PTY_OK && ops->get_probe(impl, probe) == PTY_OK;
+    return ops->get_object(impl, 0, 0, pb->obj_h, pb->obj_w, obj) == PTY_OK &&
+           ops->get_probe(impl, probe) == PTY_OK;
+}
+
+/* A rectangle of the object in and out (a sync share's strips): read, it
+ * is that part of the whole object; written, that part alone changes. */
+static void check_object_rect(const harness *h, void *dev, const problem *pb)
+{
+    const int r0 = 3, c0 = 5, rh = pb->obj_h / 2, rw = pb->obj_w / 3;
+    pty_cf *whole = xmalloc(pb->nobj * sizeof *whole), *after = xmalloc(pb->nobj * sizeof *after);
+    pty_cf *rect = xmalloc((size_t)rh * rw * sizeof *rect);
+    int ok = h->dev->get_object(dev, 0, 0, pb->obj_h, pb->obj_w, whole) == PTY_OK &&
+             h->dev->get_object(dev, r0, c0, rh, rw, rect) == PTY_OK;
+    for (int r = 0; ok && r < rh; r++) ok = memcmp(rect + (size_t)r * rw, whole + (size_t)(r0 + r) * pb->obj_w + c0,
+                                                   (size_t)rw * sizeof *rect) == 0;
+    PTY_TEST("get_object of a rectangle: that part of the whole object", ok);
+    for (size_t i = 0; i < (size_t)rh * rw; i++) rect[i] = pty_cf_make((float)i, -1.0f);
+    ok = h->dev->set_object(dev, r0, c0, rh, rw, rect) == PTY_OK &&
+         h->dev->get_object(dev, 0, 0, pb->obj_h, pb->obj_w, after) == PTY_OK;
+    for (int r = 0; ok && r < pb->obj_h; r++)
+        for (int c = 0; ok && c < pb->obj_w; c++) {
+            const size_t p = (size_t)r * pb->obj_w + c;
+            const int in = r >= r0 && r < r0 + rh && c >= c0 && c < c0 + rw;
+            const pty_cf want = in ? rect[(size_t)(r - r0) * rw + (c - c0)] : whole[p];
+            ok = memcmp(&after[p], &want, sizeof want) == 0;
+        }
+    PTY_TEST("set_object of a rectangle: that part changes, the rest does not", ok);
+    ok = h->dev->set_object(dev, 0, 0, pb->obj_h, pb->obj_w, whole) == PTY_OK;
+    PTY_TEST("set_object of the whole object restores it", ok);
+    free(whole);
+    free(after);
+    free(rect);
 }
 
 /* The backends of one case and their state after a pass. */
@@ -649,8 +680,8 @@ static void compare_pass(run *r, const char *label, int p, const schedule *sc, c
     snprintf(what, sizeof what, "%s pass %d: err_num matches within %.0e relative", label, p + 1, err_rtol);
     PTY_TEST(what, isfinite(e_d) && e_r > 0.0 && rel <= err_rtol);
     snprintf(what, sizeof what, "%s pass %d: get object and probe", label, p + 1);
-    PTY_TEST(what, get_state(&pty_backend_cpu, r->ref, r->obj_r, r->pr_r) &&
-                       get_state(h->dev, r->dev, r->obj_d, r->pr_d));
+    PTY_TEST(what, get_state(&pty_backend_cpu, r->ref, r->pb, r->obj_r, r->pr_r) &&
+                       get_state(h->dev, r->dev, r->pb, r->obj_d, r->pr_d));
     snprintf(what, sizeof what, "%s pass %d: object matches the reference", label, p + 1);
     PTY_TEST(what, compare("object", r->obj_r, r->obj_d, pb->nobj));
     snprintf(what, sizeof what, "%s pass %d: probe matches the reference", label, p + 1);
@@ -664,7 +695,7 @@ static void compare_pass(run *r, const char *label, int p, const schedule *sc, c
     /* in --self-check the twin is a second CPU backend: the same result, from
        a deterministic backend, not from streamed frames */
     const char *twin = h->on_gpu ? "streamed frames give the resident" : "a second instance gives the same";
-    PTY_TEST("twin: get object and probe", get_state(h->dev, r->twin, r->obj_t, r->pr_t));
+    PTY_TEST("twin: get object and probe", get_state(h->dev, r->twin, r->pb, r->obj_t, r->pr_t));
     snprintf(what, sizeof what, "%s pass %d: %s object exactly", label, p + 1, twin);
     PTY_TEST(what, memcmp(r->obj_t, r->obj_d, pb->nobj * sizeof(pty_cf)) == 0);
     snprintf(what, sizeof what, "%s pass %d: %s probe exactly", label, p + 1, twin);
@@ -685,7 +716,7 @@ static void check_created(run *r, const char *label, const pty_gpu_layout *lay, 
     for (int i = 0; i < 2 && devs[i]; i++) {
         snprintf(what, sizeof what, "%s: %s get_object/get_probe after create return the initial ones", label,
                  i ? "twin" : "device");
-        PTY_TEST(what, get_state(h->dev, devs[i], r->obj_d, r->pr_d) &&
+        PTY_TEST(what, get_state(h->dev, devs[i], pb, r->obj_d, r->pr_d) &&
                            memcmp(r->obj_d, pb->obj0, pb->nobj * sizeof(pty_cf)) == 0 &&
                            memcmp(r->pr_d, pb->probe0, pb->nprobe * sizeof(pty_cf)) == 0);
     }
@@ -869,7 +900,9 @@ static void interface_checks(const harness *h, const test_case *tc)
                  h->dev->get_probe(dev, pr) == PTY_OK && memcmp(pr, pb.probe_true, pb.nprobe * sizeof *pr) == 0);
         check_pass_refusals(h, dev, &pb, &sc, who);
         check_create_refusals(h, &s, &pb);
-        PTY_TEST("the backend still works after refused input", h->dev->get_object(dev, obj) == PTY_OK);
+        PTY_TEST("the backend still works after refused input",
+                 h->dev->get_object(dev, 0, 0, pb.obj_h, pb.obj_w, obj) == PTY_OK);
+        check_object_rect(h, dev, &pb);
         free(pr);
         free(obj);
     }

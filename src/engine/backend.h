@@ -94,13 +94,15 @@ typedef struct pty_backend_ops {
        p->set_end); *err_num = sum over positions and unmasked pixels of
        (sqrt(sum_k|Psi_k|^2) - sqrt(I))^2, measured before each position's update */
     int (*pass)(void *impl, const int *order, int n, const pty_pass_params *p, double *err_num);
-    /* copy the object (obj_h*obj_w) or probe (n_modes*m*m) to host memory */
-    int (*get_object)(void *impl, pty_cf *out);
+    /* copy rows [r0, r0 + h) x columns [c0, c0 + w) of the object (obj_h x obj_w; the caller
+       checks the rectangle) to host memory, h x w row-major: the whole object, or the strips a
+       sync share exchanges; or the probe (n_modes*m*m) */
+    int (*get_object)(void *impl, int r0, int c0, int h, int w, pty_cf *out);
     int (*get_probe)(void *impl, pty_cf *out);
     /* replace the probe modes (after orthogonalisation on the host) */
     int (*set_probe)(void *impl, const pty_cf *in);
-    /* replace the object (after sharing overlaps with other ranks) */
-    int (*set_object)(void *impl, const pty_cf *in);
+    /* replace that rectangle of the object (after sharing overlaps with other ranks) */
+    int (*set_object)(void *impl, int r0, int c0, int h, int w, const pty_cf *in);
     void (*stats)(const void *impl, pty_backend_stats *out);
     /* new windows (n_frames*2) and sub-pixel offsets (n_frames*2; the backend was created with
        setup.shift) after position correction moved them */

@@ -35,18 +35,20 @@ typedef struct cpu_impl {
     const float *amplitudes;     /* n_frames*npix, the caller's, read in place */
     int *window;                 /* n_frames*2 */
     pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
-    pty_cf *psi, *far;           /* exit waves, far field / delta: n_modes*npix per worker */
+    pty_cf *far;                 /* exit waves, then far field, then delta: n_modes*npix per worker */
     /* batched order: each worker's copy of the probe, n_modes*npix each,
        and its summed probe steps, for even and odd sets (cpu_sets) */
     pty_cf *probe_copy, *probe_acc;
-    pty_cf *split_psi, *split_far; /* the buffers of a position all workers share */
-    fftwf_plan forward, inverse; /* K transforms psi -> far, far -> far, n_threads each */
+    pty_cf *split_far;           /* the buffer of a position all workers share */
+    fftwf_plan forward, inverse; /* K transforms of far in place, n_threads each */
     fftwf_plan forward1, inverse1; /* the same on one thread, for the workers */
     /* one worker's rows or columns (m / n_workers lines, all modes) of a
-       position shared by all workers (cpu_split), on split_psi and
-       split_far; NULL: none is shared */
+       position shared by all workers (cpu_split), on split_far; NULL: none is shared */
     fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
-    float *split_max;            /* each worker's patch and probe maxima in cpu_split */
+    float *split_max;            /* each worker's patch maximum in cpu_split */
+    /* per worker, npix each: the object's step at each pixel (rPIE) for its
+       probe and for the probe moved to a position off the pixel grid */
+    float *obj_step, *moved_obj_step;
     /* sub-pixel positions (NULL without): each position's offset in its window, and per worker
        the probe moved by it and the probe steps it takes there, n_modes*npix each */
     float *shift;
@@ -63,14 +65,21 @@ typedef struct cpu_impl {
  * threads its pixel loops may use, the probe it reads and where its probe
  * steps go. */
 typedef struct cpu_slot {
-    pty_cf *psi, *far;
+    pty_cf *far;
     const pty_cf *probe;
     pty_cf *probe_out;
+    /* what the object step needs of `probe`, made when the probe changes
+       (probe_ready): max_r sum_k |P_k(r)|^2, and the step, one for all
+       pixels (ePIE: obj_step NULL) or one a pixel (rPIE, in step_buf) */
+    float probe_max, step;
+    const float *obj_step;
+    float *step_buf;
     int set_size; /* positions whose probe steps are averaged (1: sequential) */
     fftwf_plan forward, inverse;
     int threads;
     pty_cf *moved, *moved_steps; /* this worker's sub-pixel buffers (NULL without shifts) */
     pty_cf *factors;             /* and its m column factors */
+    float *moved_step_buf;       /* and the step buffer of the moved probe */
 } cpu_slot;
 
 static void cpu_destroy(void *p)
@@ -85,17 +94,17 @@ static void cpu_destroy(void *p)
     for (int i = 0; i < 4; i++)
         if (split[i]) fftwf_destroy_plan(split[i]);
     free(c->split_max);
+    free(c->obj_step);
+    free(c->moved_obj_step);
     free(c->shift);
     fftwf_free(c->moved);
     fftwf_free(c->moved_steps);
     free(c->factors);
     free(c->illum);
     free(c->illum_scratch);
-    fftwf_free(c->psi);
     fftwf_free(c->far);
     fftwf_free(c->probe_copy);
     fftwf_free(c->probe_acc);
-    fftwf_free(c->split_psi);
     fftwf_free(c->split_far);
     fftwf_free(c->object);
     fftwf_free(c->probe);
@@ -115,12 +124,12 @@ static int plan_split(cpu_impl *c, unsigned flags)
         if (fftwf_alignment_of((float *)(c->split_far + (size_t)t * q)) ||
             fftwf_alignment_of((float *)(c->split_far + (size_t)t * q * m)))
             return 1;
-    fftwf_complex *psi = (fftwf_complex *)c->split_psi, *far = (fftwf_complex *)c->split_far;
+    fftwf_complex *far = (fftwf_complex *)c->split_far;
     const int np = (int)c->npix;
     /* a line of m points; q lines; K modes */
     const fftwf_iodim row = {m, 1, 1}, col = {m, m, m};
     const fftwf_iodim rows[2] = {{q, m, m}, {c->n_modes, np, np}}, cols[2] = {{q, 1, 1}, {c->n_modes, np, np}};
-    c->rows_fwd = fftwf_plan_guru_dft(1, &row, 2, rows, psi, far, FFTW_FORWARD, flags);
+    c->rows_fwd = fftwf_plan_guru_dft(1, &row, 2, rows, far, far, FFTW_FORWARD, flags);
     c->cols_fwd = fftwf_plan_guru_dft(1, &col, 2, cols, far, far, FFTW_FORWARD, flags);
     c->cols_inv = fftwf_plan_guru_dft(1, &col, 2, cols, far, far, FFTW_BACKWARD, flags);
     c->rows_inv = fftwf_plan_guru_dft(1, &row, 2, rows, far, far, FFTW_BACKWARD, flags);
@@ -147,13 +156,13 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->window = malloc((size_t)s->n_frames * 2 * sizeof *c->window);
     c->object = (pty_cf *)fftwf_alloc_complex(nobj);
     c->probe = (pty_cf *)fftwf_alloc_complex(nprobe);
-    c->psi = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
     c->far = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
     c->probe_copy = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
     c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * 2 * c->n_workers);
-    c->split_psi = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
-    c->split_max = malloc((size_t)2 * c->n_workers * sizeof *c->split_max);
+    c->split_max = malloc((size_t)c->n_workers * sizeof *c->split_max);
+    c->obj_step = malloc(c->npix * c->n_workers * sizeof *c->obj_step);
+    c->moved_obj_step = malloc(c->npix * c->n_workers * sizeof *c->moved_obj_step);
     int moved_ok = 1;
     if (s->shift) {
         c->shift = malloc((size_t)s->n_frames * 2 * sizeof *c->shift);
@@ -167,9 +176,9 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         c->illum_scratch = malloc(c->npix * sizeof *c->illum_scratch);
         moved_ok = moved_ok && c->illum && c->illum_scratch;
     }
-    if (!c->window || !c->object || !c->probe || !c->psi || !c->far || !c->probe_copy ||
-        !c->probe_acc || !c->split_psi || !c->split_far || !c->split_max || !moved_ok) {
-        double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + (3.0 + (s->shift ? 7.0 : 5.0) * c->n_workers) * nprobe * 8.0) / (1 << 30);
+    if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
+        !c->probe_acc || !c->split_far || !c->split_max || !c->obj_step || !c->moved_obj_step || !moved_ok) {
+        double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + (2.0 + (s->shift ? 6.0 : 4.0) * c->n_workers) * nprobe * 8.0 + 8.0 * c->n_workers * c->npix) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }
@@ -183,14 +192,14 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     int n[2] = {s->m, s->m};
     unsigned flags = s->fft_flags == PTY_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE;
     fftwf_plan_with_nthreads(c->n_threads);
-    c->forward = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->psi, NULL, 1, (int)c->npix,
+    c->forward = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
     /* the workers' plans run inside a parallel region: one thread each, and
        executed on each worker's own (equally aligned) buffers */
     fftwf_plan_with_nthreads(1);
-    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->psi, NULL, 1, (int)c->npix,
+    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                       (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
@@ -227,18 +236,41 @@ static float object_max_power(const cpu_impl *c)
 
 /* The steps of one position over rows [r0, r1) (or columns [c0, c1)), so
  * that one worker runs all of them (cpu_position) or all workers share
- * them (cpu_split). */
+ * them (cpu_split).  On one thread a stage is called once for the window:
+ * an OpenMP region, even one that runs on a single thread, allocates a team
+ * (GOMP_parallel), and a position's work at 64x64 is a few microseconds. */
+
+/* The object step of the slot's probe (pty_object_step): its power's
+ * maximum, and with rPIE the step at each pixel, over nt threads. */
+static void probe_ready(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, int nt)
+{
+    const int m = c->m, K = c->n_modes;
+    const int per_pixel = !(p->rpie < 0.0f);
+    float *power = per_pixel ? slot->step_buf : NULL, mx = 0.0f;
+    if (nt == 1) {
+        mx = pty_rows_probe_power((int)c->npix, K, c->npix, slot->probe, power);
+    } else {
+#pragma omp parallel for reduction(max : mx) num_threads(nt)
+        for (int r = 0; r < m; r++) {
+            const float rm = pty_rows_probe_power(m, K, c->npix, slot->probe + (size_t)r * m, power ? power + (size_t)r * m : NULL);
+            mx = rm > mx ? rm : mx;
+        }
+    }
+    slot->probe_max = mx;
+    slot->step = pty_object_step(p->alpha, p->rpie, 0.0f, mx);
+    slot->obj_step = power;
+    if (per_pixel)
+        for (size_t i = 0; i < c->npix; i++) power[i] = pty_object_step(p->alpha, p->rpie, power[i], mx);
+}
 
 /* Exit waves of rows [r0, r1), raising *patch_max to the object's power
- * there and *probe_max to the probe's, max_r sum_k |P_k|^2 (the object-step
- * normaliser), in the same sweep. */
+ * there unless patch_max is NULL. */
 static void exit_waves(const cpu_impl *c, const pty_cf *obj, const pty_cf *probe, int r0, int r1, pty_cf *psi,
-                       float *patch_max, float *probe_max)
+                       float *patch_max)
 {
     const size_t m = (size_t)c->m;
-    for (int r = r0; r < r1; r++)
-        pty_rows_exit_waves(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, probe + r * m, psi + r * m,
-                            patch_max, probe_max);
+    pty_rows_exit_waves(r1 - r0, c->m, c->n_modes, c->npix, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
+                        probe + r0 * m, psi + r0 * m, patch_max);
 }
 
 /* Modulus constraint on the far field's rows [r0, r1) x columns [c0, c1);
@@ -246,6 +278,7 @@ static void exit_waves(const cpu_impl *c, const pty_cf *obj, const pty_cf *probe
 static double project(const cpu_impl *c, const float *amp, int r0, int r1, int c0, int c1, pty_cf *far)
 {
     const size_t m = (size_t)c->m;
+    if (c0 == 0 && c1 == c->m) return pty_rows_project((r1 - r0) * c->m, c->n_modes, c->npix, amp + r0 * m, far + r0 * m);
     double err = 0.0;
     for (int r = r0; r < r1; r++) err += pty_rows_project(c1 - c0, c->n_modes, c->npix, amp + r * m + c0, far + r * m + c0);
     return err;
@@ -259,27 +292,26 @@ static float probe_step_of(const pty_pass_params *p, float global_obj_max, float
 
 /* Joint update of rows [r0, r1) from the back-propagated far field: the
  * object in place, the probe steps added to probe_out. */
-static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, const pty_pass_params *p, float probe_max,
-                   float probe_step, const pty_cf *psi, pty_cf *far, const cpu_slot *slot)
+static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_step, pty_cf *far,
+                   const cpu_slot *slot)
 {
     const size_t m = (size_t)c->m;
-    const float inv_n = 1.0f / (float)c->npix;
-    for (int r = r0; r < r1; r++)
-        pty_rows_update(c->m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, slot->probe + r * m, psi + r * m,
-                        far + r * m, inv_n, p->alpha, p->rpie, probe_max, probe_step, slot->probe_out + r * m);
+    pty_rows_update(r1 - r0, c->m, c->n_modes, c->npix, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
+                    slot->probe + r0 * m, far + r0 * m, 1.0f / (float)c->npix,
+                    slot->obj_step ? slot->obj_step + r0 * m : NULL, slot->step, probe_step, slot->probe_out + r0 * m);
 }
 
 /* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
- * window, through their spectra (pty_shift_factor), on the slot's psi and
- * far buffers and plans.  accumulate: add to dst instead of writing it. */
+ * window, through their spectra (pty_shift_factor), on the slot's far
+ * buffer and plans.  accumulate: add to dst instead of writing it. */
 static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, float fr, float fc, pty_cf *dst,
                        int accumulate)
 {
     const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t npix = c->npix;
     const float inv_n = 1.0f / (float)npix;
-    memcpy(slot->psi, src, (size_t)K * npix * sizeof *src);
-    fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->psi, (fftwf_complex *)slot->far);
+    memcpy(slot->far, src, (size_t)K * npix * sizeof *src);
+    fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     pty_cf *col = slot->factors;
     for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
 #pragma omp parallel for num_threads(nt) if (nt > 1)
@@ -304,8 +336,8 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
 
 /* Position correction: the move of position j's window corner that best explains its exit-wave
  * change (pty_position_terms), from the object before this position's update. */
-static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu_slot *slot, const pty_cf *psi,
-                          const pty_cf *far, float *step)
+static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu_slot *slot, const pty_cf *far,
+                          float *step)
 {
     const int m = c->m, nt = slot->threads, wr = c->window[2 * j], wc = c->window[2 * j + 1];
     const size_t mm = (size_t)m;
@@ -314,7 +346,7 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
 #pragma omp parallel for reduction(+ : sums[:4]) num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++)
         pty_rows_position_terms(m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, r > 0, r + 1 < m,
-                                slot->probe + r * mm, psi + r * mm, far + r * mm, 1.0f / (float)c->npix,
+                                slot->probe + r * mm, far + r * mm, 1.0f / (float)c->npix,
                                 weight + (size_t)r * c->obj_w, sums);
     step[0] = pty_position_step(sums[0], sums[1]);
     step[1] = pty_position_step(sums[2], sums[3]);
@@ -337,27 +369,39 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
         move_probe(c, given, given->probe, f[0], f[1], given->moved, 0);
         moved.probe = given->moved;
         moved.probe_out = given->moved_steps;
+        moved.step_buf = given->moved_step_buf;
         memset(given->moved_steps, 0, c->npix * c->n_modes * sizeof *given->moved_steps);
+        probe_ready(c, &moved, p, nt);
         slot = &moved;
     }
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
-    pty_cf *psi = slot->psi, *far = slot->far;
-    float patch_max = 0.0f, probe_max = 0.0f;
-#pragma omp parallel for reduction(max : patch_max, probe_max) num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) exit_waves(c, obj, slot->probe, r, r + 1, psi, &patch_max, &probe_max);
-
-    fftwf_execute_dft(slot->forward, (fftwf_complex *)psi, (fftwf_complex *)far);
+    pty_cf *far = slot->far;
+    /* the patch's maximum only where the probe step takes it */
+    float patch_max = 0.0f, *want_patch = p->obj_norm == PTY_OBJNORM_PATCH ? &patch_max : NULL;
     double err = 0.0;
-#pragma omp parallel for reduction(+ : err) num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) err += project(c, amp, r, r + 1, 0, m, far);
+    if (nt == 1) {
+        exit_waves(c, obj, slot->probe, 0, m, far, want_patch);
+        fftwf_execute_dft(slot->forward, (fftwf_complex *)far, (fftwf_complex *)far);
+        err = project(c, amp, 0, m, 0, m, far);
+    } else {
+#pragma omp parallel for reduction(max : patch_max) num_threads(nt)
+        for (int r = 0; r < m; r++) exit_waves(c, obj, slot->probe, r, r + 1, far, want_patch ? &patch_max : NULL);
+        fftwf_execute_dft(slot->forward, (fftwf_complex *)far, (fftwf_complex *)far);
+#pragma omp parallel for reduction(+ : err) num_threads(nt)
+        for (int r = 0; r < m; r++) err += project(c, amp, r, r + 1, 0, m, far);
+    }
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
-    if (p->position_steps) position_step(c, j, obj, slot, psi, far, p->position_steps + 2 * (size_t)j);
+    if (p->position_steps) position_step(c, j, obj, slot, far, p->position_steps + 2 * (size_t)j);
 
-    if (probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
+    if (slot->probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
-#pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++) update(c, obj, r, r + 1, p, probe_max, probe_step, psi, far, slot);
+    if (nt == 1) {
+        update(c, obj, 0, m, probe_step, far, slot);
+    } else {
+#pragma omp parallel for num_threads(nt)
+        for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot);
+    }
     if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, -f[0], -f[1], given->probe_out, 1);
     return err;
 }
@@ -373,17 +417,14 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
     const int m = c->m, W = c->n_workers, q = m / W, r0 = t * q;
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
-    pty_cf *psi = c->split_psi, *far = c->split_far;
+    pty_cf *far = c->split_far;
     float *mx = c->split_max;
-    mx[2 * t] = mx[2 * t + 1] = 0.0f;
-    exit_waves(c, obj, slot->probe, r0, r0 + q, psi, &mx[2 * t], &mx[2 * t + 1]);
-    fftwf_execute_dft(c->rows_fwd, (fftwf_complex *)(psi + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
+    mx[t] = 0.0f;
+    exit_waves(c, obj, slot->probe, r0, r0 + q, far, p->obj_norm == PTY_OBJNORM_PATCH ? &mx[t] : NULL);
+    fftwf_execute_dft(c->rows_fwd, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
 #pragma omp barrier
-    float patch_max = 0.0f, probe_max = 0.0f;
-    for (int w = 0; w < W; w++) {
-        patch_max = fmaxf(patch_max, mx[2 * w]);
-        probe_max = fmaxf(probe_max, mx[2 * w + 1]);
-    }
+    float patch_max = 0.0f;
+    for (int w = 0; w < W; w++) patch_max = fmaxf(patch_max, mx[w]);
     /* the projection is pixelwise: it runs between the column passes */
     fftwf_execute_dft(c->cols_fwd, (fftwf_complex *)(far + r0), (fftwf_complex *)(far + r0));
     double err = project(c, amp, 0, m, r0, r0 + q, far);
@@ -391,7 +432,7 @@ static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float glob
 #pragma omp barrier
     fftwf_execute_dft(c->rows_inv, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
-    if (probe_max > 0.0f) update(c, obj, r0, r0 + q, p, probe_max, probe_step, psi, far, slot);
+    if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, far, slot);
     return err;
 }
 
@@ -426,9 +467,18 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int t = omp_get_thread_num();
         pty_cf *probe = c->probe_copy + t * nprobe;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
-        cpu_slot slot = {c->psi + t * nprobe, c->far + t * nprobe, probe, NULL, 1, c->forward1, c->inverse1, 1,
-                         c->moved ? c->moved + t * nprobe : NULL, c->moved_steps ? c->moved_steps + t * nprobe : NULL,
-                         c->factors ? c->factors + (size_t)t * c->m : NULL};
+        cpu_slot slot = {.far = c->far + t * nprobe,
+                         .probe = probe,
+                         .step_buf = c->obj_step + t * c->npix,
+                         .set_size = 1,
+                         .forward = c->forward1,
+                         .inverse = c->inverse1,
+                         .threads = 1,
+                         .moved = c->moved ? c->moved + t * nprobe : NULL,
+                         .moved_steps = c->moved_steps ? c->moved_steps + t * nprobe : NULL,
+                         .factors = c->factors ? c->factors + (size_t)t * c->m : NULL,
+                         .moved_step_buf = c->moved_obj_step + t * c->npix};
+        probe_ready(c, &slot, p, 1);
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % workers : n;
             pty_cf *sums = c->probe_acc + (size_t)(s & 1) * workers * nprobe;
@@ -442,7 +492,10 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
             for (int i = start; i < start + whole; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
             for (int i = start + whole; i < start + n; i++) err += cpu_split(c, order[i], p, global_obj_max, &slot, t);
 #pragma omp barrier
-            if (update_probe) add_set_steps(probe, sums, workers, nprobe);
+            if (update_probe) {
+                add_set_steps(probe, sums, workers, nprobe);
+                probe_ready(c, &slot, p, 1);
+            }
         }
         /* after every worker's copy in (there is no barrier without sets) */
 #pragma omp barrier
@@ -476,18 +529,33 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (p->set_end) {
         err = cpu_sets(c, order, p, global_obj_max);
     } else {
-        cpu_slot slot = {c->psi, c->far, c->probe, c->probe, 1, c->forward, c->inverse, c->n_threads, c->moved,
-                         c->moved_steps, c->factors};
-        for (int t = 0; t < n; t++) err += cpu_position(c, order[t], p, global_obj_max, &slot);
+        cpu_slot slot = {.far = c->far,
+                         .probe = c->probe,
+                         .probe_out = c->probe,
+                         .step_buf = c->obj_step,
+                         .set_size = 1,
+                         .forward = c->forward,
+                         .inverse = c->inverse,
+                         .threads = c->n_threads,
+                         .moved = c->moved,
+                         .moved_steps = c->moved_steps,
+                         .factors = c->factors,
+                         .moved_step_buf = c->moved_obj_step};
+        /* each position's probe steps change the probe the next one sees */
+        for (int t = 0; t < n; t++) {
+            if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, c->n_threads);
+            err += cpu_position(c, order[t], p, global_obj_max, &slot);
+        }
     }
     *err_num = err;
     return PTY_OK;
 }
 
-static int cpu_get_object(void *impl, pty_cf *out)
+static int cpu_get_object(void *impl, int r0, int c0, int h, int w, pty_cf *out)
 {
-    cpu_impl *c = impl;
-    memcpy(out, c->object, (size_t)c->obj_h * c->obj_w * sizeof *out);
+    const cpu_impl *c = impl;
+    for (int r = 0; r < h; r++)
+        memcpy(out + (size_t)r * w, c->object + (size_t)(r0 + r) * c->obj_w + c0, (size_t)w * sizeof *out);
     return PTY_OK;
 }
 
@@ -505,10 +573,11 @@ static int cpu_set_probe(void *impl, const pty_cf *in)
     return PTY_OK;
 }
 
-static int cpu_set_object(void *impl, const pty_cf *in)
+static int cpu_set_object(void *impl, int r0, int c0, int h, int w, const pty_cf *in)
 {
     cpu_impl *c = impl;
-    memcpy(c->object, in, (size_t)c->obj_h * c->obj_w * sizeof *in);
+    for (int r = 0; r < h; r++)
+        memcpy(c->object + (size_t)(r0 + r) * c->obj_w + c0, in + (size_t)r * w, (size_t)w * sizeof *in);
     return PTY_OK;
 }
 

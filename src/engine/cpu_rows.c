@@ -8,6 +8,21 @@
 
 #define PTY_ROW_BLOCK 128
 
+/* The build targets the x86-64 baseline (SSE2), so that one binary runs on
+ * every beamline machine; the pixel loops are also compiled for AVX2
+ * (x86-64-v3) and the loader picks that copy where the CPU has it.  Both
+ * copies give the same bits: ISO C (-std=c11) keeps gcc from fusing a
+ * multiply and an add (-ffp-contract=off), and the sums' lanes are fixed
+ * here, not by the vector width.  Measured, 64x64, 1 mode, 1 thread: the
+ * AVX2 copy took the iteration from 13.9 to 11.0 ms. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PTY_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PTY_VECTOR_CLONES
+#endif
+/* Helpers inlined into each copy, so they too are compiled for its target. */
+#define ALWAYS_INLINE __attribute__((always_inline))
+
 /* Pixels of the block starting at b0 of a run of n. */
 static inline int block_len(int n, int b0) { return n - b0 < PTY_ROW_BLOCK ? n - b0 : PTY_ROW_BLOCK; }
 
@@ -15,12 +30,12 @@ static inline int block_len(int n, int b0) { return n - b0 < PTY_ROW_BLOCK ? n -
  * and, with the running maximum as b, also skips NaNs */
 static inline float max_or_keep(float a, float b) { return a > b ? a : b; }
 
-/* A block's sums start from zero.  A loop, not "= {0}": after the
- * memset that becomes, gcc 12 no longer vectorises the selects of the
- * projection (pty_modulus_factor). */
-static inline void clear(float *x)
+/* A block's sums start from zero, only as many as the block uses.  A loop,
+ * not "= {0}": after the memset that becomes, gcc 12 no longer vectorises
+ * the selects of the projection (pty_modulus_factor). */
+static inline void clear(float *x, int n)
 {
-    for (int i = 0; i < PTY_ROW_BLOCK; i++) x[i] = 0.0f;
+    for (int i = 0; i < n; i++) x[i] = 0.0f;
 }
 
 /* Reductions in PTY_LANES independent lanes: C forbids the compiler to
@@ -28,7 +43,7 @@ static inline void clear(float *x)
  * us to. */
 #define PTY_LANES 8
 
-static float max_of(const float *x, int n, float init)
+static inline ALWAYS_INLINE float max_of(const float *x, int n, float init)
 {
     float lane[PTY_LANES];
     for (int l = 0; l < PTY_LANES; l++) lane[l] = init;
@@ -41,7 +56,7 @@ static float max_of(const float *x, int n, float init)
     return mx;
 }
 
-static float sum_of(const float *x, int n)
+static inline ALWAYS_INLINE float sum_of(const float *x, int n)
 {
     float lane[PTY_LANES] = {0};
     int i = 0;
@@ -53,40 +68,54 @@ static float sum_of(const float *x, int n)
     return sum;
 }
 
-void pty_rows_exit_waves(int n, int n_modes, size_t stride, const pty_cf *obj, const pty_cf *probe, pty_cf *psi,
-                         float *obj_max, float *probe_max)
+PTY_VECTOR_CLONES float pty_rows_probe_power(int n, int n_modes, size_t stride, const pty_cf *probe, float *power)
 {
-    float om = *obj_max, pm = *probe_max;
+    float mx = 0.0f;
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
         const int nb = block_len(n, b0);
-        const pty_cf *restrict o = obj + b0;
-        float power[PTY_ROW_BLOCK];
-        clear(power);
+        float sum[PTY_ROW_BLOCK];
+        clear(sum, nb);
         for (int k = 0; k < n_modes; k++) {
             const pty_cf *restrict p = probe + (size_t)k * stride + b0;
-            pty_cf *restrict out = psi + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) {
-                out[i] = pty_cmul(p[i], o[i]);
-                power[i] += pty_cabs2(p[i]);
-            }
+            for (int i = 0; i < nb; i++) sum[i] += pty_cabs2(p[i]);
         }
-        float obj_power[PTY_ROW_BLOCK];
-        for (int i = 0; i < nb; i++) obj_power[i] = pty_cabs2(o[i]);
-        om = max_of(obj_power, nb, om);
-        pm = max_of(power, nb, pm);
+        mx = max_of(sum, nb, mx);
+        if (power)
+            for (int i = 0; i < nb; i++) power[b0 + i] = sum[i];
     }
-    *obj_max = om;
-    *probe_max = pm;
+    return mx;
 }
 
-double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty_cf *far)
+PTY_VECTOR_CLONES void pty_rows_exit_waves(int nr, int m, int n_modes, size_t stride, const pty_cf *obj,
+                                           size_t obj_w, const pty_cf *probe, pty_cf *psi, float *obj_max)
+{
+    float om = obj_max ? *obj_max : 0.0f;
+    for (int r = 0; r < nr; r++) {
+        const pty_cf *restrict o = obj + (size_t)r * obj_w;
+        for (int k = 0; k < n_modes; k++) {
+            const pty_cf *restrict p = probe + (size_t)k * stride + (size_t)r * m;
+            pty_cf *restrict out = psi + (size_t)k * stride + (size_t)r * m;
+            for (int i = 0; i < m; i++) out[i] = pty_cmul(p[i], o[i]);
+        }
+        if (!obj_max) continue;
+        for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
+            const int nb = block_len(m, b0);
+            float power[PTY_ROW_BLOCK];
+            for (int i = 0; i < nb; i++) power[i] = pty_cabs2(o[b0 + i]);
+            om = max_of(power, nb, om);
+        }
+    }
+    if (obj_max) *obj_max = om;
+}
+
+PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty_cf *far)
 {
     double err = 0.0;
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
         const int nb = block_len(n, b0);
         const float *restrict a = amp + b0;
         float model[PTY_ROW_BLOCK];
-        clear(model);
+        clear(model, nb);
         for (int k = 0; k < n_modes; k++) {
             const pty_cf *restrict f = far + (size_t)k * stride + b0;
             for (int i = 0; i < nb; i++) model[i] += pty_cabs2(f[i]);
@@ -108,52 +137,96 @@ double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty
     return err;
 }
 
-void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_cf *probe, const pty_cf *psi,
-                     pty_cf *far, float inv_n, float alpha, float rpie, float probe_max, float probe_step,
-                     pty_cf *probe_out)
+/* One row of the update with a single mode: Delta is used where it is made,
+ * and nothing waits in scratch arrays.  per_pixel (an obj_step map) and
+ * probe (a probe step) are constants where it is called, so each of its
+ * four copies is a loop without branches, which vectorises. */
+static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *restrict o, const pty_cf *restrict p,
+                                              const pty_cf *restrict f, float inv_n, const float *restrict obj_step,
+                                              float step, float probe_step, pty_cf *restrict out,
+                                              const int per_pixel, const int probe)
 {
-    for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
-        const int nb = block_len(n, b0);
-        float num_re[PTY_ROW_BLOCK], num_im[PTY_ROW_BLOCK], power[PTY_ROW_BLOCK];
-        clear(num_re);
-        clear(num_im);
-        clear(power);
-        for (int k = 0; k < n_modes; k++) {
-            const pty_cf *restrict p = probe + (size_t)k * stride + b0;
-            const pty_cf *restrict s = psi + (size_t)k * stride + b0;
-            pty_cf *restrict d = far + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) {
-                d[i] = pty_exit_delta(d[i], s[i], inv_n);
-                pty_cf c = pty_cmul_conj(p[i], d[i]);
-                num_re[i] += c.re;
-                num_im[i] += c.im;
-                power[i] += pty_cabs2(p[i]);
-            }
-        }
-        pty_cf old[PTY_ROW_BLOCK];
-        pty_cf *restrict o = obj + b0;
-        for (int i = 0; i < nb; i++) {
-            const float step = pty_object_step(alpha, rpie, power[i], probe_max);
-            old[i].re = o[i].re;
-            old[i].im = o[i].im;
-            o[i].re = old[i].re + step * num_re[i];
-            o[i].im = old[i].im + step * num_im[i];
-        }
-        if (probe_step == 0.0f) continue;
-        for (int k = 0; k < n_modes; k++) {
-            const pty_cf *restrict d = far + (size_t)k * stride + b0;
-            pty_cf *restrict out = probe_out + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) {
-                pty_cf c = pty_cmul_conj(old[i], d[i]);
-                out[i].re += probe_step * c.re;
-                out[i].im += probe_step * c.im;
-            }
+    for (int i = 0; i < m; i++) {
+        const pty_cf old = o[i];
+        const pty_cf d = pty_exit_delta(f[i], pty_cmul(p[i], old), inv_n);
+        const pty_cf c = pty_cmul_conj(p[i], d);
+        const float st = per_pixel ? obj_step[i] : step;
+        o[i].re = old.re + st * c.re;
+        o[i].im = old.im + st * c.im;
+        if (probe) {
+            const pty_cf q = pty_cmul_conj(old, d);
+            out[i].re += probe_step * q.re;
+            out[i].im += probe_step * q.im;
         }
     }
 }
 
-void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
-                             const pty_cf *probe, const pty_cf *psi, const pty_cf *back, float inv_n,
+/* One block of a row with several modes: Delta_k goes back into far for the
+ * probe half, which needs the object as it was. */
+static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride, pty_cf *restrict o,
+                                              const pty_cf *probe, pty_cf *far, float inv_n,
+                                              const float *restrict obj_step, float step, float probe_step,
+                                              pty_cf *probe_out, const int per_pixel)
+{
+    float num_re[PTY_ROW_BLOCK], num_im[PTY_ROW_BLOCK];
+    clear(num_re, nb);
+    clear(num_im, nb);
+    for (int k = 0; k < n_modes; k++) {
+        const pty_cf *restrict p = probe + (size_t)k * stride;
+        pty_cf *restrict d = far + (size_t)k * stride;
+        for (int i = 0; i < nb; i++) {
+            d[i] = pty_exit_delta(d[i], pty_cmul(p[i], o[i]), inv_n);
+            const pty_cf c = pty_cmul_conj(p[i], d[i]);
+            num_re[i] += c.re;
+            num_im[i] += c.im;
+        }
+    }
+    pty_cf old[PTY_ROW_BLOCK];
+    for (int i = 0; i < nb; i++) {
+        const float st = per_pixel ? obj_step[i] : step;
+        old[i] = o[i];
+        o[i].re = old[i].re + st * num_re[i];
+        o[i].im = old[i].im + st * num_im[i];
+    }
+    if (probe_step == 0.0f) return;
+    for (int k = 0; k < n_modes; k++) {
+        const pty_cf *restrict d = far + (size_t)k * stride;
+        pty_cf *restrict out = probe_out + (size_t)k * stride;
+        for (int i = 0; i < nb; i++) {
+            const pty_cf c = pty_cmul_conj(old[i], d[i]);
+            out[i].re += probe_step * c.re;
+            out[i].im += probe_step * c.im;
+        }
+    }
+}
+
+PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w,
+                                       const pty_cf *probe, pty_cf *far, float inv_n,
+                                       const float *obj_step, float step, float probe_step, pty_cf *probe_out)
+{
+    for (int r = 0; r < nr; r++) {
+        const size_t at = (size_t)r * m;
+        pty_cf *o = obj + (size_t)r * obj_w;
+        const float *st = obj_step ? obj_step + at : NULL;
+        const pty_cf *p = probe + at;
+        pty_cf *f = far + at, *out = probe_out + at;
+        if (n_modes == 1) {
+            if (st && probe_step != 0.0f) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 1);
+            else if (st) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 0);
+            else if (probe_step != 0.0f) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 1);
+            else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 0);
+            continue;
+        }
+        for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
+            const int nb = block_len(m, b0);
+            if (st) update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, st + b0, step, probe_step, out + b0, 1);
+            else update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, st, step, probe_step, out + b0, 0);
+        }
+    }
+}
+
+PTY_VECTOR_CLONES void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
+                             const pty_cf *probe, const pty_cf *back, float inv_n,
                              const float *weight, double sums[4])
 {
     /* pty_position_terms, per pixel, with the mode loop outside and the weight applied once to
@@ -183,16 +256,15 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
             dci[i] = d.im;
         }
         float t0[PTY_ROW_BLOCK], t1[PTY_ROW_BLOCK], t2[PTY_ROW_BLOCK], t3[PTY_ROW_BLOCK];
-        clear(t0);
-        clear(t1);
-        clear(t2);
-        clear(t3);
+        clear(t0, nb);
+        clear(t1, nb);
+        clear(t2, nb);
+        clear(t3, nb);
         for (int k = 0; k < n_modes; k++) {
             const pty_cf *restrict p = probe + (size_t)k * stride + b0;
             const pty_cf *restrict f = back + (size_t)k * stride + b0;
-            const pty_cf *restrict e = psi + (size_t)k * stride + b0;
             for (int i = 0; i < nb; i++) {
-                const pty_cf d = pty_exit_delta(f[i], e[i], inv_n);
+                const pty_cf d = pty_exit_delta(f[i], pty_cmul(p[i], ob[i]), inv_n);
                 const pty_cf gr = pty_cmul(p[i], pty_cf_make(drr[i], dri[i]));
                 const pty_cf gc = pty_cmul(p[i], pty_cf_make(dcr[i], dci[i]));
                 t0[i] += gr.re * d.re + gr.im * d.im;

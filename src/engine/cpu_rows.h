@@ -5,7 +5,7 @@
  * along the row; sums over modes keep pty_pixel.h's order, so a pixel's
  * result is the one pty_pixel.h gives (tests/test_cpu_rows.c checks that).
  *
- * Mode k of probe, psi and far lies at k * stride from mode 0. */
+ * Mode k of probe and far lies at k * stride from mode 0. */
 #ifndef PTY_CPU_ROWS_H
 #define PTY_CPU_ROWS_H
 
@@ -13,23 +13,39 @@
 
 #include "pty_pixel.h"
 
-/* Exit waves psi_k = P_k O, raising *obj_max to max |O|^2 and *probe_max to
- * max sum_k |P_k|^2 over the run (NaN pixels leave the maxima alone). */
-void pty_rows_exit_waves(int n, int n_modes, size_t stride, const pty_cf *obj, const pty_cf *probe, pty_cf *psi,
-                         float *obj_max, float *probe_max);
+/* A window is nr rows of m pixels: obj is its first object pixel in an
+ * object of row stride obj_w; probe and far hold row r at r * m.
+ * The exit waves are not kept beside their far field: the update and the
+ * position terms make them again from probe and object (P O, the same
+ * bits), which costs a multiply where they read both anyway and saves a
+ * buffer, a pass and the forward transform's copy (it runs in place). */
 
-/* Modulus projection of the far field (pty_modulus_factor); returns the
- * run's Fourier error numerator (pty_fourier_error_term). */
+/* The probe's power sum_k |P_k|^2 over n pixels: written to power unless
+ * NULL; returns its maximum (NaN pixels left out).  The object step's
+ * normaliser, made once for each probe the positions see (pty_object_step)
+ * rather than again at every position. */
+float pty_rows_probe_power(int n, int n_modes, size_t stride, const pty_cf *probe, float *power);
+
+/* Exit waves psi_k = P_k O over a window, into psi (the far field's buffer,
+ * transformed in place); when obj_max is not NULL it is raised to max |O|^2
+ * there (NaN pixels leave it alone). */
+void pty_rows_exit_waves(int nr, int m, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w,
+                         const pty_cf *probe, pty_cf *psi, float *obj_max);
+
+/* Modulus projection of n consecutive far-field pixels (pty_modulus_factor); returns their
+ * Fourier error numerator (pty_fourier_error_term). */
 double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty_cf *far);
 
-/* The joint update from the back-propagated far field `far` (unscaled;
- * inv_n = 1/N): far becomes Delta_k (pty_exit_delta), the object is updated
- * in place (pty_update_object_pixel) and, when probe_step != 0, the probe
- * steps are added to probe_out (pty_probe_increment).  probe_out may be
- * `probe` itself (sequential order): each pixel reads its probe before
- * adding to it, as pty_update_pixel does. */
-void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_cf *probe, const pty_cf *psi,
-                     pty_cf *far, float inv_n, float alpha, float rpie, float probe_max, float probe_step,
+/* The joint update of a window from the back-propagated far field `far`
+ * (unscaled; inv_n = 1/N) and the exit waves P_k O: the object in place, each pixel by
+ * obj_step[pixel] (pty_object_step of the probe's power there; NULL: the
+ * one step `step`, ePIE's), and when probe_step != 0 the probe steps added
+ * to probe_out (pty_probe_increment).  far is left holding Delta_k
+ * (pty_exit_delta) where there are several modes, and as it was with one.
+ * probe_out may be `probe` itself (sequential order): each pixel reads its
+ * probe before adding to it, as pty_update_pixel does. */
+void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w, const pty_cf *probe,
+                     pty_cf *far, float inv_n, const float *obj_step, float step, float probe_step,
                      pty_cf *probe_out);
 
 /* Position correction: the run's share of the four sums of pty_position_terms, added to sums[]
@@ -37,10 +53,10 @@ void pty_rows_update(int n, int n_modes, size_t stride, pty_cf *obj, const pty_c
  * stride obj_w, before this position's update; up/down say whether the rows above and below
  * belong to the window.  Derivatives never reach beyond the window (one-sided at its edge): the
  * windows of a set touch, and a neighbour's pixels may be changing under another thread.  back is
- * the unscaled back-propagated far field, before pty_rows_update turns it into Delta; weight the
- * run's weights (the object's illumination, pty_position_terms). */
+ * the unscaled back-propagated far field, before pty_rows_update turns it into Delta (the exit
+ * waves are P_k O); weight the run's weights (the object's illumination, pty_position_terms). */
 void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
-                             const pty_cf *probe, const pty_cf *psi, const pty_cf *back, float inv_n,
-                             const float *weight, double sums[4]);
+                             const pty_cf *probe, const pty_cf *back, float inv_n, const float *weight,
+                             double sums[4]);
 
 #endif /* PTY_CPU_ROWS_H */

@@ -471,7 +471,7 @@ static int center_probe(pty_plan *plan)
     }
     int rc = plan->ops->set_probe(plan->impl, plan->probe_host);
     /* the object does not wrap: what enters at the edge is unilluminated padding */
-    if (rc == PTY_OK) rc = plan->ops->get_object(plan->impl, plan->object_host);
+    if (rc == PTY_OK) rc = pty_plan_get_object(plan, plan->object_host);
     if (rc == PTY_OK) {
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
@@ -479,7 +479,7 @@ static int center_probe(pty_plan *plan)
                 tmp[(size_t)y * w + x] = yy >= 0 && yy < h && xx >= 0 && xx < w ? plan->object_host[(size_t)yy * w + xx]
                                                                                : pty_cf_make(1.0f, 0.0f);
             }
-        rc = plan->ops->set_object(plan->impl, tmp);
+        rc = pty_plan_set_object(plan, tmp);
     }
     return rc;
 }
@@ -488,7 +488,7 @@ int pty_plan_restart(pty_plan *plan, const pty_cf *probe)
 {
     const size_t npix = (size_t)plan->m * plan->m, nobj = (size_t)plan->geom.obj_h * plan->geom.obj_w;
     for (size_t i = 0; i < nobj; i++) plan->object_host[i] = pty_cf_make(1.0f, 0.0f);
-    PTY_TRY(plan->ops->set_object(plan->impl, plan->object_host));
+    PTY_TRY(pty_plan_set_object(plan, plan->object_host));
     PTY_TRY(plan->ops->set_probe(plan->impl, probe));
     if (plan->positions.corner) {
         pty_positions_reset(&plan->positions, &plan->geom);
@@ -674,11 +674,38 @@ void pty_plan_sets(const pty_plan *plan, int *n_sets, int *largest)
     *largest = pty_sets_largest(plan->sets.end, plan->sets.n_sets);
 }
 
-int pty_plan_get_object(pty_plan *plan, pty_cf *out) { return plan->ops->get_object(plan->impl, out); }
+/* PTY_OK when rows [r0, r0 + h) x columns [c0, c0 + w) lie in the object. */
+static int check_rect(const pty_plan *plan, int r0, int c0, int h, int w)
+{
+    const int oh = plan->geom.obj_h, ow = plan->geom.obj_w;
+    PTY_CHECK(r0 >= 0 && c0 >= 0 && h >= 0 && w >= 0 && r0 <= oh - h && c0 <= ow - w, PTY_ERR_ARG,
+              "object rectangle %d x %d at (%d, %d) leaves the %d x %d object", h, w, r0, c0, oh, ow);
+    return PTY_OK;
+}
+
+int pty_plan_get_object_rect(pty_plan *plan, int r0, int c0, int h, int w, pty_cf *out)
+{
+    PTY_TRY(check_rect(plan, r0, c0, h, w));
+    return h && w ? plan->ops->get_object(plan->impl, r0, c0, h, w, out) : PTY_OK;
+}
+
+int pty_plan_set_object_rect(pty_plan *plan, int r0, int c0, int h, int w, const pty_cf *in)
+{
+    PTY_TRY(check_rect(plan, r0, c0, h, w));
+    return h && w ? plan->ops->set_object(plan->impl, r0, c0, h, w, in) : PTY_OK;
+}
+
+int pty_plan_get_object(pty_plan *plan, pty_cf *out)
+{
+    return pty_plan_get_object_rect(plan, 0, 0, plan->geom.obj_h, plan->geom.obj_w, out);
+}
 
 int pty_plan_get_probe(pty_plan *plan, pty_cf *out) { return plan->ops->get_probe(plan->impl, out); }
 
-int pty_plan_set_object(pty_plan *plan, const pty_cf *in) { return plan->ops->set_object(plan->impl, in); }
+int pty_plan_set_object(pty_plan *plan, const pty_cf *in)
+{
+    return pty_plan_set_object_rect(plan, 0, 0, plan->geom.obj_h, plan->geom.obj_w, in);
+}
 
 int pty_plan_set_probe(pty_plan *plan, const pty_cf *in) { return plan->ops->set_probe(plan->impl, in); }
 

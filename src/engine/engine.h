@@ -125,6 +125,13 @@ int pty_plan_get_probe(pty_plan *plan, pty_cf *out);
 int pty_plan_set_object(pty_plan *plan, const pty_cf *in);
 int pty_plan_set_probe(pty_plan *plan, const pty_cf *in);
 
+/* The same for rows [r0, r0 + h) x columns [c0, c0 + w) of the object,
+ * h x w row-major on the host: a sync share moves only the strips it
+ * exchanges between a GPU and the host.  PTY_ERR_ARG when the rectangle
+ * leaves the object. */
+int pty_plan_get_object_rect(pty_plan *plan, int r0, int c0, int h, int w, pty_cf *out);
+int pty_plan_set_object_rect(pty_plan *plan, int r0, int c0, int h, int w, const pty_cf *in);
+
 /* Start again from `probe` (n_modes*m*m, as given: not orthogonalised)
  * and a transmission-one object, with the error history, iteration count
  * and random order reset: the same plan tries several starts (probe

@@ -209,6 +209,7 @@ static int iterate(pty_plan *plan, const pty_dist_options *o, const pty_box *box
     pty_sync *sync = NULL;
     PTY_TRY(pty_sync_create(boxes, pty_comm_size(), pty_comm_rank(), m, n_modes, center, feather, &sync));
     out->bytes_per_share = pty_sync_bytes_per_share(sync);
+    out->bytes_copied_per_share = pty_sync_copied_bytes_per_share(sync);
     int rc = PTY_OK;
     for (int done = 0; done < n_iter && rc == PTY_OK;) {
         int k = n_iter - done < o->share_every ? n_iter - done : o->share_every;

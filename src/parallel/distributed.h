@@ -115,6 +115,7 @@ typedef struct pty_dist_result {
     pty_merge_record *records;  /* rank 0: the merges, in schedule order */
     int n_records;
     double bytes_per_share;     /* sync: bytes rank 0 sends per share */
+    double bytes_copied_per_share; /* sync: bytes of object rank 0 moves between its plan and the host per share */
     int n_shares;               /* sync: exchanges done */
     int order;                  /* PTY_ORDER_* the ranks ran (auto resolved) */
     const char *backend;

@@ -28,7 +28,9 @@ struct pty_sync {
                              ascending: the only strips a pixel of strip i can also lie in */
     float **send, **recv; /* per peer: 3 floats a pixel (w re, w im, w) */
     size_t *bytes;
-    pty_cf *object, *probe, *ref;
+    pty_cf *object, *probe, *ref; /* object: only the strips are filled */
+    pty_cf *strip;      /* the largest strip: a strip's pixels on their way to or from the plan */
+    double copied;      /* bytes of object moved between the plan and the host per share */
     float *weight;
     float *feather;     /* my box: trust in my own pixels, or NULL */
 };
@@ -62,6 +64,7 @@ void pty_sync_destroy(pty_sync *s)
     free(s->near);
     free(s->near_end);
     free(s->object);
+    free(s->strip);
     free(s->probe);
     free(s->ref);
     free(s->weight);
@@ -97,6 +100,7 @@ int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_mode
     }
     int ok = (!feather || s->feather) && s->peer && s->shared && s->send && s->recv && s->bytes && s->object && s->weight && s->probe &&
              s->ref;
+    size_t largest = 0;
     for (int r = 0; r < n_ranks && ok; r++) {
         pty_box o;
         if (r == me || !intersect(&s->box, &boxes[r], &o)) continue;
@@ -107,7 +111,10 @@ int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_mode
         s->send[i] = malloc(s->bytes[i]);
         s->recv[i] = malloc(s->bytes[i]);
         ok = s->send[i] && s->recv[i];
+        largest = (size_t)o.h * o.w > largest ? (size_t)o.h * o.w : largest;
+        s->copied += 2.0 * o.h * o.w * sizeof(pty_cf); /* out and back in */
     }
+    if (ok && largest) ok = (s->strip = malloc(largest * sizeof *s->strip)) != NULL;
     if (ok) {
         s->near = malloc((size_t)s->n_peers * (s->n_peers + 1) * sizeof *s->near);
         s->near_end = malloc((size_t)(s->n_peers + 1) * sizeof *s->near_end);
@@ -128,6 +135,8 @@ int pty_sync_create(const pty_box *boxes, int n_ranks, int me, int m, int n_mode
     *out = s;
     return PTY_OK;
 }
+
+double pty_sync_copied_bytes_per_share(const pty_sync *s) { return s->copied; }
 
 double pty_sync_bytes_per_share(const pty_sync *s)
 {
@@ -185,12 +194,28 @@ static void pack(const pty_sync *s, const pty_box *o, float *vals)
         }
 }
 
+/* Strip i between the plan and my box's copy on the host (to_plan: from the
+ * copy into the plan).  Only the strips cross: on a GPU the whole box went
+ * to the host and back at every share (the seed's 16 ranks: about 40 MB a
+ * rank each way, where their strips are a few MB). */
+static int move_strip(pty_sync *s, pty_plan *plan, int i, int to_plan)
+{
+    const pty_box *o = &s->shared[i];
+    if (!to_plan) PTY_TRY(pty_plan_get_object_rect(plan, o->off[0], o->off[1], o->h, o->w, s->strip));
+    for (int y = 0; y < o->h; y++) {
+        pty_cf *row = s->object + (size_t)(o->off[0] + y) * s->box.w + o->off[1], *part = s->strip + (size_t)y * o->w;
+        if (to_plan) memcpy(part, row, (size_t)o->w * sizeof *row);
+        else memcpy(row, part, (size_t)o->w * sizeof *row);
+    }
+    return to_plan ? pty_plan_set_object_rect(plan, o->off[0], o->off[1], o->h, o->w, s->strip) : PTY_OK;
+}
+
 static int share_object(pty_sync *s, pty_plan *plan)
 {
     int n_windows;
     const int *windows = pty_plan_active_windows(plan, &n_windows);
     const size_t nbox = (size_t)s->box.h * s->box.w;
-    PTY_TRY(pty_plan_get_object(plan, s->object));
+    for (int i = 0; i < s->n_peers; i++) PTY_TRY(move_strip(s, plan, i, 0));
     if (s->n_shares++ % WEIGHT_REFRESH == 0) {
         PTY_TRY(pty_illumination(s->probe, s->n_modes, s->m, windows, n_windows, s->box.h, s->box.w, s->weight));
         if (s->feather)
@@ -211,7 +236,8 @@ static int share_object(pty_sync *s, pty_plan *plan)
                 if (!seen) average_pixel(s, i, y, x);
             }
     }
-    return pty_plan_set_object(plan, s->object);
+    for (int i = 0; i < s->n_peers; i++) PTY_TRY(move_strip(s, plan, i, 1));
+    return PTY_OK;
 }
 
 static int share_probe(pty_sync *s, pty_plan *plan)

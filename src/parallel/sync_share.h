@@ -42,6 +42,10 @@ int pty_sync_share(pty_sync *s, pty_plan *plan);
 /* Bytes this rank sends per share (strips and probe). */
 double pty_sync_bytes_per_share(const pty_sync *s);
 
+/* Bytes of object this rank moves between its plan and the host per share:
+ * its strips, out and back in (on a GPU, over the bus). */
+double pty_sync_copied_bytes_per_share(const pty_sync *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,6 +40,7 @@ static int write_merges(hid_t f, const pty_merge_record *r, int n, double *buf)
     COLUMN("/mpi/merges/accepted", r[i].report.accepted);
     COLUMN("/mpi/merges/disagree", r[i].report.disagree);
     COLUMN("/mpi/merges/overlap_px", (double)r[i].report.overlap_px);
+    COLUMN("/mpi/merges/seconds", r[i].report.seconds);
 #undef COLUMN
 #undef PAIR
     return PTY_OK;
@@ -66,6 +67,7 @@ static int write_all(hid_t f, const pty_dist_result *d, const pty_dist_options *
     PTY_TRY(pty_h5_write_scalar(f, "/mpi/scan_step_px", p->step));
     PTY_TRY(pty_h5_write_scalar(f, "/mpi/share_every", o->mode == PTY_MODE_SYNC ? o->share_every : 0));
     PTY_TRY(pty_h5_write_scalar(f, "/mpi/bytes_per_share", d->bytes_per_share));
+    PTY_TRY(pty_h5_write_scalar(f, "/mpi/bytes_copied_per_share", d->bytes_copied_per_share));
     const pty_rank_stats *s = d->stats;
     if (!s) return d->n_records > 0 ? write_merges(f, d->records, d->n_records, buf) : PTY_OK; /* ptycho stitch */
     PTY_TRY(write_rank_column(f, "/mpi/rank_n_core", s, P, offsetof(pty_rank_stats, n_core), buf));

@@ -57,8 +57,9 @@ typedef struct pty_result {
  * cuts, in position pixels), overlap, per-rank arrays (rank_n_core,
  * rank_n_positions, rank_box (P, 4: row, col, h, w on the object grid),
  * rank_read_s, rank_setup_s, rank_compute_s, rank_comm_s, rank_merge_s, rank_share_s,
- * rank_bytes_sent), bytes_per_share, and /mpi/merges/{into, from, shift,
- * phase, amplitude, ramp, error, accepted, overlap_px}. */
+ * rank_bytes_sent), bytes_per_share, bytes_copied_per_share, and
+ * /mpi/merges/{into, from, shift, phase, amplitude, ramp, error, accepted,
+ * disagree, overlap_px, seconds}. */
 int pty_result_write_mpi(hid_t file, const pty_dist_result *d, const pty_dist_options *o, int n_ranks);
 
 int pty_result_write_h5(const char *path, const pty_result *r);

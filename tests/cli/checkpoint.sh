@@ -13,7 +13,9 @@ common=(--backend cpu --threads 1 --seed 1 --iterations 150 --quiet --no-tiff --
 last_error() { "$PY" -c "import h5py; print(h5py.File('$1', 'r')['/error'][-1])"; }
 
 "$PTYCHO" recon scan.cxi --output whole "${common[@]}" || fail "uninterrupted run"
-"$PTYCHO" recon scan.cxi --output cut "${common[@]}" --checkpoint-every 10 &
+# each checkpoint is held 0.2 s after it is written (PTYCHO_STAGE_DELAY), so the poll below sees one
+# past 50 iterations before the run ends, however fast its iterations are
+PTYCHO_STAGE_DELAY=0.2 "$PTYCHO" recon scan.cxi --output cut "${common[@]}" --checkpoint-every 10 &
 run=$!
 done_at=0
 for _ in $(seq 1 2000); do

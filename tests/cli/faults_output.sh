@@ -22,7 +22,9 @@ empty_of_results() { # DIR: no .h5, .tif, .png or temporary left
 }
 
 # 1. two runs, one --output
-"$PTYCHO" recon --backend cpu --threads 1 --quiet s.cxi --output same --iterations 400 >a.txt 2>a.err &
+# the first run holds each file it writes for 2 s (PTYCHO_STAGE_DELAY), so it is still running when
+# the second starts however fast its iterations are (400 of them once took longer than 0.5 s; no more)
+PTYCHO_STAGE_DELAY=2 "$PTYCHO" recon --backend cpu --threads 1 --quiet s.cxi --output same --iterations 400 >a.txt 2>a.err &
 first=$!
 sleep 0.5
 recon s.cxi --output same --iterations 5 >b.txt 2>b.err
@@ -35,7 +37,7 @@ check "the first run's result is whole (object, probe and errors not zero)" "x =
 import h5py, numpy as np
 r = h5py.File('same.h5', 'r')
 print(int(all(np.abs(r[k][()]).max() > 0 for k in ['/object', '/probe', '/error'])))")"
-"$PTYCHO" recon --backend cpu --threads 1 --quiet s.cxi --output killed --iterations 400 >/dev/null 2>&1 &
+PTYCHO_STAGE_DELAY=2 "$PTYCHO" recon --backend cpu --threads 1 --quiet s.cxi --output killed --iterations 400 >/dev/null 2>&1 &
 victim=$!
 sleep 0.5
 kill -9 $victim

@@ -14,6 +14,7 @@ probe's 90 %-power width, as `ptycho compare` defines it).
 """
 import argparse
 import sys
+import time
 
 import h5py
 import numpy as np
@@ -109,6 +110,7 @@ def main(argv=None):
     ap.add_argument("--score", metavar="RESULT.h5", help="only score a ptycho result (/object, /object_position_origin)")
     ap.add_argument("--ramp", action="store_true", help="also remove a linear phase ramp before the NRMSE")
     ap.add_argument("--save", metavar="FILE.npy", help="save the reconstructed object (truth grid)")
+    ap.add_argument("--time", action="store_true", help="print the seconds per iteration of the ePIE loop")
     a = ap.parse_args(argv)
 
     amp, pos, truth, guess = load(a.input)
@@ -146,8 +148,11 @@ def main(argv=None):
     obj = np.ones(T.shape, np.complex128)
     score = lambda o: nrmse(o[sl], T[sl], a.ramp)
     rep = (a.print_every, score) if a.print_every else None
+    t0 = time.perf_counter()
     obj, probe = epie(amp, corners, probe, obj, a.iterations, a.probe_start, a.fixed_probe,
                       np.random.default_rng(a.seed), rep)
+    if a.time:  # the ePIE loop alone: no file reading, no scoring
+        print(f"seconds per iteration {(time.perf_counter() - t0) / a.iterations:.6f}")
     if a.save:
         np.save(a.save, obj)
     print(f"nrmse {score(obj):.6f}  ({a.iterations} iterations, start {a.start}, "
