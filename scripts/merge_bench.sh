@@ -49,9 +49,11 @@ if m["mode"][()].decode() == "async":
     else:
         print(f"{label}: merge seconds on rank 0, all rounds {m['rank_merge_s'][0]:.2f}")
 else:
+    box = m["rank_box"][0]  # row, col, h, w: before strips, the whole box went out and back in
     print(f"{label}: {m['bytes_per_share'][()] / 1e6:.2f} MB sent per share by rank 0" +
           (f", {m['bytes_copied_per_share'][()] / 1e6:.2f} MB of object copied out of and into its plan"
-           if "bytes_copied_per_share" in m else ""))
+           if "bytes_copied_per_share" in m else "") +
+          f" (its whole {int(box[2])} x {int(box[3])} box out and in: {2 * 8 * box[2] * box[3] / 1e6:.2f} MB)")
 EOF
 }
 for p in $ranks; do

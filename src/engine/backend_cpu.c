@@ -28,6 +28,16 @@
  * threads instead (cpu_sets), whatever the frame size. */
 #define PTY_CPU_PARALLEL_PIXELS 16384
 
+/* A kind of batched pass and how fast it ran (choose_workers): the workers
+ * it runs on, passes on fewer since all were tried, seconds a position of
+ * the last two passes on all and of the last on fewer (0: none yet). */
+typedef struct cpu_pass_kind {
+    int n, n_sets, probe;
+    int active, since_all;
+    double all[2], fewer;
+} cpu_pass_kind;
+#define CPU_KINDS 4
+
 typedef struct cpu_impl {
     int m, n_frames, n_modes, obj_h, obj_w, n_threads;
     int n_workers;               /* threads over the positions of a set (batched order) */
@@ -45,7 +55,12 @@ typedef struct cpu_impl {
     /* one worker's rows or columns (m / n_workers lines, all modes) of a
        position shared by all workers (cpu_split), on split_far; NULL: none is shared */
     fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
-    float *split_max;            /* each worker's patch maximum in cpu_split */
+    float *split_max;            /* each part's patch maximum in cpu_split */
+    double *lane_err;            /* each lane's error sum in cpu_sets */
+    /* batched order: how many workers run the lanes of each kind of pass (choose_workers) */
+    cpu_pass_kind kinds[CPU_KINDS]; /* choose_workers' figures, by kind of pass */
+    int next_kind;
+    double *waited_s;            /* each worker's seconds at a set's barrier in the last pass */
     /* per worker, npix each: the object's step at each pixel (rPIE) for its
        probe and for the probe moved to a position off the pixel grid */
     float *obj_step, *moved_obj_step;
@@ -94,6 +109,8 @@ static void cpu_destroy(void *p)
     for (int i = 0; i < 4; i++)
         if (split[i]) fftwf_destroy_plan(split[i]);
     free(c->split_max);
+    free(c->lane_err);
+    free(c->waited_s);
     free(c->obj_step);
     free(c->moved_obj_step);
     free(c->shift);
@@ -161,6 +178,8 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * 2 * c->n_workers);
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)c->n_workers * sizeof *c->split_max);
+    c->lane_err = malloc((size_t)c->n_workers * sizeof *c->lane_err);
+    c->waited_s = calloc((size_t)c->n_workers, sizeof *c->waited_s);
     c->obj_step = malloc(c->npix * c->n_workers * sizeof *c->obj_step);
     c->moved_obj_step = malloc(c->npix * c->n_workers * sizeof *c->moved_obj_step);
     int moved_ok = 1;
@@ -177,7 +196,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         moved_ok = moved_ok && c->illum && c->illum_scratch;
     }
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
-        !c->probe_acc || !c->split_far || !c->split_max || !c->obj_step || !c->moved_obj_step || !moved_ok) {
+        !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->waited_s || !c->obj_step || !c->moved_obj_step || !moved_ok) {
         double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + (2.0 + (s->shift ? 6.0 : 4.0) * c->n_workers) * nprobe * 8.0 + 8.0 * c->n_workers * c->npix) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -406,34 +425,47 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     return err;
 }
 
-/* One position shared by all workers of the enclosing parallel region, so
- * a set's odd one out does not leave the others idle.  Worker t takes rows
- * and columns [t q, (t + 1) q), the 2-D transforms split into their row
- * and column passes; every worker must call it.  Its probe steps go to
- * slot->probe_out, like a whole position's. */
-static double cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot,
-                        int t)
+/* One position shared by the lanes (see cpu_sets), so a set's odd one out
+ * does not leave workers idle.  Part t (of n_workers) is rows and columns
+ * [t q, (t + 1) q), the 2-D transforms split into their row and column
+ * passes; worker a of `active` takes parts a, a + active, ..., and every
+ * active worker must call it.  Part t's probe steps go to lane t's sum
+ * (sums + t * nprobe) and its error to lane_err[t], whoever runs it, so the
+ * result does not depend on how many workers share the parts. */
+static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot,
+                      int a, int active, pty_cf *sums, double *lane_err)
 {
-    const int m = c->m, W = c->n_workers, q = m / W, r0 = t * q;
+    const int m = c->m, W = c->n_workers, q = m / W;
+    const size_t nprobe = c->npix * c->n_modes;
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
-    pty_cf *far = c->split_far;
+    fftwf_complex *far = (fftwf_complex *)c->split_far;
     float *mx = c->split_max;
-    mx[t] = 0.0f;
-    exit_waves(c, obj, slot->probe, r0, r0 + q, far, p->obj_norm == PTY_OBJNORM_PATCH ? &mx[t] : NULL);
-    fftwf_execute_dft(c->rows_fwd, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
+    for (int t = a; t < W; t += active) {
+        const int r0 = t * q;
+        mx[t] = 0.0f;
+        exit_waves(c, obj, slot->probe, r0, r0 + q, c->split_far, p->obj_norm == PTY_OBJNORM_PATCH ? &mx[t] : NULL);
+        fftwf_execute_dft(c->rows_fwd, far + (size_t)r0 * m, far + (size_t)r0 * m);
+    }
 #pragma omp barrier
     float patch_max = 0.0f;
     for (int w = 0; w < W; w++) patch_max = fmaxf(patch_max, mx[w]);
     /* the projection is pixelwise: it runs between the column passes */
-    fftwf_execute_dft(c->cols_fwd, (fftwf_complex *)(far + r0), (fftwf_complex *)(far + r0));
-    double err = project(c, amp, 0, m, r0, r0 + q, far);
-    fftwf_execute_dft(c->cols_inv, (fftwf_complex *)(far + r0), (fftwf_complex *)(far + r0));
+    for (int t = a; t < W; t += active) {
+        const int r0 = t * q;
+        fftwf_execute_dft(c->cols_fwd, far + r0, far + r0);
+        lane_err[t] += project(c, amp, 0, m, r0, r0 + q, c->split_far);
+        fftwf_execute_dft(c->cols_inv, far + r0, far + r0);
+    }
 #pragma omp barrier
-    fftwf_execute_dft(c->rows_inv, (fftwf_complex *)(far + (size_t)r0 * m), (fftwf_complex *)(far + (size_t)r0 * m));
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
-    if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, far, slot);
-    return err;
+    for (int t = a; t < W; t += active) {
+        const int r0 = t * q;
+        fftwf_execute_dft(c->rows_inv, far + (size_t)r0 * m, far + (size_t)r0 * m);
+        cpu_slot part = *slot;
+        part.probe_out = sums + t * nprobe;
+        if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, c->split_far, &part);
+    }
 }
 
 /* probe += the set's summed probe steps, worker 0's first: every worker
@@ -448,60 +480,148 @@ static void add_set_steps(pty_cf *probe, const pty_cf *acc, int workers, size_t 
     }
 }
 
-/* Sets of positions whose windows do not overlap, each spread over the
- * workers: a worker updates its positions' windows of the object and sums
- * their probe steps, and the n % workers left over are shared out pixel by
- * pixel (cpu_split).  One barrier ends a set (three more where one is
- * shared): then each worker adds all the set's sums to its own copy of the
- * probe, so no second barrier waits for one shared probe, and the sums
- * alternate between two buffers, so the next set's steps do not overwrite
- * sums another worker is still adding.  One parallel region serves the
- * whole pass (a region per set cost as much as the work of a small set). */
-static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max)
+/* Positions [*b, *e) of a set's `whole` that lane l of `lanes` takes: the
+ * contiguous share OpenMP's static schedule would give thread l. */
+static void lane_share(int whole, int lanes, int l, int *b, int *e)
+{
+    int q = whole / lanes, t = whole % lanes;
+    if (l < t) q++, t = 0;
+    *b = q * l + t;
+    *e = *b + q;
+}
+
+/* Sets of positions whose windows do not overlap, each cut into n_workers
+ * lanes: lane l updates its positions' windows of the object and sums their
+ * probe steps (and errors) by itself, and the n % n_workers positions left
+ * over are shared out pixel by pixel (cpu_split).  `active` workers run the
+ * lanes, worker a lanes a, a + active, ...: as many workers as there are
+ * lanes on an idle machine, one when another process holds a core (see
+ * choose_workers), with the same result either way, since what a lane sums
+ * and the order its sums join the probe do not depend on who runs it.  One
+ * barrier ends a set (three more where one is shared): then each worker
+ * adds the lanes' sums to its own copy of the probe, so no second barrier
+ * waits for one shared probe, and the sums alternate between two buffers,
+ * so the next set's steps do not overwrite sums another worker is still
+ * adding.  One parallel region serves the whole pass (a region per set cost
+ * as much as the work of a small set). */
+static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max, int active)
 {
     const size_t nprobe = c->npix * c->n_modes;
-    const int workers = c->n_workers, update_probe = p->beta > 0.0f;
-    double err = 0.0;
-#pragma omp parallel num_threads(workers) reduction(+ : err)
+    const int lanes = c->n_workers, update_probe = p->beta > 0.0f;
+    double *lane_err = c->lane_err;
+    for (int l = 0; l < lanes; l++) lane_err[l] = 0.0;
+#pragma omp parallel num_threads(active)
     {
-        const int t = omp_get_thread_num();
-        pty_cf *probe = c->probe_copy + t * nprobe;
+        const int a = omp_get_thread_num();
+        pty_cf *probe = c->probe_copy + a * nprobe;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
-        cpu_slot slot = {.far = c->far + t * nprobe,
+        cpu_slot slot = {.far = c->far + a * nprobe,
                          .probe = probe,
-                         .step_buf = c->obj_step + t * c->npix,
+                         .step_buf = c->obj_step + a * c->npix,
                          .set_size = 1,
                          .forward = c->forward1,
                          .inverse = c->inverse1,
                          .threads = 1,
-                         .moved = c->moved ? c->moved + t * nprobe : NULL,
-                         .moved_steps = c->moved_steps ? c->moved_steps + t * nprobe : NULL,
-                         .factors = c->factors ? c->factors + (size_t)t * c->m : NULL,
-                         .moved_step_buf = c->moved_obj_step + t * c->npix};
+                         .moved = c->moved ? c->moved + a * nprobe : NULL,
+                         .moved_steps = c->moved_steps ? c->moved_steps + a * nprobe : NULL,
+                         .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
+                         .moved_step_buf = c->moved_obj_step + a * c->npix};
         probe_ready(c, &slot, p, 1);
+        double waited = 0.0;
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
-            const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % workers : n;
-            pty_cf *sums = c->probe_acc + (size_t)(s & 1) * workers * nprobe;
-            slot.probe_out = sums + t * nprobe;
+            const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % lanes : n;
+            pty_cf *sums = c->probe_acc + (size_t)(s & 1) * lanes * nprobe;
             slot.set_size = n;
-            /* the others last read this sum before the previous set's barrier */
-            if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
-            /* nowait: a shared position has buffers of its own and a window
-               no other position of the set touches */
-#pragma omp for schedule(static) nowait
-            for (int i = start; i < start + whole; i++) err += cpu_position(c, order[i], p, global_obj_max, &slot);
-            for (int i = start + whole; i < start + n; i++) err += cpu_split(c, order[i], p, global_obj_max, &slot, t);
+            for (int l = a; l < lanes; l += active) {
+                int b, e;
+                lane_share(whole, lanes, l, &b, &e);
+                slot.probe_out = sums + l * nprobe;
+                /* the others last read this sum before the previous set's barrier */
+                if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+                for (int i = start + b; i < start + e; i++) lane_err[l] += cpu_position(c, order[i], p, global_obj_max, &slot);
+            }
+            /* a shared position has buffers of its own and a window no other position of the set touches */
+            for (int i = start + whole; i < start + n; i++)
+                cpu_split(c, order[i], p, global_obj_max, &slot, a, active, sums, lane_err);
+            const double arrived = pty_now_s();
 #pragma omp barrier
+            waited += pty_now_s() - arrived;
             if (update_probe) {
-                add_set_steps(probe, sums, workers, nprobe);
+                add_set_steps(probe, sums, lanes, nprobe);
                 probe_ready(c, &slot, p, 1);
             }
         }
         /* after every worker's copy in (there is no barrier without sets) */
 #pragma omp barrier
-        if (t == 0) memcpy(c->probe, probe, nprobe * sizeof *probe);
+        if (a == 0) memcpy(c->probe, probe, nprobe * sizeof *probe);
+        c->waited_s[a] = waited;
     }
+    double err = 0.0;
+    for (int l = 0; l < lanes; l++) err += lane_err[l];
     return err;
+}
+
+/* Workers for a batched pass.  On an idle machine all lanes run at once.
+ * When another process takes one of the cores, the worker it preempts
+ * holds every set's barrier until it runs again, and two workers are
+ * slower than one (Siemens star, 2 threads, a busy loop on one core:
+ * 178.5 ms an iteration against 165 on one thread).  That shows as the
+ * workers' time waiting at the barriers: a pass that waited more than
+ * CPU_WAIT_LOADED of its time tries half the workers next, which stay
+ * while they are faster a position than the better of the last two passes
+ * on all (not the last alone: on an idle VM one pass in twenty or so runs
+ * 1.4x slow and waits a third of its time, and half the workers beat it,
+ * though not the passes around it); all are tried again every CPU_RETRY
+ * passes.  Passes differ (the first-probe search runs sets of one on the
+ * central frames, where the barriers of the shared position make half the
+ * workers faster even on an idle machine), so each kind of pass (positions,
+ * sets, probe moved or not) keeps its own figures.  The result is the same
+ * on any number of workers (cpu_sets).  PTYCHO_CPU_WORKERS=N fixes the
+ * count (tests). */
+#define CPU_WAIT_LOADED 0.3
+#define CPU_RETRY 16
+
+static cpu_pass_kind *pass_kind(cpu_impl *c, int n, int n_sets, int probe)
+{
+    for (int i = 0; i < CPU_KINDS; i++) {
+        cpu_pass_kind *k = &c->kinds[i];
+        if (k->n == n && k->n_sets == n_sets && k->probe == probe) return k;
+    }
+    cpu_pass_kind *k = &c->kinds[c->next_kind++ % CPU_KINDS];
+    *k = (cpu_pass_kind){.n = n, .n_sets = n_sets, .probe = probe, .active = c->n_workers};
+    return k;
+}
+
+static int choose_workers(const cpu_impl *c, cpu_pass_kind *k)
+{
+    const char *fixed = getenv("PTYCHO_CPU_WORKERS");
+    if (fixed && atoi(fixed) >= 1) return atoi(fixed) < c->n_workers ? atoi(fixed) : c->n_workers;
+    if (k->active < c->n_workers && ++k->since_all >= CPU_RETRY) return c->n_workers;
+    return k->active;
+}
+
+/* After a pass of kind k on `used` workers that took r seconds a position
+ * and waited at barriers `waited` of its workers' time. */
+static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, double r, double waited)
+{
+    const int all = c->n_workers, half = (all + 1) / 2;
+    if (used == all) {
+        const double before = k->all[0];
+        k->all[1] = before;
+        k->all[0] = r;
+        const double best = before > 0.0 && before < r ? before : r;
+        if (k->active < all) { /* the retry: all stay only where they beat fewer */
+            if (best < k->fewer) k->active = all;
+            k->since_all = 0;
+        } else if (waited > CPU_WAIT_LOADED && half < all) {
+            k->active = half;
+            k->since_all = 0;
+        }
+    } else if (used == k->active) {
+        const double best = k->all[1] > 0.0 && k->all[1] < k->all[0] ? k->all[1] : k->all[0];
+        k->fewer = r;
+        if (!(r < best)) k->active = all;
+    }
 }
 
 /* The weights of the position terms (pty_position_terms): the scan's illumination of each object
@@ -527,7 +647,14 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (p->position_steps) illumination_weights(c);
     double err = 0.0;
     if (p->set_end) {
-        err = cpu_sets(c, order, p, global_obj_max);
+        cpu_pass_kind *kind = pass_kind(c, n, p->n_sets, p->beta > 0.0f);
+        const int active = choose_workers(c, kind);
+        const double t0 = pty_now_s();
+        err = cpu_sets(c, order, p, global_obj_max, active);
+        const double wall = pty_now_s() - t0;
+        double waited = 0.0;
+        for (int a = 0; a < active; a++) waited += c->waited_s[a];
+        if (n > 0 && wall > 0.0) workers_measured(c, kind, active, wall / n, waited / (active * wall));
     } else {
         cpu_slot slot = {.far = c->far,
                          .probe = c->probe,
