@@ -538,7 +538,10 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                 slot.probe_out = sums + l * nprobe;
                 /* the others last read this sum before the previous set's barrier */
                 if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
-                for (int i = start + b; i < start + e; i++) lane_err[l] += cpu_position(c, order[i], p, global_obj_max, &slot);
+                /* summed here, added once: the lanes' sums share a cache line */
+                double e_lane = 0.0;
+                for (int i = start + b; i < start + e; i++) e_lane += cpu_position(c, order[i], p, global_obj_max, &slot);
+                lane_err[l] += e_lane;
             }
             /* a shared position has buffers of its own and a window no other position of the set touches */
             for (int i = start + whole; i < start + n; i++)
