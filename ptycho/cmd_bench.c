@@ -171,12 +171,13 @@ int pty_cmd_bench(int argc, char **argv)
                "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
                "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g, "
                "\"kernel_bytes_per_iteration\": %.6g, \"kernel_bandwidth\": %.6g, \"threads\": %d, "
-               "\"fft_floor_s_per_iteration\": %.6g, \"ratio_to_fft_floor\": %.4g}\n",
+               "\"fft_floor_s_per_iteration\": %.6g, \"ratio_to_fft_floor\": %.4g, \"frame_bytes\": %.0f, "
+               "\"peak_host_to_frames\": %.4g}\n",
                n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch,
                st.frames_streamed ? "true" : "false", t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s,
                setup_s - st.upload_s, st.upload_s, peak_host_bytes(), st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
                floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median, threads,
-               fft_floor_s, fft_floor_s > 0 ? median / fft_floor_s : 0.0);
+               fft_floor_s, fft_floor_s > 0 ? median / fft_floor_s : 0.0, frame_bytes, peak_host_bytes() / frame_bytes);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
                sp.rows, sp.cols, sp.m, sp.m, pty_sim_step(&sp), p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
@@ -196,7 +197,8 @@ int pty_cmd_bench(int argc, char **argv)
         printf("  %-34s %10.2f s   (not part of a reconstruction)\n", "simulation in memory", sim_s);
         printf("  %-34s %10.2f s   (plan, FFT plans, probe, sets)\n", "setup", setup_s - st.upload_s);
         printf("  %-34s %10.2f s   (frames, object and probe into the backend)\n", "transfer", st.upload_s);
-        printf("  %-34s %10.2f GiB\n", "peak host memory", peak_host_bytes() / (1 << 30));
+        printf("  %-34s %10.2f GiB  (%.2fx the %.2f GiB of frames)\n", "peak host memory", peak_host_bytes() / (1 << 30),
+               peak_host_bytes() / frame_bytes, frame_bytes / (1 << 30));
         if (on_gpu)
             printf("  %-34s %10.2f GiB  (batch %d positions, frames %s)\n", "GPU memory used",
                    st.device_bytes / (1 << 30), st.batch, st.frames_streamed ? "streamed from host" : "resident");
