@@ -60,6 +60,31 @@ static void check_probe_power(int K)
              mx == want_max && pty_rows_probe_power(N, K, STRIDE, probe, NULL) == want_max);
 }
 
+/* A set's lane sums added to the probe, and the new probe's power, in one
+ * sweep: as adding them one after another and then pty_rows_probe_power. */
+static void check_add_steps(int K)
+{
+    enum { LANES = 3 };
+    static pty_cf probe[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE], sums[LANES * MAX_MODES * STRIDE];
+    static float power[N], want_power[N];
+    fill(probe, (size_t)K * STRIDE);
+    fill(sums, (size_t)LANES * K * STRIDE);
+    memcpy(want, probe, sizeof probe);
+    for (int w = 0; w < LANES; w++)
+        for (size_t i = 0; i < (size_t)K * STRIDE; i++) {
+            want[i].re += sums[(size_t)w * K * STRIDE + i].re;
+            want[i].im += sums[(size_t)w * K * STRIDE + i].im;
+        }
+    const float want_max = pty_rows_probe_power(N, K, STRIDE, want, want_power);
+    const float mx = pty_rows_add_steps(N, K, STRIDE, probe, sums, LANES, (size_t)K * STRIDE, power);
+    int same = 1;
+    for (int k = 0; k < K; k++) same &= same_cf(probe + k * STRIDE, want + k * STRIDE, N);
+    PTY_TEST(K == 1 ? "lane sums added, 1 mode: the probe, bit for bit" : "lane sums added, 3 modes: the probe, bit for bit",
+             same);
+    PTY_TEST("lane sums added: the new probe's power and its maximum",
+             memcmp(power, want_power, sizeof power) == 0 && mx == want_max);
+}
+
 static void check_exit_waves(int K)
 {
     static pty_cf obj[ROWS * OBJ_W], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE];
@@ -222,6 +247,7 @@ int main(void)
     check_pixel_rules();
     for (int K = 1; K <= MAX_MODES; K += 2) {
         check_probe_power(K);
+        check_add_steps(K);
         check_exit_waves(K);
         check_project(K);
         check_update(K, 1, -1.0f, 0.3f);

@@ -261,6 +261,19 @@ static float object_max_power(const cpu_impl *c)
 
 /* The object step of the slot's probe (pty_object_step): its power's
  * maximum, and with rPIE the step at each pixel, over nt threads. */
+/* The slot's object step from its probe's power maximum mx and, with rPIE,
+ * the power at each pixel in slot->step_buf. */
+static void object_step(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, float mx)
+{
+    const int per_pixel = !(p->rpie < 0.0f);
+    float *power = slot->step_buf;
+    slot->probe_max = mx;
+    slot->step = pty_object_step(p->alpha, p->rpie, 0.0f, mx);
+    slot->obj_step = per_pixel ? power : NULL;
+    if (per_pixel)
+        for (size_t i = 0; i < c->npix; i++) power[i] = pty_object_step(p->alpha, p->rpie, power[i], mx);
+}
+
 static void probe_ready(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, int nt)
 {
     const int m = c->m, K = c->n_modes;
@@ -275,11 +288,7 @@ static void probe_ready(const cpu_impl *c, cpu_slot *slot, const pty_pass_params
             mx = rm > mx ? rm : mx;
         }
     }
-    slot->probe_max = mx;
-    slot->step = pty_object_step(p->alpha, p->rpie, 0.0f, mx);
-    slot->obj_step = power;
-    if (per_pixel)
-        for (size_t i = 0; i < c->npix; i++) power[i] = pty_object_step(p->alpha, p->rpie, power[i], mx);
+    object_step(c, slot, p, mx);
 }
 
 /* Exit waves of rows [r0, r1), raising *patch_max to the object's power
@@ -468,16 +477,16 @@ static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global
     }
 }
 
-/* probe += the set's summed probe steps, worker 0's first: every worker
+/* probe += the set's summed probe steps, lane 0's first: every worker
  * adds them to its own copy in the same order, so the copies stay equal
- * bit for bit. */
-static void add_set_steps(pty_cf *probe, const pty_cf *acc, int workers, size_t nprobe)
+ * bit for bit; and the object step of the new probe, in the same sweep. */
+static void add_set_steps(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, pty_cf *probe,
+                          const pty_cf *sums, int lanes)
 {
-    float *restrict pr = (float *)probe;
-    for (int w = 0; w < workers; w++) {
-        const float *restrict a = (const float *)(acc + w * nprobe);
-        for (size_t i = 0; i < 2 * nprobe; i++) pr[i] += a[i];
-    }
+    const size_t nprobe = c->npix * c->n_modes;
+    const float mx = pty_rows_add_steps((int)c->npix, c->n_modes, c->npix, probe, sums, lanes, nprobe,
+                                        p->rpie < 0.0f ? NULL : slot->step_buf);
+    object_step(c, slot, p, mx);
 }
 
 /* Positions [*b, *e) of a set's `whole` that lane l of `lanes` takes: the
@@ -549,10 +558,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
             const double arrived = pty_now_s();
 #pragma omp barrier
             waited += pty_now_s() - arrived;
-            if (update_probe) {
-                add_set_steps(probe, sums, lanes, nprobe);
-                probe_ready(c, &slot, p, 1);
-            }
+            if (update_probe) add_set_steps(c, &slot, p, probe, sums, lanes);
         }
         /* after every worker's copy in (there is no barrier without sets) */
 #pragma omp barrier

@@ -86,6 +86,30 @@ PTY_VECTOR_CLONES float pty_rows_probe_power(int n, int n_modes, size_t stride, 
     return mx;
 }
 
+PTY_VECTOR_CLONES float pty_rows_add_steps(int n, int n_modes, size_t stride, pty_cf *probe, const pty_cf *sums,
+                                           int n_sums, size_t sum_stride, float *power)
+{
+    float mx = 0.0f;
+    for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
+        const int nb = block_len(n, b0);
+        float sum[PTY_ROW_BLOCK];
+        clear(sum, nb);
+        for (int k = 0; k < n_modes; k++) {
+            float *restrict p = (float *)(probe + (size_t)k * stride + b0);
+            for (int w = 0; w < n_sums; w++) {
+                const float *restrict s = (const float *)(sums + (size_t)w * sum_stride + (size_t)k * stride + b0);
+                for (int i = 0; i < 2 * nb; i++) p[i] += s[i];
+            }
+            const pty_cf *restrict q = probe + (size_t)k * stride + b0;
+            for (int i = 0; i < nb; i++) sum[i] += pty_cabs2(q[i]);
+        }
+        mx = max_of(sum, nb, mx);
+        if (power)
+            for (int i = 0; i < nb; i++) power[b0 + i] = sum[i];
+    }
+    return mx;
+}
+
 PTY_VECTOR_CLONES void pty_rows_exit_waves(int nr, int m, int n_modes, size_t stride, const pty_cf *obj,
                                            size_t obj_w, const pty_cf *probe, pty_cf *psi, float *obj_max)
 {

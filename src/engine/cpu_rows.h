@@ -26,6 +26,13 @@
  * rather than again at every position. */
 float pty_rows_probe_power(int n, int n_modes, size_t stride, const pty_cf *probe, float *power);
 
+/* probe += sums[0] + sums[1] + ... (n_sums probe-step sums, sum w at w *
+ * sum_stride, added in that order at each pixel: a set's lanes), over n
+ * pixels, then the probe's power as pty_rows_probe_power gives it, in the
+ * same sweep; returns its maximum. */
+float pty_rows_add_steps(int n, int n_modes, size_t stride, pty_cf *probe, const pty_cf *sums, int n_sums,
+                         size_t sum_stride, float *power);
+
 /* Exit waves psi_k = P_k O over a window, into psi (the far field's buffer,
  * transformed in place); when obj_max is not NULL it is raised to max |O|^2
  * there (NaN pixels leave it alone). */
