@@ -198,8 +198,8 @@ static void shift_taps(double f, float *tap)
  * so the work is 4 T multiply-adds a pixel and a float and the memory 2 T
  * rows.  Virtual source row v (0 <= v < h + 2 T - 1) is image row
  * floor(shift_r) - (T - 1) + v, reflected; columns likewise. */
-static void shift_planes(const float *src, int h, int w, int nc, const double shift[2], const pty_cf *ramp_r,
-                         const pty_cf *ramp_c, float *ext, float *ring, float *dst)
+static void shift_planes(const float *src, int h, int w, int nc, const double shift[2], const pty_cd *ramp_r,
+                         const pty_cd *ramp_c, float *ext, float *ring, float *dst)
 {
     float tr[2 * SHIFT_T], tc[2 * SHIFT_T];
     const double fl_r = floor(shift[0]), fl_c = floor(shift[1]);
@@ -213,9 +213,9 @@ static void shift_planes(const float *src, int h, int w, int nc, const double sh
         const float *in = src + (size_t)pty_reflect(r0 + v, h) * row;
         for (int x = 0; x < we; x++) {
             const float *z = in + (size_t)pty_reflect(c0 + x, w) * nc;
-            if (ramp_r) {
-                const pty_cf f = pty_cmul(pty_cmul(ramp_r[v], ramp_c[x]), pty_cf_make(z[0], z[1]));
-                ext[2 * x] = f.re, ext[2 * x + 1] = f.im;
+            if (ramp_r) { /* as pty_resampler_run applies it */
+                const pty_cd f = pty_cd_mul(pty_cd_of(pty_cf_make(z[0], z[1])), pty_cd_mul(ramp_r[v], ramp_c[x]));
+                ext[2 * x] = (float)f.re, ext[2 * x + 1] = (float)f.im;
             } else {
                 for (int ch = 0; ch < nc; ch++) ext[(size_t)x * nc + ch] = z[ch];
             }
@@ -249,23 +249,15 @@ static int shift_short(const float *src, int h, int w, int nc, const double shif
     const int he = h + 2 * SHIFT_T - 1, we = w + 2 * SHIFT_T - 1;
     float *ext = malloc(sizeof *ext * (size_t)we * nc);
     float *ring = malloc(sizeof *ring * (size_t)2 * SHIFT_T * w * nc);
-    pty_cf *ramp_r = ramped ? malloc(sizeof *ramp_r * (size_t)he) : NULL;
-    pty_cf *ramp_c = ramped ? malloc(sizeof *ramp_c * (size_t)we) : NULL;
+    pty_cd *ramp_r = ramped ? malloc(sizeof *ramp_r * (size_t)he) : NULL;
+    pty_cd *ramp_c = ramped ? malloc(sizeof *ramp_c * (size_t)we) : NULL;
     if (!ext || !ring || (ramped && (!ramp_r || !ramp_c))) {
         free(ext), free(ring), free(ramp_r), free(ramp_c);
         return pty_error_set(PTY_ERR_NOMEM, "shift: cannot allocate the rows to shift a %d x %d image", h, w);
     }
-    if (ramped) {
-        /* the ramp at a virtual source pixel q: k.(q - shift - centre), as pty_resampler_run has it */
-        const double fl_r = floor(shift[0]), fl_c = floor(shift[1]);
-        for (int v = 0; v < he; v++) {
-            const pty_cd z = pty_cd_expi(k[0] * (fl_r - (SHIFT_T - 1) + v - shift[0] - centre[0]));
-            ramp_r[v] = pty_cf_make((float)z.re, (float)z.im);
-        }
-        for (int x = 0; x < we; x++) {
-            const pty_cd z = pty_cd_expi(k[1] * (fl_c - (SHIFT_T - 1) + x - shift[1] - centre[1]));
-            ramp_c[x] = pty_cf_make((float)z.re, (float)z.im);
-        }
+    if (ramped) { /* the ramp at the virtual source rows and columns (corner 0) */
+        ramp_factors(ramp_r, he, (long long)floor(shift[0]) - (SHIFT_T - 1), k[0], shift[0], centre[0]);
+        ramp_factors(ramp_c, we, (long long)floor(shift[1]) - (SHIFT_T - 1), k[1], shift[1], centre[1]);
     }
     shift_planes(src, h, w, nc, shift, ramp_r, ramp_c, ext, ring, dst);
     free(ext), free(ring), free(ramp_r), free(ramp_c);

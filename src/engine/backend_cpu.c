@@ -60,7 +60,6 @@ typedef struct cpu_impl {
     /* batched order: how many workers run the lanes of each kind of pass (choose_workers) */
     cpu_pass_kind kinds[CPU_KINDS]; /* choose_workers' figures, by kind of pass */
     int next_kind;
-    double *waited_s;            /* each worker's seconds at a set's barrier in the last pass */
     /* per worker, npix each: the object's step at each pixel (rPIE) for its
        probe and for the probe moved to a position off the pixel grid */
     float *obj_step, *moved_obj_step;
@@ -110,7 +109,6 @@ static void cpu_destroy(void *p)
         if (split[i]) fftwf_destroy_plan(split[i]);
     free(c->split_max);
     free(c->lane_err);
-    free(c->waited_s);
     free(c->obj_step);
     free(c->moved_obj_step);
     free(c->shift);
@@ -179,7 +177,6 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)c->n_workers * sizeof *c->split_max);
     c->lane_err = malloc((size_t)c->n_workers * sizeof *c->lane_err);
-    c->waited_s = calloc((size_t)c->n_workers, sizeof *c->waited_s);
     c->obj_step = malloc(c->npix * c->n_workers * sizeof *c->obj_step);
     c->moved_obj_step = malloc(c->npix * c->n_workers * sizeof *c->moved_obj_step);
     int moved_ok = 1;
@@ -196,7 +193,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         moved_ok = moved_ok && c->illum && c->illum_scratch;
     }
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
-        !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->waited_s || !c->obj_step || !c->moved_obj_step || !moved_ok) {
+        !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->obj_step || !c->moved_obj_step || !moved_ok) {
         double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + (2.0 + (s->shift ? 6.0 : 4.0) * c->n_workers) * nprobe * 8.0 + 8.0 * c->n_workers * c->npix) / (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -259,8 +256,6 @@ static float object_max_power(const cpu_impl *c)
  * an OpenMP region, even one that runs on a single thread, allocates a team
  * (GOMP_parallel), and a position's work at 64x64 is a few microseconds. */
 
-/* The object step of the slot's probe (pty_object_step): its power's
- * maximum, and with rPIE the step at each pixel, over nt threads. */
 /* The slot's object step from its probe's power maximum mx and, with rPIE,
  * the power at each pixel in slot->step_buf. */
 static void object_step(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, float mx)
@@ -274,6 +269,8 @@ static void object_step(const cpu_impl *c, cpu_slot *slot, const pty_pass_params
         for (size_t i = 0; i < c->npix; i++) power[i] = pty_object_step(p->alpha, p->rpie, power[i], mx);
 }
 
+/* The object step of the slot's probe (pty_object_step): its power's
+ * maximum, and with rPIE the step at each pixel, over nt threads. */
 static void probe_ready(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, int nt)
 {
     const int m = c->m, K = c->n_modes;
@@ -504,7 +501,7 @@ static void lane_share(int whole, int lanes, int l, int *b, int *e)
  * probe steps (and errors) by itself, and the n % n_workers positions left
  * over are shared out pixel by pixel (cpu_split).  `active` workers run the
  * lanes, worker a lanes a, a + active, ...: as many workers as there are
- * lanes on an idle machine, one when another process holds a core (see
+ * lanes on an idle machine, half when another process holds a core (see
  * choose_workers), with the same result either way, since what a lane sums
  * and the order its sums join the probe do not depend on who runs it.  One
  * barrier ends a set (three more where one is shared): then each worker
@@ -512,14 +509,17 @@ static void lane_share(int whole, int lanes, int l, int *b, int *e)
  * waits for one shared probe, and the sums alternate between two buffers,
  * so the next set's steps do not overwrite sums another worker is still
  * adding.  One parallel region serves the whole pass (a region per set cost
- * as much as the work of a small set). */
-static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max, int active)
+ * as much as the work of a small set).  *waited: the workers' seconds at
+ * those barriers, summed. */
+static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max, int active,
+                       double *waited)
 {
     const size_t nprobe = c->npix * c->n_modes;
     const int lanes = c->n_workers, update_probe = p->beta > 0.0f;
     double *lane_err = c->lane_err;
     for (int l = 0; l < lanes; l++) lane_err[l] = 0.0;
-#pragma omp parallel num_threads(active)
+    double waited_all = 0.0;
+#pragma omp parallel num_threads(active) reduction(+ : waited_all)
     {
         const int a = omp_get_thread_num();
         pty_cf *probe = c->probe_copy + a * nprobe;
@@ -536,7 +536,6 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
                          .moved_step_buf = c->moved_obj_step + a * c->npix};
         probe_ready(c, &slot, p, 1);
-        double waited = 0.0;
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % lanes : n;
             pty_cf *sums = c->probe_acc + (size_t)(s & 1) * lanes * nprobe;
@@ -557,14 +556,14 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                 cpu_split(c, order[i], p, global_obj_max, &slot, a, active, sums, lane_err);
             const double arrived = pty_now_s();
 #pragma omp barrier
-            waited += pty_now_s() - arrived;
+            waited_all += pty_now_s() - arrived;
             if (update_probe) add_set_steps(c, &slot, p, probe, sums, lanes);
         }
         /* after every worker's copy in (there is no barrier without sets) */
 #pragma omp barrier
         if (a == 0) memcpy(c->probe, probe, nprobe * sizeof *probe);
-        c->waited_s[a] = waited;
     }
+    *waited = waited_all;
     double err = 0.0;
     for (int l = 0; l < lanes; l++) err += lane_err[l];
     return err;
@@ -609,27 +608,30 @@ static int choose_workers(const cpu_impl *c, cpu_pass_kind *k)
     return k->active;
 }
 
+/* The better of the last two passes of kind k on all workers (0: none). */
+static double best_on_all(const cpu_pass_kind *k)
+{
+    return k->all[1] > 0.0 && k->all[1] < k->all[0] ? k->all[1] : k->all[0];
+}
+
 /* After a pass of kind k on `used` workers that took r seconds a position
  * and waited at barriers `waited` of its workers' time. */
 static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, double r, double waited)
 {
     const int all = c->n_workers, half = (all + 1) / 2;
     if (used == all) {
-        const double before = k->all[0];
-        k->all[1] = before;
+        k->all[1] = k->all[0];
         k->all[0] = r;
-        const double best = before > 0.0 && before < r ? before : r;
         if (k->active < all) { /* the retry: all stay only where they beat fewer */
-            if (best < k->fewer) k->active = all;
+            if (best_on_all(k) < k->fewer) k->active = all;
             k->since_all = 0;
         } else if (waited > CPU_WAIT_LOADED && half < all) {
             k->active = half;
             k->since_all = 0;
         }
     } else if (used == k->active) {
-        const double best = k->all[1] > 0.0 && k->all[1] < k->all[0] ? k->all[1] : k->all[0];
         k->fewer = r;
-        if (!(r < best)) k->active = all;
+        if (!(r < best_on_all(k))) k->active = all;
     }
 }
 
@@ -659,10 +661,9 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
         cpu_pass_kind *kind = pass_kind(c, n, p->n_sets, p->beta > 0.0f);
         const int active = choose_workers(c, kind);
         const double t0 = pty_now_s();
-        err = cpu_sets(c, order, p, global_obj_max, active);
+        double waited;
+        err = cpu_sets(c, order, p, global_obj_max, active, &waited);
         const double wall = pty_now_s() - t0;
-        double waited = 0.0;
-        for (int a = 0; a < active; a++) waited += c->waited_s[a];
         if (n > 0 && wall > 0.0) workers_measured(c, kind, active, wall / n, waited / (active * wall));
     } else {
         cpu_slot slot = {.far = c->far,

@@ -68,21 +68,26 @@ static inline ALWAYS_INLINE float sum_of(const float *x, int n)
     return sum;
 }
 
+/* The probe's power over the block of nb pixels at b0 (sum over modes in
+ * mode order), written to power unless NULL; mx raised to its maximum. */
+static inline ALWAYS_INLINE float block_power(int b0, int nb, int n_modes, size_t stride, const pty_cf *probe,
+                                              float *power, float mx)
+{
+    float sum[PTY_ROW_BLOCK];
+    clear(sum, nb);
+    for (int k = 0; k < n_modes; k++) {
+        const pty_cf *restrict p = probe + (size_t)k * stride + b0;
+        for (int i = 0; i < nb; i++) sum[i] += pty_cabs2(p[i]);
+    }
+    if (power)
+        for (int i = 0; i < nb; i++) power[b0 + i] = sum[i];
+    return max_of(sum, nb, mx);
+}
+
 PTY_VECTOR_CLONES float pty_rows_probe_power(int n, int n_modes, size_t stride, const pty_cf *probe, float *power)
 {
     float mx = 0.0f;
-    for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
-        const int nb = block_len(n, b0);
-        float sum[PTY_ROW_BLOCK];
-        clear(sum, nb);
-        for (int k = 0; k < n_modes; k++) {
-            const pty_cf *restrict p = probe + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) sum[i] += pty_cabs2(p[i]);
-        }
-        mx = max_of(sum, nb, mx);
-        if (power)
-            for (int i = 0; i < nb; i++) power[b0 + i] = sum[i];
-    }
+    for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) mx = block_power(b0, block_len(n, b0), n_modes, stride, probe, power, mx);
     return mx;
 }
 
@@ -92,20 +97,15 @@ PTY_VECTOR_CLONES float pty_rows_add_steps(int n, int n_modes, size_t stride, pt
     float mx = 0.0f;
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
         const int nb = block_len(n, b0);
-        float sum[PTY_ROW_BLOCK];
-        clear(sum, nb);
         for (int k = 0; k < n_modes; k++) {
             float *restrict p = (float *)(probe + (size_t)k * stride + b0);
             for (int w = 0; w < n_sums; w++) {
                 const float *restrict s = (const float *)(sums + (size_t)w * sum_stride + (size_t)k * stride + b0);
                 for (int i = 0; i < 2 * nb; i++) p[i] += s[i];
             }
-            const pty_cf *restrict q = probe + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) sum[i] += pty_cabs2(q[i]);
         }
-        mx = max_of(sum, nb, mx);
-        if (power)
-            for (int i = 0; i < nb; i++) power[b0 + i] = sum[i];
+        /* the block is still in cache */
+        mx = block_power(b0, nb, n_modes, stride, probe, power, mx);
     }
     return mx;
 }
