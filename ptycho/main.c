@@ -17,11 +17,18 @@
 
 /* Every existing file the command line names is an input of the run: no
  * output may take its place (staging.h compares identities, so no spelling
- * of the path gets round it). */
+ * of the path gets round it).  All but what --output names: that is where
+ * the run writes, and a file there from an earlier run (simulate's or
+ * replay's --output is the file itself) is replaced, not read. */
 static void protect_inputs(int argc, char **argv)
 {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
+        if (strcmp(a, "--output") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(a, "--output=", 9) == 0) continue;
         pty_stage_protect(a[0] == '-' && eq ? eq + 1 : a);
     }
 }

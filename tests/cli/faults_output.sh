@@ -5,6 +5,7 @@
 #     no claim behind;
 #   --output whose .h5 is the input (by name, another spelling, a hard or a symbolic link), and a stitch
 #     onto one of its parts: refused, the input unchanged;
+#   simulate again onto its own earlier --output file: replaced (what --output names is not an input);
 #   a full disk (a small tmpfs, when this user may mount one): the .h5 fits, the images do not:
 #     exit 1 naming the file and the reason, and nothing left in the directory;
 #   SIGTERM and SIGINT while the result is being written (PTYCHO_STAGE_DELAY holds each written
@@ -14,6 +15,9 @@
 . "$(dirname "$0")/common.sh"
 need_numpy
 "$PTYCHO" simulate --output s.cxi --rows 12 --cols 12 --step 5 --frame 32 --seed 4 >/dev/null || exit 1
+# a file --output names is where the run writes, not an input: a second simulate replaces it
+"$PTYCHO" simulate --output s.cxi --rows 12 --cols 12 --step 5 --frame 32 --seed 4 >/dev/null 2>again.err &&
+  pass "simulate again onto its own earlier output replaces it" || { fail "simulate again onto its output"; cat again.err; }
 recon() { "$PTYCHO" recon --backend cpu --threads 1 --quiet "$@"; }
 empty_of_results() { # DIR: no .h5, .tif, .png or temporary left
   local left
