@@ -179,9 +179,13 @@ static void check_update(int K, int into_probe, float rpie, float probe_step)
                 if (probe_step != 0.0f) pty_probe_increment(&w_acc[i], old, &w_far[i], STRIDE, K, probe_step);
             }
         }
+    float new_max = 0.0f;
     pty_rows_update(ROWS, W, K, STRIDE, obj, OBJ_W, probe, far, inv_n, rpie < 0.0f ? NULL : step_map,
-                    pty_object_step(alpha, rpie, 0.0f, probe_max), probe_step, into_probe ? probe : acc);
+                    pty_object_step(alpha, rpie, 0.0f, probe_max), probe_step, into_probe ? probe : acc,
+                    into_probe ? &new_max : NULL);
     int same = same_cf(obj, w_obj, ROWS * OBJ_W);
+    /* the new probe's power maximum, taken on the way, is the one a pass over it gives */
+    if (into_probe) same &= new_max == pty_rows_probe_power(ROWS * W, K, STRIDE, probe, NULL) && new_max > 0.0f;
     for (int k = 0; k < K; k++)
         /* with one mode far is left alone, with several it holds Delta */
         same &= (K == 1 || same_cf(far + k * STRIDE, w_far + k * STRIDE, N)) &&

@@ -10,6 +10,11 @@
 #include "pty_error.h"
 #include "staging.h"
 
+unsigned pty_fft_planner(int m)
+{
+    return m >= PTY_FFT_PATIENT_FROM ? FFTW_PATIENT : FFTW_MEASURE;
+}
+
 int pty_fft_wisdom_load(const char *path)
 {
     FILE *f = fopen(path, "r");

@@ -19,4 +19,14 @@ int pty_fft_wisdom_load(const char *path);
  * reader never sees half a file). */
 int pty_fft_wisdom_save(const char *path);
 
+/* The FFTW planner flag for ePIE's m x m transforms where plans are timed
+ * (FFTW_MEASURE, or FFTW_PATIENT from PTY_FFT_PATIENT_FROM pixels up, where
+ * the longer search finds faster plans: one thread, in place, fwd + inv,
+ * best of 5 (/tmp/fp.c, this 2-core VM): 64^2 8.9 us both; 128^2 55.1 vs
+ * 54.7 us; 256^2 274-277 vs 223-252 us for 3.1 s of planning; 512^2 1891
+ * vs 1325 us for 6.4 s).  The CPU backend and the bench's FFT floor plan
+ * alike, so the floor is FFTW's time for the plans the backend runs. */
+#define PTY_FFT_PATIENT_FROM 256
+unsigned pty_fft_planner(int m);
+
 #endif /* PTY_FFT_WISDOM_H */

@@ -206,19 +206,27 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         return rc;
     }
     int n[2] = {s->m, s->m};
-    unsigned flags = s->fft_flags == PTY_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE;
+    const unsigned flags = s->fft_flags == PTY_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE;
+    /* the workers' plans run inside a parallel region: one thread each, and
+       executed on each worker's own (equally aligned) buffers.  They run
+       every position of a batched pass, and get the longer search where it
+       pays (pty_fft_planner); the others are timed as usual (patient plans
+       of two threads and of the split passes took the bench's setup at
+       256^2 from 0.8 to 27 s).  Planned first: with one thread the
+       whole-position plans below are the same problem, and FFTW takes them
+       from the wisdom these leave. */
+    const unsigned flags1 = s->fft_flags == PTY_FFT_MEASURE ? pty_fft_planner(s->m) : FFTW_ESTIMATE;
+    fftwf_plan_with_nthreads(1);
+    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
+                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags1);
+    c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
+                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags1);
     fftwf_plan_with_nthreads(c->n_threads);
     c->forward = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
     c->inverse = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
-    /* the workers' plans run inside a parallel region: one thread each, and
-       executed on each worker's own (equally aligned) buffers */
     fftwf_plan_with_nthreads(1);
-    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
-                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
-    c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
-                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
     /* a position shared by the workers (cpu_split) would have to move its probe and sum its
        position terms in pieces: with sub-pixel shifts or position correction every position runs
        whole */
@@ -316,14 +324,16 @@ static float probe_step_of(const pty_pass_params *p, float global_obj_max, float
 }
 
 /* Joint update of rows [r0, r1) from the back-propagated far field: the
- * object in place, the probe steps added to probe_out. */
+ * object in place, the probe steps added to probe_out; *probe_out_max
+ * raised to the new probe's power there unless NULL (pty_rows_update). */
 static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_step, pty_cf *far,
-                   const cpu_slot *slot)
+                   const cpu_slot *slot, float *probe_out_max)
 {
     const size_t m = (size_t)c->m;
     pty_rows_update(r1 - r0, c->m, c->n_modes, c->npix, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
                     slot->probe + r0 * m, far + r0 * m, 1.0f / (float)c->npix,
-                    slot->obj_step ? slot->obj_step + r0 * m : NULL, slot->step, probe_step, slot->probe_out + r0 * m);
+                    slot->obj_step ? slot->obj_step + r0 * m : NULL, slot->step, probe_step, slot->probe_out + r0 * m,
+                    probe_out_max);
 }
 
 /* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
@@ -379,10 +389,15 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
 
 /* One position: exit waves, projection, back-propagation, joint update.
  * The object is updated in place; the probe steps go to slot->probe_out
- * (the probe itself in sequential order, a worker's accumulator in a set). */
+ * (the probe itself in sequential order, a worker's accumulator in a set).
+ * *new_probe_max (unless NULL): where the steps went into the probe itself
+ * and ePIE's one object step is all that the next position needs of it,
+ * the new probe's power maximum, taken in the update; else -1, and
+ * probe_ready must look at the probe again. */
 static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max,
-                           const cpu_slot *given)
+                           const cpu_slot *given, float *new_probe_max)
 {
+    if (new_probe_max) *new_probe_max = -1.0f;
     const int m = c->m, nt = given->threads;
     /* a position off the pixel grid sees the probe moved by its offset, and its probe steps,
        taken there, move back by it before they join the others */
@@ -421,12 +436,15 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
 
     if (slot->probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
+    const int fuse = new_probe_max && !off_grid && probe_step != 0.0f && slot->probe_out == slot->probe && !slot->obj_step;
+    float mx = 0.0f, *want_max = fuse ? &mx : NULL;
     if (nt == 1) {
-        update(c, obj, 0, m, probe_step, far, slot);
+        update(c, obj, 0, m, probe_step, far, slot, want_max);
     } else {
-#pragma omp parallel for num_threads(nt)
-        for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot);
+#pragma omp parallel for reduction(max : mx) num_threads(nt)
+        for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, want_max ? &mx : NULL);
     }
+    if (fuse) *new_probe_max = mx;
     if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, -f[0], -f[1], given->probe_out, 1);
     return err;
 }
@@ -470,7 +488,7 @@ static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global
         fftwf_execute_dft(c->rows_inv, far + (size_t)r0 * m, far + (size_t)r0 * m);
         cpu_slot part = *slot;
         part.probe_out = sums + t * nprobe;
-        if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, c->split_far, &part);
+        if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, c->split_far, &part, NULL);
     }
 }
 
@@ -548,7 +566,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                 if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
                 /* summed here, added once: the lanes' sums share a cache line */
                 double e_lane = 0.0;
-                for (int i = start + b; i < start + e; i++) e_lane += cpu_position(c, order[i], p, global_obj_max, &slot);
+                for (int i = start + b; i < start + e; i++) e_lane += cpu_position(c, order[i], p, global_obj_max, &slot, NULL);
                 lane_err[l] += e_lane;
             }
             /* a shared position has buffers of its own and a window no other position of the set touches */
@@ -679,9 +697,11 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                          .factors = c->factors,
                          .moved_step_buf = c->moved_obj_step};
         /* each position's probe steps change the probe the next one sees */
+        float new_max = -1.0f;
         for (int t = 0; t < n; t++) {
-            if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, c->n_threads);
-            err += cpu_position(c, order[t], p, global_obj_max, &slot);
+            if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max);
+            else if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, c->n_threads);
+            err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max);
         }
     }
     *err_num = err;

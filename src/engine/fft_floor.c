@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <string.h>
 
+#include "fft_wisdom.h"
 #include "pty_error.h"
 #include "pty_log.h"
 
@@ -17,8 +18,9 @@ int pty_cpu_fft_floor(int m, int n_modes, int n_threads, double min_seconds, dou
     PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate %d FFT buffers of %dx%dx%d", t, n_modes, m, m);
     int n[2] = {m, m};
     fftwf_plan_with_nthreads(1);
-    fftwf_plan fwd = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, m * m, buf, NULL, 1, m * m, FFTW_FORWARD, FFTW_MEASURE);
-    fftwf_plan inv = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, m * m, buf, NULL, 1, m * m, FFTW_BACKWARD, FFTW_MEASURE);
+    const unsigned flags = pty_fft_planner(m); /* as the backend's workers plan */
+    fftwf_plan fwd = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, m * m, buf, NULL, 1, m * m, FFTW_FORWARD, flags);
+    fftwf_plan inv = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, m * m, buf, NULL, 1, m * m, FFTW_BACKWARD, flags);
     if (!fwd || !inv) {
         if (fwd) fftwf_destroy_plan(fwd);
         if (inv) fftwf_destroy_plan(inv);
