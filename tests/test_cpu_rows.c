@@ -141,8 +141,9 @@ static void check_project(int K)
 }
 
 /* the update into the probe itself (sequential order) and into an
- * accumulator (a set), each against pty_pixel.h pixel by pixel */
-static void check_update(int K, int into_probe, float rpie, float probe_step)
+ * accumulator (a set), holding sums already or (fresh) nothing yet, each
+ * against pty_pixel.h pixel by pixel */
+static void check_update(int K, int into_probe, float rpie, float probe_step, int fresh)
 {
     static pty_cf obj[ROWS * OBJ_W], w_obj[ROWS * OBJ_W], probe[MAX_MODES * STRIDE], psi[MAX_MODES * STRIDE], far[MAX_MODES * STRIDE];
     static pty_cf acc[MAX_MODES * STRIDE], w_probe[MAX_MODES * STRIDE], w_far[MAX_MODES * STRIDE],
@@ -157,10 +158,13 @@ static void check_update(int K, int into_probe, float rpie, float probe_step)
             for (int x = 0; x < W; x++)
                 psi[k * STRIDE + r * W + x] = pty_cmul(probe[k * STRIDE + r * W + x], obj[r * OBJ_W + x]);
     fill(acc, (size_t)K * STRIDE);
+    memcpy(w_acc, acc, sizeof acc);
+    /* fresh: what acc holds must not matter; pixel by pixel, the steps add to zeros */
+    if (fresh)
+        for (int i = 0; i < K * STRIDE; i++) w_acc[i] = pty_cf_make(0.0f, 0.0f); /* as memset left it */
     memcpy(w_obj, obj, sizeof obj);
     memcpy(w_probe, probe, sizeof probe);
     memcpy(w_far, far, sizeof far);
-    memcpy(w_acc, acc, sizeof acc);
     const float inv_n = 1.0f / 4096.0f, alpha = 0.9f, probe_max = 1.7f;
     /* the object step as the backend makes it: one for all pixels (ePIE), or a map from the
        probe's power (rPIE) */
@@ -181,7 +185,7 @@ static void check_update(int K, int into_probe, float rpie, float probe_step)
         }
     float new_max = 0.0f;
     pty_rows_update(ROWS, W, K, STRIDE, obj, OBJ_W, probe, far, inv_n, rpie < 0.0f ? NULL : step_map,
-                    pty_object_step(alpha, rpie, 0.0f, probe_max), probe_step, into_probe ? probe : acc,
+                    pty_object_step(alpha, rpie, 0.0f, probe_max), probe_step, into_probe ? probe : acc, fresh,
                     into_probe ? &new_max : NULL);
     int same = same_cf(obj, w_obj, ROWS * OBJ_W);
     /* the new probe's power maximum, taken on the way, is the one a pass over it gives */
@@ -193,8 +197,8 @@ static void check_update(int K, int into_probe, float rpie, float probe_step)
                 same_cf(acc + k * STRIDE, w_acc + k * STRIDE, N);
     char what[160];
     snprintf(what, sizeof what, "update, %d mode%s, %s, %s%s: object, delta and probe as pixel by pixel", K,
-             K > 1 ? "s" : "", into_probe ? "into the probe" : "into an accumulator", rpie < 0 ? "ePIE" : "rPIE",
-             probe_step == 0.0f ? ", probe fixed" : "");
+             K > 1 ? "s" : "", into_probe ? "into the probe" : fresh ? "into a fresh accumulator" : "into an accumulator",
+             rpie < 0 ? "ePIE" : "rPIE", probe_step == 0.0f ? ", probe fixed" : "");
     PTY_TEST(what, same);
 }
 
@@ -254,10 +258,12 @@ int main(void)
         check_add_steps(K);
         check_exit_waves(K);
         check_project(K);
-        check_update(K, 1, -1.0f, 0.3f);
-        check_update(K, 0, -1.0f, 0.3f);
-        check_update(K, 0, 0.5f, 0.3f);
-        check_update(K, 1, -1.0f, 0.0f);
+        check_update(K, 1, -1.0f, 0.3f, 0);
+        check_update(K, 0, -1.0f, 0.3f, 0);
+        check_update(K, 0, -1.0f, 0.3f, 1);
+        check_update(K, 0, 0.5f, 0.3f, 0);
+        check_update(K, 0, 0.5f, 0.3f, 1);
+        check_update(K, 1, -1.0f, 0.0f, 0);
         check_position_terms(K, 1);
         check_position_terms(K, 0);
     }

@@ -324,16 +324,17 @@ static float probe_step_of(const pty_pass_params *p, float global_obj_max, float
 }
 
 /* Joint update of rows [r0, r1) from the back-propagated far field: the
- * object in place, the probe steps added to probe_out; *probe_out_max
- * raised to the new probe's power there unless NULL (pty_rows_update). */
+ * object in place, the probe steps added to probe_out (written, if
+ * fresh); *probe_out_max raised to the new probe's power there unless
+ * NULL (pty_rows_update). */
 static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_step, pty_cf *far,
-                   const cpu_slot *slot, float *probe_out_max)
+                   const cpu_slot *slot, int fresh, float *probe_out_max)
 {
     const size_t m = (size_t)c->m;
     pty_rows_update(r1 - r0, c->m, c->n_modes, c->npix, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
                     slot->probe + r0 * m, far + r0 * m, 1.0f / (float)c->npix,
                     slot->obj_step ? slot->obj_step + r0 * m : NULL, slot->step, probe_step, slot->probe_out + r0 * m,
-                    probe_out_max);
+                    fresh, probe_out_max);
 }
 
 /* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
@@ -393,9 +394,12 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
  * *new_probe_max (unless NULL): where the steps went into the probe itself
  * and ePIE's one object step is all that the next position needs of it,
  * the new probe's power maximum, taken in the update; else -1, and
- * probe_ready must look at the probe again. */
+ * probe_ready must look at the probe again.  *out_empty (unless NULL):
+ * probe_out holds nothing yet, and is written instead of added to (a
+ * lane's first position: no zeros to clear and read back); left 1 if
+ * this position took no probe step. */
 static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max,
-                           const cpu_slot *given, float *new_probe_max)
+                           const cpu_slot *given, float *new_probe_max, int *out_empty)
 {
     if (new_probe_max) *new_probe_max = -1.0f;
     const int m = c->m, nt = given->threads;
@@ -437,15 +441,20 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     if (slot->probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
     const int fuse = new_probe_max && !off_grid && probe_step != 0.0f && slot->probe_out == slot->probe && !slot->obj_step;
+    /* off the grid the steps reach probe_out through move_probe, which adds */
+    const int empty = out_empty && *out_empty && probe_step != 0.0f;
+    if (empty && off_grid) memset(given->probe_out, 0, c->npix * c->n_modes * sizeof *given->probe_out);
+    const int fresh = empty && !off_grid;
     float mx = 0.0f, *want_max = fuse ? &mx : NULL;
     if (nt == 1) {
-        update(c, obj, 0, m, probe_step, far, slot, want_max);
+        update(c, obj, 0, m, probe_step, far, slot, fresh, want_max);
     } else {
 #pragma omp parallel for reduction(max : mx) num_threads(nt)
-        for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, want_max ? &mx : NULL);
+        for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, fresh, want_max ? &mx : NULL);
     }
     if (fuse) *new_probe_max = mx;
     if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, -f[0], -f[1], given->probe_out, 1);
+    if (empty) *out_empty = 0;
     return err;
 }
 
@@ -488,7 +497,7 @@ static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global
         fftwf_execute_dft(c->rows_inv, far + (size_t)r0 * m, far + (size_t)r0 * m);
         cpu_slot part = *slot;
         part.probe_out = sums + t * nprobe;
-        if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, c->split_far, &part, NULL);
+        if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, c->split_far, &part, 0, NULL);
     }
 }
 
@@ -562,11 +571,14 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                 int b, e;
                 lane_share(whole, lanes, l, &b, &e);
                 slot.probe_out = sums + l * nprobe;
-                /* the others last read this sum before the previous set's barrier */
-                if (update_probe) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+                /* the others last read this sum before the previous set's barrier; the lane's first
+                   probe steps write it (cpu_position), and where none did, zeros */
+                int empty = update_probe;
                 /* summed here, added once: the lanes' sums share a cache line */
                 double e_lane = 0.0;
-                for (int i = start + b; i < start + e; i++) e_lane += cpu_position(c, order[i], p, global_obj_max, &slot, NULL);
+                for (int i = start + b; i < start + e; i++)
+                    e_lane += cpu_position(c, order[i], p, global_obj_max, &slot, NULL, &empty);
+                if (empty) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
                 lane_err[l] += e_lane;
             }
             /* a shared position has buffers of its own and a window no other position of the set touches */
@@ -701,7 +713,7 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
         for (int t = 0; t < n; t++) {
             if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max);
             else if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, c->n_threads);
-            err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max);
+            err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
         }
     }
     *err_num = err;

@@ -192,13 +192,15 @@ PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, con
 }
 
 /* One row of the update with a single mode: Delta is used where it is made,
- * and nothing waits in scratch arrays.  per_pixel (an obj_step map) and
- * probe (a probe step) are constants where it is called, so each of its
- * four copies is a loop without branches, which vectorises. */
+ * and nothing waits in scratch arrays.  per_pixel (an obj_step map), probe
+ * (a probe step) and fresh (out holds nothing yet: written, as 0 + step, the
+ * bits of adding to zeros, without reading it) are constants where it is
+ * called, so each of its copies is a loop without branches, which
+ * vectorises. */
 static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *restrict o, const pty_cf *restrict p,
                                               const pty_cf *restrict f, float inv_n, const float *restrict obj_step,
                                               float step, float probe_step, pty_cf *restrict out,
-                                              const int per_pixel, const int probe)
+                                              const int per_pixel, const int probe, const int fresh)
 {
     for (int i = 0; i < m; i++) {
         const pty_cf old = o[i];
@@ -209,8 +211,8 @@ static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *restrict o, const p
         o[i].im = old.im + st * c.im;
         if (probe) {
             const pty_cf q = pty_cmul_conj(old, d);
-            out[i].re += probe_step * q.re;
-            out[i].im += probe_step * q.im;
+            out[i].re = (fresh ? 0.0f : out[i].re) + probe_step * q.re;
+            out[i].im = (fresh ? 0.0f : out[i].im) + probe_step * q.im;
         }
     }
 }
@@ -220,7 +222,7 @@ static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *restrict o, const p
 static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride, pty_cf *restrict o,
                                               const pty_cf *probe, pty_cf *far, float inv_n,
                                               const float *restrict obj_step, float step, float probe_step,
-                                              pty_cf *probe_out, const int per_pixel)
+                                              pty_cf *probe_out, const int per_pixel, const int fresh)
 {
     float num_re[PTY_ROW_BLOCK], num_im[PTY_ROW_BLOCK];
     clear(num_re, nb);
@@ -248,8 +250,8 @@ static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride
         pty_cf *restrict out = probe_out + (size_t)k * stride;
         for (int i = 0; i < nb; i++) {
             const pty_cf c = pty_cmul_conj(old[i], d[i]);
-            out[i].re += probe_step * c.re;
-            out[i].im += probe_step * c.im;
+            out[i].re = (fresh ? 0.0f : out[i].re) + probe_step * c.re;
+            out[i].im = (fresh ? 0.0f : out[i].im) + probe_step * c.im;
         }
     }
 }
@@ -257,8 +259,9 @@ static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride
 PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w,
                                        const pty_cf *probe, pty_cf *far, float inv_n,
                                        const float *obj_step, float step, float probe_step, pty_cf *probe_out,
-                                       float *probe_out_max)
+                                       int probe_out_fresh, float *probe_out_max)
 {
+    const int fresh = probe_out_fresh != 0;
     float mx = probe_out_max ? *probe_out_max : 0.0f;
     for (int r = 0; r < nr; r++) {
         const size_t at = (size_t)r * m;
@@ -267,15 +270,24 @@ PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride
         const pty_cf *p = probe + at;
         pty_cf *f = far + at, *out = probe_out + at;
         if (n_modes == 1) {
-            if (st && probe_step != 0.0f) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 1);
-            else if (st) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 0);
-            else if (probe_step != 0.0f) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 1);
-            else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 0);
+            if (probe_step == 0.0f) {
+                if (st) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 0, 0);
+                else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 0, 0);
+            } else if (st) {
+                if (fresh) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 1, 1);
+                else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 1, 0);
+            } else {
+                if (fresh) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 1, 1);
+                else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 1, 0);
+            }
         } else {
             for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
                 const int nb = block_len(m, b0);
-                if (st) update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, st + b0, step, probe_step, out + b0, 1);
-                else update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, st, step, probe_step, out + b0, 0);
+                const float *stb = st ? st + b0 : NULL;
+                if (st && fresh) update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, stb, step, probe_step, out + b0, 1, 1);
+                else if (st) update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, stb, step, probe_step, out + b0, 1, 0);
+                else if (fresh) update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, stb, step, probe_step, out + b0, 0, 1);
+                else update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, stb, step, probe_step, out + b0, 0, 0);
             }
         }
         /* the row's new probe while it is in cache: the same blocks and sums as pty_rows_probe_power */

@@ -50,14 +50,16 @@ double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty
  * to probe_out (pty_probe_increment).  far is left holding Delta_k
  * (pty_exit_delta) where there are several modes, and as it was with one.
  * probe_out may be `probe` itself (sequential order): each pixel reads its
- * probe before adding to it, as pty_update_pixel does.  Unless
+ * probe before adding to it, as pty_update_pixel does.  probe_out_fresh:
+ * probe_out holds nothing yet, and the steps are written, with the bits
+ * adding them to zeros would give, instead of read and added to.  Unless
  * probe_out_max is NULL, it is raised to the maximum over the rows of
  * sum_k |probe_out_k|^2 after the update, the bits pty_rows_probe_power
  * gives: in sequential order the next position's object step, taken
  * while each row is in cache instead of in one more pass over the probe. */
 void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w, const pty_cf *probe,
                      pty_cf *far, float inv_n, const float *obj_step, float step, float probe_step,
-                     pty_cf *probe_out, float *probe_out_max);
+                     pty_cf *probe_out, int probe_out_fresh, float *probe_out_max);
 
 /* Position correction: the run's share of the four sums of pty_position_terms, added to sums[]
  * (num_row, den_row, num_col, den_col).  obj is the run's first object pixel in an object of row
