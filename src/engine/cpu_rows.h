@@ -47,8 +47,8 @@ double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty
  * (unscaled; inv_n = 1/N) and the exit waves P_k O: the object in place, each pixel by
  * obj_step[pixel] (pty_object_step of the probe's power there; NULL: the
  * one step `step`, ePIE's), and when probe_step != 0 the probe steps added
- * to probe_out (pty_probe_increment).  far is left holding Delta_k
- * (pty_exit_delta) where there are several modes, and as it was with one.
+ * to probe_out (pty_probe_increment).  far is left as it was (Delta_k,
+ * pty_exit_delta, is used where it is made).
  * probe_out may be `probe` itself (sequential order): each pixel reads its
  * probe before adding to it, as pty_update_pixel does.  probe_out_fresh:
  * probe_out holds nothing yet, and the steps are written, with the bits
@@ -58,7 +58,7 @@ double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty
  * gives: in sequential order the next position's object step, taken
  * while each row is in cache instead of in one more pass over the probe. */
 void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w, const pty_cf *probe,
-                     pty_cf *far, float inv_n, const float *obj_step, float step, float probe_step,
+                     const pty_cf *far, float inv_n, const float *obj_step, float step, float probe_step,
                      pty_cf *probe_out, int probe_out_fresh, float *probe_out_max);
 
 /* Position correction: the run's share of the four sums of pty_position_terms, added to sums[]
