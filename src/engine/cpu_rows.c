@@ -191,16 +191,19 @@ PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, con
     return err;
 }
 
+/* What the update does with the probe steps: none (no probe step), add
+ * them to probe_out, or write them there fresh (probe_out holds nothing
+ * yet: 0 + step, the bits of adding to zeros, without reading it). */
+enum { STEPS_NONE = 0, STEPS_ADD = 1, STEPS_FRESH = 2 };
+
 /* One row of the update with a single mode: Delta is used where it is made,
- * and nothing waits in scratch arrays.  per_pixel (an obj_step map), probe
- * (a probe step) and fresh (out holds nothing yet: written, as 0 + step, the
- * bits of adding to zeros, without reading it) are constants where it is
- * called, so each of its copies is a loop without branches, which
- * vectorises. */
+ * and nothing waits in scratch arrays.  per_pixel (an obj_step map) and
+ * steps are constants where it is called, so each of its copies is a loop
+ * without branches, which vectorises. */
 static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *restrict o, const pty_cf *restrict p,
                                               const pty_cf *restrict f, float inv_n, const float *restrict obj_step,
                                               float step, float probe_step, pty_cf *restrict out,
-                                              const int per_pixel, const int probe, const int fresh)
+                                              const int per_pixel, const int steps)
 {
     for (int i = 0; i < m; i++) {
         const pty_cf old = o[i];
@@ -209,18 +212,17 @@ static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *restrict o, const p
         const float st = per_pixel ? obj_step[i] : step;
         o[i].re = old.re + st * c.re;
         o[i].im = old.im + st * c.im;
-        if (probe) {
+        if (steps != STEPS_NONE) {
             const pty_cf q = pty_cmul_conj(old, d);
-            out[i].re = (fresh ? 0.0f : out[i].re) + probe_step * q.re;
-            out[i].im = (fresh ? 0.0f : out[i].im) + probe_step * q.im;
+            out[i].re = (steps == STEPS_FRESH ? 0.0f : out[i].re) + probe_step * q.re;
+            out[i].im = (steps == STEPS_FRESH ? 0.0f : out[i].im) + probe_step * q.im;
         }
     }
 }
 
 /* One block of a row with several modes.  Each mode's Delta_k is used
- * where it is made: its share of the object's sum, and (steps: 1 added to
- * probe_out, 2 written there fresh, as in update_row_1; 0 none) its probe
- * step conj(O) Delta_k, from the object as it was, which changes only
+ * where it is made: its share of the object's sum, and (as steps says) its
+ * probe step conj(O) Delta_k, from the object as it was, which changes only
  * after the mode loop.  Storing Delta_k in far and reading it back for a
  * second loop over the modes made this 2x slower a pixel and mode than
  * one mode's row (64^2, 5 modes, perf: 1.46 against 0.72 ns). */
@@ -242,10 +244,10 @@ static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride
             const pty_cf c = pty_cmul_conj(p[i], d);
             num[2 * i] += c.re;
             num[2 * i + 1] += c.im;
-            if (steps) {
+            if (steps != STEPS_NONE) {
                 const pty_cf q = pty_cmul_conj(o[i], d);
-                out[i].re = (steps == 2 ? 0.0f : out[i].re) + probe_step * q.re;
-                out[i].im = (steps == 2 ? 0.0f : out[i].im) + probe_step * q.im;
+                out[i].re = (steps == STEPS_FRESH ? 0.0f : out[i].re) + probe_step * q.re;
+                out[i].im = (steps == STEPS_FRESH ? 0.0f : out[i].im) + probe_step * q.im;
             }
         }
     }
@@ -256,47 +258,45 @@ static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride
     }
 }
 
+/* update_row_1 or update_block with per_pixel and steps as constants:
+ * one loop without branches for each of the six cases. */
+#define UPDATE_CASES(call, per_pixel, steps)                                                                           \
+    do {                                                                                                               \
+        if (per_pixel) {                                                                                               \
+            if ((steps) == STEPS_FRESH) call(1, STEPS_FRESH);                                                          \
+            else if ((steps) == STEPS_ADD) call(1, STEPS_ADD);                                                         \
+            else call(1, STEPS_NONE);                                                                                  \
+        } else {                                                                                                       \
+            if ((steps) == STEPS_FRESH) call(0, STEPS_FRESH);                                                          \
+            else if ((steps) == STEPS_ADD) call(0, STEPS_ADD);                                                         \
+            else call(0, STEPS_NONE);                                                                                  \
+        }                                                                                                              \
+    } while (0)
+
 PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w,
                                        const pty_cf *probe, const pty_cf *far, float inv_n,
                                        const float *obj_step, float step, float probe_step, pty_cf *probe_out,
                                        int probe_out_fresh, float *probe_out_max)
 {
-    const int fresh = probe_out_fresh != 0;
+    const int steps = probe_step == 0.0f ? STEPS_NONE : probe_out_fresh ? STEPS_FRESH : STEPS_ADD;
     float mx = probe_out_max ? *probe_out_max : 0.0f;
     for (int r = 0; r < nr; r++) {
         const size_t at = (size_t)r * m;
-        pty_cf *o = obj + (size_t)r * obj_w;
+        pty_cf *o = obj + (size_t)r * obj_w, *out = probe_out + at;
         const float *st = obj_step ? obj_step + at : NULL;
-        const pty_cf *p = probe + at;
-        const pty_cf *f = far + at;
-        pty_cf *out = probe_out + at;
+        const pty_cf *p = probe + at, *f = far + at;
         if (n_modes == 1) {
-            if (probe_step == 0.0f) {
-                if (st) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 0, 0);
-                else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 0, 0);
-            } else if (st) {
-                if (fresh) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 1, 1);
-                else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 1, 1, 0);
-            } else {
-                if (fresh) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 1, 1);
-                else update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, 0, 1, 0);
-            }
+#define ROW_1(per_pixel, k) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, per_pixel, k)
+            UPDATE_CASES(ROW_1, st != NULL, steps);
+#undef ROW_1
         } else {
             for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
                 const int nb = block_len(m, b0);
                 const float *stb = st ? st + b0 : NULL;
-                const int steps = probe_step == 0.0f ? 0 : fresh ? 2 : 1;
-                pty_cf *ob = o + b0, *ou = out + b0;
-                const pty_cf *pb = p + b0, *fb = f + b0;
-                if (st) {
-                    if (steps == 2) update_block(nb, n_modes, stride, ob, pb, fb, inv_n, stb, step, probe_step, ou, 1, 2);
-                    else if (steps) update_block(nb, n_modes, stride, ob, pb, fb, inv_n, stb, step, probe_step, ou, 1, 1);
-                    else update_block(nb, n_modes, stride, ob, pb, fb, inv_n, stb, step, probe_step, ou, 1, 0);
-                } else {
-                    if (steps == 2) update_block(nb, n_modes, stride, ob, pb, fb, inv_n, stb, step, probe_step, ou, 0, 2);
-                    else if (steps) update_block(nb, n_modes, stride, ob, pb, fb, inv_n, stb, step, probe_step, ou, 0, 1);
-                    else update_block(nb, n_modes, stride, ob, pb, fb, inv_n, stb, step, probe_step, ou, 0, 0);
-                }
+#define BLOCK(per_pixel, k)                                                                                            \
+    update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, stb, step, probe_step, out + b0, per_pixel, k)
+                UPDATE_CASES(BLOCK, st != NULL, steps);
+#undef BLOCK
             }
         }
         /* the row's new probe while it is in cache: the same blocks and sums as pty_rows_probe_power */

@@ -3,9 +3,10 @@
  * Every frame of every iteration needs one forward and one inverse FFT per
  * probe mode; the rest is element-wise work that can ride along while the
  * frame is in cache.  FFTW's own time for those transforms, batched over the
- * modes, in place, single precision, planned as the workers plan (pty_fft_planner), every thread
- * transforming its own frames at once (as the CPU backend's workers do), is
- * the floor `ptycho bench` compares an iteration with (issue 17). */
+ * modes, in place, single precision, planned as the workers' plans are
+ * (pty_fft_planner), every thread transforming its own frames at once (as
+ * the CPU backend's workers do), is the floor `ptycho bench` compares an
+ * iteration with (issue 17). */
 #ifndef PTY_FFT_FLOOR_H
 #define PTY_FFT_FLOOR_H
 
