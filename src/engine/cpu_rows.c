@@ -351,11 +351,11 @@ PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, con
  * yet: 0 + step, the bits of adding to zeros, without reading it). */
 enum { STEPS_NONE = 0, STEPS_ADD = 1, STEPS_FRESH = 2 };
 
-/* Pixels [i0, n) of a row of the update with a single mode: Delta is used
- * where it is made, and nothing waits in scratch arrays.  per_pixel (an
- * obj_step map) and steps are constants where it is called, so each of its
- * copies is a loop without branches.  The reference for update_4, and the
- * row's last n % 4 pixels. */
+/* The update's reference loops, pty_pixel.h's operations pixel by pixel,
+ * for the last n % 4 pixels of a row (update_4 does four at a time, the
+ * same operations in the same order).  Delta is used where it is made.
+ * per_pixel (an obj_step map) and steps are constants where they are
+ * called, so each copy is a loop without branches. */
 static inline ALWAYS_INLINE void update_pixels_1(int i0, int n, pty_cf *restrict o, const pty_cf *restrict p,
                                                  const pty_cf *restrict f, float inv_n,
                                                  const float *restrict obj_step, float step, float probe_step,
@@ -376,115 +376,124 @@ static inline ALWAYS_INLINE void update_pixels_1(int i0, int n, pty_cf *restrict
     }
 }
 
-/* update_pixels_1 on the four pixels at i, one vector of each of o, p, f
- * and out, written out with the shuffles a complex product needs: the same
- * operations in the same order (a product's sign flipped with its sign bit
- * and added: x + (-y) is x - y, bit for bit).  Measured alone (64^2, 1
- * mode, the rows in cache, best of 5 x 3000 calls), gcc's vectorisation
- * of update_pixels_1 took 0.94 ns a pixel, and 1.50 with the new probe's
+/* Several modes: each mode's Delta_k gives its share of the object's sum
+ * (from 0, in mode order) and its probe step conj(O) Delta_k, from the
+ * object as it was, which changes after the mode loop. */
+static inline ALWAYS_INLINE void update_pixels_k(int i0, int n, int n_modes, size_t stride, pty_cf *restrict o,
+                                                 const pty_cf *probe, const pty_cf *far, float inv_n,
+                                                 const float *restrict obj_step, float step, float probe_step,
+                                                 pty_cf *probe_out, const int per_pixel, const int steps)
+{
+    for (int i = i0; i < n; i++) {
+        pty_cf num = pty_cf_make(0.0f, 0.0f);
+        for (int k = 0; k < n_modes; k++) {
+            const size_t at = (size_t)k * stride + i;
+            const pty_cf d = pty_exit_delta(far[at], pty_cmul(probe[at], o[i]), inv_n);
+            const pty_cf c = pty_cmul_conj(probe[at], d);
+            num.re += c.re;
+            num.im += c.im;
+            if (steps != STEPS_NONE) {
+                const pty_cf q = pty_cmul_conj(o[i], d);
+                pty_cf *out = probe_out + at;
+                out->re = (steps == STEPS_FRESH ? 0.0f : out->re) + probe_step * q.re;
+                out->im = (steps == STEPS_FRESH ? 0.0f : out->im) + probe_step * q.im;
+            }
+        }
+        const float st = per_pixel ? obj_step[i] : step;
+        o[i].re += st * num.re;
+        o[i].im += st * num.im;
+    }
+}
+
+/* The update of the four pixels at i, in one vector of each of o and each
+ * mode's p, f and out, written out with the shuffles a complex product
+ * needs: update_pixels_1's operations (n_modes 1) or update_pixels_k's,
+ * in the same order (a product's sign flipped with its sign bit and
+ * added: x + (-y) is x - y, bit for bit); the object's shuffles made once
+ * for all modes.  Unless acc is NULL, raised to the new probe's power
+ * there (max_power's sum) in the same pass.  Measured alone (64^2, the
+ * rows in cache, best of 5 x 3000 calls), 1 mode: gcc's vectorisation of
+ * update_pixels_1 took 0.94 ns a pixel, and 1.50 with the new probe's
  * maximum in a pass of its own after each row; this 0.73, and 0.98 with
- * the maximum raised in the same pass (acc not NULL). */
-static inline ALWAYS_INLINE void update_4(int i, pty_cf *o, const pty_cf *p, const pty_cf *f, float inv_n,
-                                          const float *obj_step, float step, float probe_step, pty_cf *out,
-                                          lanes_i *acc, const int per_pixel, const int steps)
+ * the maximum in the same pass.  5 modes, a pixel and mode: gcc's loops
+ * 1.03 ns (1.31 with the maximum), this 0.82 (0.99). */
+static inline ALWAYS_INLINE void update_4(int i, int n_modes, size_t stride, pty_cf *o, const pty_cf *p,
+                                          const pty_cf *f, float inv_n, const float *obj_step, float step,
+                                          float probe_step, pty_cf *out, lanes_i *acc, const int per_pixel,
+                                          const int steps)
 {
     const int sign = (int)0x80000000;
     const lanes_i flip_re = {sign, 0, sign, 0, sign, 0, sign, 0}, flip_im = {0, sign, 0, sign, 0, sign, 0, sign};
-    lanes_f vo, vp, vf;
+    lanes_f vo;
     __builtin_memcpy(&vo, o + i, sizeof vo);
-    __builtin_memcpy(&vp, p + i, sizeof vp);
-    __builtin_memcpy(&vf, f + i, sizeof vf);
-    const lanes_f pre = RE_BOTH(vp), pim = IM_BOTH(vp);
-    /* pty_cmul(p, o), pty_exit_delta, pty_cmul_conj(p, d) */
-    const lanes_f po = pre * vo + (lanes_f)((lanes_i)(pim * SWAP_PAIRS(vo)) ^ flip_re);
-    const lanes_f d = vf * inv_n - po, sd = SWAP_PAIRS(d);
-    const lanes_f c = pre * d + (lanes_f)((lanes_i)(pim * sd) ^ flip_im);
+    const lanes_f osw = SWAP_PAIRS(vo), ore = RE_BOTH(vo), oim = IM_BOTH(vo);
+    lanes_f num = {0}, power = {0};
+    for (int k = 0; k < n_modes; k++) {
+        const size_t at = (size_t)k * stride + i;
+        lanes_f vp, vf;
+        __builtin_memcpy(&vp, p + at, sizeof vp);
+        __builtin_memcpy(&vf, f + at, sizeof vf);
+        const lanes_f pre = RE_BOTH(vp), pim = IM_BOTH(vp);
+        /* pty_cmul(p, o), pty_exit_delta, pty_cmul_conj(p, d) */
+        const lanes_f po = pre * vo + (lanes_f)((lanes_i)(pim * osw) ^ flip_re);
+        const lanes_f d = vf * inv_n - po, sd = SWAP_PAIRS(d);
+        const lanes_f c = pre * d + (lanes_f)((lanes_i)(pim * sd) ^ flip_im);
+        if (n_modes == 1) num = c; /* one mode's step is c itself: 0 + c would make -0 +0 */
+        else num += c;
+        if (steps == STEPS_NONE) continue;
+        /* pty_cmul_conj(old, d) */
+        const lanes_f q = ore * d + (lanes_f)((lanes_i)(oim * sd) ^ flip_im);
+        lanes_f base = {0};
+        if (steps == STEPS_ADD) __builtin_memcpy(&base, out + at, sizeof base);
+        const lanes_f pn = base + probe_step * q;
+        __builtin_memcpy(out + at, &pn, sizeof pn);
+        if (acc) {
+            const lanes_f sq = pn * pn;
+            power += sq + SWAP_PAIRS(sq);
+        }
+    }
     lanes_f on;
     if (per_pixel) {
         const float *s = obj_step + i;
         const lanes_f st = {s[0], s[0], s[1], s[1], s[2], s[2], s[3], s[3]};
-        on = vo + st * c;
+        on = vo + st * num;
     } else {
-        on = vo + step * c; /* (a vector of steps filled lane by lane was rebuilt at every step) */
+        on = vo + step * num; /* (a vector of steps filled lane by lane was rebuilt at every step) */
     }
     __builtin_memcpy(o + i, &on, sizeof on);
-    if (steps == STEPS_NONE) return;
-    /* pty_cmul_conj(old, d) */
-    const lanes_f q = RE_BOTH(vo) * d + (lanes_f)((lanes_i)(IM_BOTH(vo) * sd) ^ flip_im);
-    lanes_f base = {0};
-    if (steps == STEPS_ADD) __builtin_memcpy(&base, out + i, sizeof base);
-    const lanes_f pn = base + probe_step * q;
-    __builtin_memcpy(out + i, &pn, sizeof pn);
-    if (acc) {
-        const lanes_f sq = pn * pn, power = sq + SWAP_PAIRS(sq);
-        raise_max(acc, &power);
-    }
+    if (acc) raise_max(acc, &power);
 }
 
-/* A row of the one-mode update: four pixels a step, the rest one by one;
- * unless mx is NULL (a constant where it is called) raised to the new
- * probe's maximum power over the row (steps != STEPS_NONE). */
-static inline ALWAYS_INLINE void update_row_1(int m, pty_cf *o, const pty_cf *p, const pty_cf *f, float inv_n,
-                                              const float *obj_step, float step, float probe_step, pty_cf *out,
-                                              max_acc *mx, const int per_pixel, const int steps)
+/* A row of the update: four pixels a step, the rest one by one; unless mx
+ * is NULL (a constant where it is called), raised to the new probe's
+ * maximum power over the row (steps != STEPS_NONE). */
+static inline ALWAYS_INLINE void update_row(int m, int n_modes, size_t stride, pty_cf *o, const pty_cf *p,
+                                            const pty_cf *f, float inv_n, const float *obj_step, float step,
+                                            float probe_step, pty_cf *out, max_acc *mx, const int per_pixel,
+                                            const int steps)
 {
     enum { PIXELS = PTY_LANES / 2 };
     /* two maxima, not one chain, in locals that stay in registers */
     lanes_i a0, a1;
     if (mx) a0 = mx->v[0], a1 = mx->v[1];
     int i = 0;
+#define STEP(at, acc)                                                                                                  \
+    update_4(at, n_modes, stride, o, p, f, inv_n, obj_step, step, probe_step, out, mx ? acc : NULL, per_pixel, steps)
     for (; i + 2 * PIXELS <= m; i += 2 * PIXELS) {
-        update_4(i, o, p, f, inv_n, obj_step, step, probe_step, out, mx ? &a0 : NULL, per_pixel, steps);
-        update_4(i + PIXELS, o, p, f, inv_n, obj_step, step, probe_step, out, mx ? &a1 : NULL, per_pixel, steps);
+        STEP(i, &a0);
+        STEP(i + PIXELS, &a1);
     }
-    for (; i + PIXELS <= m; i += PIXELS)
-        update_4(i, o, p, f, inv_n, obj_step, step, probe_step, out, mx ? &a0 : NULL, per_pixel, steps);
-    update_pixels_1(i, m, o, p, f, inv_n, obj_step, step, probe_step, out, per_pixel, steps);
+    for (; i + PIXELS <= m; i += PIXELS) STEP(i, &a0);
+#undef STEP
+    if (n_modes == 1) update_pixels_1(i, m, o, p, f, inv_n, obj_step, step, probe_step, out, per_pixel, steps);
+    else update_pixels_k(i, m, n_modes, stride, o, p, f, inv_n, obj_step, step, probe_step, out, per_pixel, steps);
     if (!mx) return;
     mx->v[0] = a0, mx->v[1] = a1;
-    max_power(out + i, m - i, 1, 0, mx);
+    max_power(out + i, m - i, n_modes, stride, mx);
 }
 
-/* One block of a row with several modes.  Each mode's Delta_k is used
- * where it is made: its share of the object's sum, and (as steps says) its
- * probe step conj(O) Delta_k, from the object as it was, which changes only
- * after the mode loop.  Storing Delta_k in far and reading it back for a
- * second loop over the modes made this 2x slower a pixel and mode than
- * one mode's row (64^2, 5 modes, perf: 1.46 against 0.72 ns). */
-static inline ALWAYS_INLINE void update_block(int nb, int n_modes, size_t stride, pty_cf *restrict o,
-                                              const pty_cf *probe, const pty_cf *far, float inv_n,
-                                              const float *restrict obj_step, float step, float probe_step,
-                                              pty_cf *probe_out, const int per_pixel, const int steps)
-{
-    /* the sum interleaved as the pixels are: as two arrays, each mode's
-       terms were shuffled apart and back (vpermd) */
-    float num[2 * PTY_ROW_BLOCK];
-    clear(num, 2 * nb);
-    for (int k = 0; k < n_modes; k++) {
-        const pty_cf *restrict p = probe + (size_t)k * stride;
-        const pty_cf *restrict f = far + (size_t)k * stride;
-        pty_cf *restrict out = probe_out + (size_t)k * stride;
-        for (int i = 0; i < nb; i++) {
-            const pty_cf d = pty_exit_delta(f[i], pty_cmul(p[i], o[i]), inv_n);
-            const pty_cf c = pty_cmul_conj(p[i], d);
-            num[2 * i] += c.re;
-            num[2 * i + 1] += c.im;
-            if (steps != STEPS_NONE) {
-                const pty_cf q = pty_cmul_conj(o[i], d);
-                out[i].re = (steps == STEPS_FRESH ? 0.0f : out[i].re) + probe_step * q.re;
-                out[i].im = (steps == STEPS_FRESH ? 0.0f : out[i].im) + probe_step * q.im;
-            }
-        }
-    }
-    for (int i = 0; i < nb; i++) {
-        const float st = per_pixel ? obj_step[i] : step;
-        o[i].re += st * num[2 * i];
-        o[i].im += st * num[2 * i + 1];
-    }
-}
-
-/* update_row_1 or update_block with per_pixel and steps as constants:
- * one loop without branches for each of the six cases. */
+/* update_row with per_pixel and steps as constants, and one mode as a
+ * constant too: one loop without branches for each case. */
 #define UPDATE_CASES(call, per_pixel, steps)                                                                           \
     do {                                                                                                               \
         if (per_pixel) {                                                                                               \
@@ -506,32 +515,33 @@ PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride
     const int steps = probe_step == 0.0f ? STEPS_NONE : probe_out_fresh ? STEPS_FRESH : STEPS_ADD;
     max_acc mx;
     max_start(&mx, probe_out_max ? *probe_out_max : 0.0f);
+    /* the new probe's maximum in the update's pass, while the row is in
+       cache; a probe without steps is the one it was, but its maximum is
+       asked for all the same */
+    max_acc *fused = probe_out_max && steps != STEPS_NONE ? &mx : NULL;
     for (int r = 0; r < nr; r++) {
         const size_t at = (size_t)r * m;
         pty_cf *o = obj + (size_t)r * obj_w, *out = probe_out + at;
         const float *st = obj_step ? obj_step + at : NULL;
         const pty_cf *p = probe + at, *f = far + at;
-        if (n_modes == 1 && probe_out_max && steps != STEPS_NONE) {
-#define ROW_1(per_pixel, k) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, &mx, per_pixel, k)
-            UPDATE_CASES(ROW_1, st != NULL, steps);
-#undef ROW_1
-            continue; /* the maximum is raised */
-        } else if (n_modes == 1) {
-#define ROW_1(per_pixel, k) update_row_1(m, o, p, f, inv_n, st, step, probe_step, out, NULL, per_pixel, k)
-            UPDATE_CASES(ROW_1, st != NULL, steps);
-#undef ROW_1
+#define ROW(k, acc, pp, s) update_row(m, k, stride, o, p, f, inv_n, st, step, probe_step, out, acc, pp, s)
+#define ROW_1_MAX(pp, s) ROW(1, &mx, pp, s)
+#define ROW_1(pp, s) ROW(1, NULL, pp, s)
+#define ROW_K_MAX(pp, s) ROW(n_modes, &mx, pp, s)
+#define ROW_K(pp, s) ROW(n_modes, NULL, pp, s)
+        if (n_modes == 1) {
+            if (fused) UPDATE_CASES(ROW_1_MAX, st != NULL, steps);
+            else UPDATE_CASES(ROW_1, st != NULL, steps);
         } else {
-            for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
-                const int nb = block_len(m, b0);
-                const float *stb = st ? st + b0 : NULL;
-#define BLOCK(per_pixel, k)                                                                                            \
-    update_block(nb, n_modes, stride, o + b0, p + b0, f + b0, inv_n, stb, step, probe_step, out + b0, per_pixel, k)
-                UPDATE_CASES(BLOCK, st != NULL, steps);
-#undef BLOCK
-            }
+            if (fused) UPDATE_CASES(ROW_K_MAX, st != NULL, steps);
+            else UPDATE_CASES(ROW_K, st != NULL, steps);
         }
-        /* the row's new probe while it is in cache: the same sums as pty_rows_probe_power */
-        if (probe_out_max) max_power(out, m, n_modes, stride, &mx);
+#undef ROW
+#undef ROW_1_MAX
+#undef ROW_1
+#undef ROW_K_MAX
+#undef ROW_K
+        if (probe_out_max && !fused) max_power(out, m, n_modes, stride, &mx);
     }
     if (probe_out_max) *probe_out_max = max_to_float(&mx);
 }
