@@ -135,6 +135,17 @@ _Static_assert(PTY_LANES == 8, "the shuffles below are written for 8 lanes");
 #define RE_BOTH(v) SHUFFLE(v, 0, 0, 2, 2, 4, 4, 6, 6)
 #define IM_BOTH(v) SHUFFLE(v, 1, 1, 3, 3, 5, 5, 7, 7)
 
+/* pty_cmul(a, b) and pty_cmul_conj(a, b) on four pixels, from a's re and im
+ * in both lanes of each pixel (RE_BOTH, IM_BOTH) and b with its pairs
+ * swapped (SWAP_PAIRS): the same products, added in the same order, a
+ * product's sign flipped with its sign bit (x + (-y) is x - y, bit for
+ * bit). */
+#define SIGN_BIT ((int)0x80000000)
+#define FLIP_RE ((lanes_i){SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT, 0})
+#define FLIP_IM ((lanes_i){0, SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT})
+#define CMUL(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_RE))
+#define CMUL_CONJ(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_IM))
+
 /* acc raised to the largest power over modes, sum_k |x_k|^2 (in mode
  * order, as block_power sums), of the n pixels of x, mode k at k*stride.
  * The pixels stay interleaved: re^2 + im^2 lies in both of a pixel's lanes
@@ -213,8 +224,10 @@ PTY_VECTOR_CLONES float pty_rows_add_steps(int n, int n_modes, size_t stride, pt
                 for (int i = 0; i < 2 * nb; i++) p[i] += s[i];
             }
         }
-        /* the block is still in cache */
-        block_power(b0, nb, n_modes, stride, probe, power, &mx);
+        /* the block is still in cache; the map of powers only where it is
+           wanted, the maximum alone from the pixels as they lie */
+        if (power) block_power(b0, nb, n_modes, stride, probe, power, &mx);
+        else max_power(probe + b0, nb, n_modes, stride, &mx);
     }
     return max_to_float(&mx);
 }
@@ -408,9 +421,7 @@ static inline ALWAYS_INLINE void update_pixels_k(int i0, int n, int n_modes, siz
 /* The update of the four pixels at i, in one vector of each of o and each
  * mode's p, f and out, written out with the shuffles a complex product
  * needs: update_pixels_1's operations (n_modes 1) or update_pixels_k's,
- * in the same order (a product's sign flipped with its sign bit and
- * added: x + (-y) is x - y, bit for bit); the object's shuffles made once
- * for all modes.  Unless acc is NULL, raised to the new probe's power
+ * in the same order; the object's shuffles made once for all modes.  Unless acc is NULL, raised to the new probe's power
  * there (max_power's sum) in the same pass.  Measured alone (64^2, the
  * rows in cache, best of 5 x 3000 calls), 1 mode: gcc's vectorisation of
  * update_pixels_1 took 0.94 ns a pixel, and 1.50 with the new probe's
@@ -422,8 +433,6 @@ static inline ALWAYS_INLINE void update_4(int i, int n_modes, size_t stride, pty
                                           float probe_step, pty_cf *out, lanes_i *acc, const int per_pixel,
                                           const int steps)
 {
-    const int sign = (int)0x80000000;
-    const lanes_i flip_re = {sign, 0, sign, 0, sign, 0, sign, 0}, flip_im = {0, sign, 0, sign, 0, sign, 0, sign};
     lanes_f vo;
     __builtin_memcpy(&vo, o + i, sizeof vo);
     const lanes_f osw = SWAP_PAIRS(vo), ore = RE_BOTH(vo), oim = IM_BOTH(vo);
@@ -435,14 +444,14 @@ static inline ALWAYS_INLINE void update_4(int i, int n_modes, size_t stride, pty
         __builtin_memcpy(&vf, f + at, sizeof vf);
         const lanes_f pre = RE_BOTH(vp), pim = IM_BOTH(vp);
         /* pty_cmul(p, o), pty_exit_delta, pty_cmul_conj(p, d) */
-        const lanes_f po = pre * vo + (lanes_f)((lanes_i)(pim * osw) ^ flip_re);
+        const lanes_f po = CMUL(pre, pim, vo, osw);
         const lanes_f d = vf * inv_n - po, sd = SWAP_PAIRS(d);
-        const lanes_f c = pre * d + (lanes_f)((lanes_i)(pim * sd) ^ flip_im);
+        const lanes_f c = CMUL_CONJ(pre, pim, d, sd);
         if (n_modes == 1) num = c; /* one mode's step is c itself: 0 + c would make -0 +0 */
         else num += c;
         if (steps == STEPS_NONE) continue;
         /* pty_cmul_conj(old, d) */
-        const lanes_f q = ore * d + (lanes_f)((lanes_i)(oim * sd) ^ flip_im);
+        const lanes_f q = CMUL_CONJ(ore, oim, d, sd);
         lanes_f base = {0};
         if (steps == STEPS_ADD) __builtin_memcpy(&base, out + at, sizeof base);
         const lanes_f pn = base + probe_step * q;
