@@ -45,6 +45,7 @@ typedef struct cpu_impl {
     const float *amplitudes;     /* n_frames*npix, the caller's, read in place */
     int *window;                 /* n_frames*2 */
     pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
+    size_t lane_stride;          /* from one worker's (or lane's) probe-sized array to the next's (pty_thread_stride) */
     pty_cf *far;                 /* exit waves, then far field, then delta: n_modes*npix per worker */
     /* batched order: each worker's copy of the probe, n_modes*npix each,
        and its summed probe steps, for even and odd sets (cpu_sets) */
@@ -60,7 +61,7 @@ typedef struct cpu_impl {
     /* batched order: how many workers run the lanes of each kind of pass (choose_workers) */
     cpu_pass_kind kinds[CPU_KINDS]; /* choose_workers' figures, by kind of pass */
     int next_kind;
-    /* per worker, npix each: the object's step at each pixel (rPIE) for its
+    /* per worker, lane_stride apart: the object's step at each pixel (rPIE) for its
        probe and for the probe moved to a position off the pixel grid */
     float *obj_step, *moved_obj_step;
     /* sub-pixel positions (NULL without): each position's offset in its window, and per worker
@@ -171,19 +172,21 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->window = malloc((size_t)s->n_frames * 2 * sizeof *c->window);
     c->object = (pty_cf *)fftwf_alloc_complex(nobj);
     c->probe = (pty_cf *)fftwf_alloc_complex(nprobe);
-    c->far = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
-    c->probe_copy = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
-    c->probe_acc = (pty_cf *)fftwf_alloc_complex(nprobe * 2 * c->n_workers);
+    c->lane_stride = pty_thread_stride(nprobe); /* fft_wisdom.h: the gap between workers */
+    c->far = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
+    c->probe_copy = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
+    c->probe_acc = (pty_cf *)fftwf_alloc_complex(c->lane_stride * 2 * c->n_workers);
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)c->n_workers * sizeof *c->split_max);
     c->lane_err = malloc((size_t)c->n_workers * sizeof *c->lane_err);
-    c->obj_step = malloc(c->npix * c->n_workers * sizeof *c->obj_step);
-    c->moved_obj_step = malloc(c->npix * c->n_workers * sizeof *c->moved_obj_step);
+    /* (lane_stride floats a worker: npix and a gap) */
+    c->obj_step = malloc(c->lane_stride * c->n_workers * sizeof *c->obj_step);
+    c->moved_obj_step = malloc(c->lane_stride * c->n_workers * sizeof *c->moved_obj_step);
     int moved_ok = 1;
     if (s->shift) {
         c->shift = malloc((size_t)s->n_frames * 2 * sizeof *c->shift);
-        c->moved = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
-        c->moved_steps = (pty_cf *)fftwf_alloc_complex(nprobe * c->n_workers);
+        c->moved = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
+        c->moved_steps = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->factors = malloc((size_t)s->m * c->n_workers * sizeof *c->factors);
         moved_ok = c->shift && c->moved && c->moved_steps && c->factors;
     }
@@ -194,7 +197,9 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     }
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->obj_step || !c->moved_obj_step || !moved_ok) {
-        double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + (2.0 + (s->shift ? 6.0 : 4.0) * c->n_workers) * nprobe * 8.0 + 8.0 * c->n_workers * c->npix) / (1 << 30);
+        double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + 2.0 * nprobe * 8.0 +
+                      (s->shift ? 6.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
+                     (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
     }
@@ -463,13 +468,12 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
  * [t q, (t + 1) q), the 2-D transforms split into their row and column
  * passes; worker a of `active` takes parts a, a + active, ..., and every
  * active worker must call it.  Part t's probe steps go to lane t's sum
- * (sums + t * nprobe) and its error to lane_err[t], whoever runs it, so the
+ * (sums + t * lane_stride) and its error to lane_err[t], whoever runs it, so the
  * result does not depend on how many workers share the parts. */
 static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global_obj_max, const cpu_slot *slot,
                       int a, int active, pty_cf *sums, double *lane_err)
 {
     const int m = c->m, W = c->n_workers, q = m / W;
-    const size_t nprobe = c->npix * c->n_modes;
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
     const float *amp = c->amplitudes + (size_t)j * c->npix;
     fftwf_complex *far = (fftwf_complex *)c->split_far;
@@ -496,7 +500,7 @@ static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global
         const int r0 = t * q;
         fftwf_execute_dft(c->rows_inv, far + (size_t)r0 * m, far + (size_t)r0 * m);
         cpu_slot part = *slot;
-        part.probe_out = sums + t * nprobe;
+        part.probe_out = sums + t * c->lane_stride;
         if (slot->probe_max > 0.0f) update(c, obj, r0, r0 + q, probe_step, c->split_far, &part, 0, NULL);
     }
 }
@@ -507,8 +511,7 @@ static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global
 static void add_set_steps(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, pty_cf *probe,
                           const pty_cf *sums, int lanes)
 {
-    const size_t nprobe = c->npix * c->n_modes;
-    const float mx = pty_rows_add_steps((int)c->npix, c->n_modes, c->npix, probe, sums, lanes, nprobe,
+    const float mx = pty_rows_add_steps((int)c->npix, c->n_modes, c->npix, probe, sums, lanes, c->lane_stride,
                                         p->rpie < 0.0f ? NULL : slot->step_buf);
     object_step(c, slot, p, mx);
 }
@@ -549,28 +552,28 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
 #pragma omp parallel num_threads(active) reduction(+ : waited_all)
     {
         const int a = omp_get_thread_num();
-        pty_cf *probe = c->probe_copy + a * nprobe;
+        pty_cf *probe = c->probe_copy + a * c->lane_stride;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
-        cpu_slot slot = {.far = c->far + a * nprobe,
+        cpu_slot slot = {.far = c->far + a * c->lane_stride,
                          .probe = probe,
-                         .step_buf = c->obj_step + a * c->npix,
+                         .step_buf = c->obj_step + a * c->lane_stride,
                          .set_size = 1,
                          .forward = c->forward1,
                          .inverse = c->inverse1,
                          .threads = 1,
-                         .moved = c->moved ? c->moved + a * nprobe : NULL,
-                         .moved_steps = c->moved_steps ? c->moved_steps + a * nprobe : NULL,
+                         .moved = c->moved ? c->moved + a * c->lane_stride : NULL,
+                         .moved_steps = c->moved_steps ? c->moved_steps + a * c->lane_stride : NULL,
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
-                         .moved_step_buf = c->moved_obj_step + a * c->npix};
+                         .moved_step_buf = c->moved_obj_step + a * c->lane_stride};
         probe_ready(c, &slot, p, 1);
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % lanes : n;
-            pty_cf *sums = c->probe_acc + (size_t)(s & 1) * lanes * nprobe;
+            pty_cf *sums = c->probe_acc + (size_t)(s & 1) * lanes * c->lane_stride;
             slot.set_size = n;
             for (int l = a; l < lanes; l += active) {
                 int b, e;
                 lane_share(whole, lanes, l, &b, &e);
-                slot.probe_out = sums + l * nprobe;
+                slot.probe_out = sums + l * c->lane_stride;
                 /* the others last read this sum before the previous set's barrier; the lane's first
                    probe steps write it (cpu_position), and where none did, zeros */
                 int empty = update_probe;

@@ -13,8 +13,8 @@ int pty_cpu_fft_floor(int m, int n_modes, int n_threads, double min_seconds, dou
 {
     *s_per_frame = 0.0;
     const int t = n_threads > 0 ? n_threads : omp_get_max_threads();
-    const size_t per = (size_t)n_modes * m * m;
-    fftwf_complex *buf = fftwf_alloc_complex(per * (size_t)t);
+    const size_t per = (size_t)n_modes * m * m, stride = pty_thread_stride(per); /* as the workers' buffers lie */
+    fftwf_complex *buf = fftwf_alloc_complex(stride * (size_t)t);
     PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate %d FFT buffers of %dx%dx%d", t, n_modes, m, m);
     int n[2] = {m, m};
     fftwf_plan_with_nthreads(1);
@@ -29,14 +29,14 @@ int pty_cpu_fft_floor(int m, int n_modes, int n_threads, double min_seconds, dou
     }
     /* zeros: transforms take the same time on any finite data, and zeros stay finite through
        repeated unscaled pairs (anything else grows by m^2 a pair until it overflows) */
-    memset(buf, 0, per * (size_t)t * sizeof *buf);
+    memset(buf, 0, stride * (size_t)t * sizeof *buf);
     double elapsed = 0.0;
     long reps = 4;
     for (int round = 0; round < 30; round++) {
         const double t0 = pty_now_s();
 #pragma omp parallel num_threads(t)
         {
-            fftwf_complex *mine = buf + per * (size_t)omp_get_thread_num();
+            fftwf_complex *mine = buf + stride * (size_t)omp_get_thread_num();
             for (long r = 0; r < reps; r++) {
                 fftwf_execute_dft(fwd, mine, mine);
                 fftwf_execute_dft(inv, mine, mine);
