@@ -61,9 +61,8 @@ static inline ALWAYS_INLINE float sum_of(const float *x, int n)
  * compare is an integer one (1 cycle, not 4); a NaN is made +0 first,
  * which never beats a maximum >= 0, so NaNs are left out (fmaxf's rule,
  * without its libm call).  A maximum is exact in any order: the bits are as before.
- * Measured alone (64^2, 1 mode, the rows in cache, best of 5 x 2000
- * calls): the probe's power and maximum 0.44 ns a pixel before, 0.32
- * after; the sequential update with the new probe's maximum 1.50, 1.33. */
+ * tests/bench_rows 64 1 (the loops alone, in cache): the probe power's
+ * maximum took 0.44-0.46 ns a pixel before, 0.35-0.37 now. */
 typedef float lanes_f __attribute__((vector_size(PTY_LANES * sizeof(float))));
 typedef int lanes_i __attribute__((vector_size(PTY_LANES * sizeof(int))));
 enum { MAX_ACCS = 4 };
@@ -339,9 +338,9 @@ static inline ALWAYS_INLINE void apply_factors(int nb, int n_modes, size_t strid
 /* The square roots, quotients and selects between model_power and
  * apply_factors stay gcc's vectorisation over arrays (its vector square
  * root; written lane by lane in vector code it became scalar and xmm
- * roots).  Measured alone (64^2, in cache, best of 5 x 2000 calls): with
- * gcc's loops throughout, 0.84 ns a pixel with 1 mode, 0.49 a pixel and
- * mode with 5; with the shuffles written out, 0.69 and 0.42. */
+ * roots).  tests/bench_rows 64 1 and 64 5: with gcc's loops throughout,
+ * 0.84-0.88 ns a pixel with 1 mode, 0.48 a pixel and mode with 5; with
+ * the shuffles written out, 0.73 and 0.42. */
 PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty_cf *far)
 {
     double err = 0.0;
@@ -423,12 +422,11 @@ static inline ALWAYS_INLINE void update_pixels_k(int i0, int n, int n_modes, siz
  * mode's p, f and out, written out with the shuffles a complex product
  * needs: update_pixels_1's operations (n_modes 1) or update_pixels_k's,
  * in the same order; the object's shuffles made once for all modes.  Unless acc is NULL, raised to the new probe's power
- * there (max_power's sum) in the same pass.  Measured alone (64^2, the
- * rows in cache, best of 5 x 3000 calls), 1 mode: gcc's vectorisation of
- * update_pixels_1 took 0.94 ns a pixel, and 1.50 with the new probe's
- * maximum in a pass of its own after each row; this 0.73, and 0.98 with
- * the maximum in the same pass.  5 modes, a pixel and mode: gcc's loops
- * 1.03 ns (1.31 with the maximum), this 0.82 (0.99). */
+ * there (max_power's sum) in the same pass.  tests/bench_rows 64 1 and
+ * 64 5 (ns a pixel and mode, gcc's vectorisation of the pixel loops, with
+ * the maximum in a pass of its own after each row -> this): into a lane's
+ * sum 1.04 -> 0.83 (5 modes 1.10 -> 0.95); into the probe with its
+ * maximum 1.60 -> 1.13 (1.35 -> 0.99). */
 static inline ALWAYS_INLINE void update_4(int i, int n_modes, size_t stride, pty_cf *o, const pty_cf *p,
                                           const pty_cf *f, float inv_n, const float *obj_step, float step,
                                           float probe_step, pty_cf *out, lanes_i *acc, const int per_pixel,
