@@ -60,9 +60,9 @@ static inline ALWAYS_INLINE float sum_of(const float *x, int n)
  * bits of floats >= 0 order as the floats do when read as integers, so the
  * compare is an integer one (1 cycle, not 4); a NaN is made +0 first,
  * which never beats a maximum >= 0, so NaNs are left out (fmaxf's rule,
- * without its libm call).  A maximum is exact in any order: the bits are as before.
- * tests/bench_rows 64 1 (the loops alone, in cache): the probe power's
- * maximum took 0.44-0.46 ns a pixel before, 0.35-0.37 now. */
+ * without its libm call).  A maximum is exact in any order: the bits are
+ * as before.  tests/bench_rows 64 1 (the loops alone, in cache): the probe
+ * power's maximum took 0.44-0.46 ns a pixel before, 0.35-0.37 now. */
 typedef float lanes_f __attribute__((vector_size(PTY_LANES * sizeof(float))));
 typedef int lanes_i __attribute__((vector_size(PTY_LANES * sizeof(int))));
 enum { MAX_ACCS = 4 };
@@ -146,12 +146,8 @@ _Static_assert(PTY_LANES == 8, "the shuffles below are written for 8 lanes");
 #define CMUL(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_RE))
 #define CMUL_CONJ(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_IM))
 
-/* acc raised to the largest power over modes, sum_k |x_k|^2 (in mode
- * order, as block_power sums), of the n pixels of x, mode k at k*stride.
- * The pixels stay interleaved: re^2 + im^2 lies in both of a pixel's lanes
- * after one swap and add (the same bits as pty_cabs2: the sum of two
- * floats does not depend on their order), which is all a maximum needs;
- * splitting re and im apart first cost two permutes a vector. */
+/* The power over modes, sum_k |x_k|^2 in mode order, of the four pixels of
+ * x (mode k at k*stride), each in both of its pixel's lanes. */
 static inline ALWAYS_INLINE void power_at(const pty_cf *x, int n_modes, size_t stride, lanes_f *sum)
 {
     lanes_f s = {0};
@@ -164,6 +160,12 @@ static inline ALWAYS_INLINE void power_at(const pty_cf *x, int n_modes, size_t s
     *sum = s;
 }
 
+/* acc raised to the largest power over modes, sum_k |x_k|^2 (in mode
+ * order, as block_power sums), of the n pixels of x, mode k at k*stride.
+ * The pixels stay interleaved: re^2 + im^2 lies in both of a pixel's lanes
+ * after one swap and add (the same bits as pty_cabs2: the sum of two
+ * floats does not depend on their order), which is all a maximum needs;
+ * splitting re and im apart first cost two permutes a vector. */
 static inline ALWAYS_INLINE void max_power(const pty_cf *x, int n, int n_modes, size_t stride, max_acc *acc)
 {
     enum { PIXELS = PTY_LANES / 2 };
