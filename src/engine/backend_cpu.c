@@ -46,7 +46,7 @@ typedef struct cpu_impl {
     int *window;                 /* n_frames*2 */
     pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
     size_t lane_stride;          /* from one worker's (or lane's) probe-sized array to the next's (pty_thread_stride) */
-    pty_cf *far;                 /* exit waves, then far field, then delta: n_modes*npix per worker */
+    pty_cf *far;                 /* exit waves, then far field: n_modes*npix per worker, lane_stride apart */
     /* batched order: each worker's copy of the probe, n_modes*npix each,
        and its summed probe steps, for even and odd sets (cpu_sets) */
     pty_cf *probe_copy, *probe_acc;

@@ -423,8 +423,9 @@ static inline ALWAYS_INLINE void update_pixels_k(int i0, int n, int n_modes, siz
 /* The update of the four pixels at i, in one vector of each of o and each
  * mode's p, f and out, written out with the shuffles a complex product
  * needs: update_pixels_1's operations (n_modes 1) or update_pixels_k's,
- * in the same order; the object's shuffles made once for all modes.  Unless acc is NULL, raised to the new probe's power
- * there (max_power's sum) in the same pass.  tests/bench_rows 64 1 and
+ * in the same order; the object's shuffles made once for all modes.
+ * Unless acc is NULL, raised to the new probe's power there (max_power's
+ * sum) in the same pass.  tests/bench_rows 64 1 and
  * 64 5 (ns a pixel and mode, gcc's vectorisation of the pixel loops, with
  * the maximum in a pass of its own after each row -> this): into a lane's
  * sum 1.04 -> 0.83 (5 modes 1.10 -> 0.95); into the probe with its
