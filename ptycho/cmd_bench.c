@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "cpu_rows.h"
 #include "engine.h"
 #include "fft_floor.h"
 #include "opts.h"
@@ -172,12 +173,13 @@ int pty_cmd_bench(int argc, char **argv)
                "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g, "
                "\"kernel_bytes_per_iteration\": %.6g, \"kernel_bandwidth\": %.6g, \"threads\": %d, "
                "\"fft_floor_s_per_iteration\": %.6g, \"ratio_to_fft_floor\": %.4g, \"frame_bytes\": %.0f, "
-               "\"peak_host_to_frames\": %.4g}\n",
+               "\"peak_host_to_frames\": %.4g, \"vector_bits\": %d}\n",
                n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch,
                st.frames_streamed ? "true" : "false", t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s,
                setup_s - st.upload_s, st.upload_s, peak_host_bytes(), st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
                floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median, threads,
-               fft_floor_s, fft_floor_s > 0 ? median / fft_floor_s : 0.0, frame_bytes, peak_host_bytes() / frame_bytes);
+               fft_floor_s, fft_floor_s > 0 ? median / fft_floor_s : 0.0, frame_bytes, peak_host_bytes() / frame_bytes,
+               on_cpu ? pty_rows_vector_bits() : 0);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
                sp.rows, sp.cols, sp.m, sp.m, pty_sim_step(&sp), p.n_modes, p.n_modes > 1 ? "s" : "", used, run_order);
@@ -192,6 +194,9 @@ int pty_cmd_bench(int argc, char **argv)
             printf("  %-34s %10.4f s   (FFTW fwd + inv, %d mode%s, %d thread%s: %.2f us a frame a thread) -> %.2fx the floor\n",
                    "FFT floor per iteration", fft_floor_s, p.n_modes, p.n_modes > 1 ? "s" : "", threads,
                    threads > 1 ? "s" : "", 1e6 * fft_frame_s * threads, median / fft_floor_s);
+        if (on_cpu)
+            printf("  %-34s %10d     (PTY_VECTOR_BITS=256 keeps an AVX-512 CPU on the AVX2 copy)\n",
+                   "pixel loops: vector bits", pty_rows_vector_bits());
         if (n_sets > 0)
             printf("  %-34s %10d     (largest %d positions)\n", "sets of non-overlapping windows", n_sets, largest_set);
         printf("  %-34s %10.2f s   (not part of a reconstruction)\n", "simulation in memory", sim_s);

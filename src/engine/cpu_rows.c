@@ -4,22 +4,30 @@
  * the pixel loops then have no inner loop and vectorise.  Before this, with
  * the per-pixel functions called pixel by pixel, the three loops took 62 %
  * of a batched pass at 64x64 and FFTW 11 % (perf, 2 threads). */
-#include "cpu_rows.h"
+#include "cpu_rows_copy.h"
 
 #define PTY_ROW_BLOCK 128
 
 /* The build targets the x86-64 baseline (SSE2), so that one binary runs on
  * every beamline machine; the pixel loops are also compiled for AVX2
- * (x86-64-v3) and the loader picks that copy where the CPU has it.  Both
- * copies give the same bits: ISO C (-std=c11) keeps gcc from fusing a
- * multiply and an add (-ffp-contract=off), and the sums' lanes are fixed
- * here, not by the vector width.  Measured, 64x64, 1 mode, 1 thread: the
- * AVX2 copy took the iteration from 13.9 to 11.0 ms.  PTY_BASELINE_ONLY
- * builds the baseline copy alone (its test, cpu_rows_baseline.unit). */
+ * (x86-64-v3), which the loader picks where the CPU has it, and, as
+ * cpu_rows_avx512.c, for AVX-512 in vectors twice as wide
+ * (cpu_rows_dispatch.c picks that).  All copies give the same bits: ISO C
+ * (-std=c11) keeps gcc from fusing a multiply and an add
+ * (-ffp-contract=off), and the sums' lanes are fixed here, not by the
+ * vector width.  Measured, 64x64, 1 mode, 1 thread: the AVX2 copy took the
+ * iteration from 13.9 to 11.0 ms.  PTY_BASELINE_ONLY builds the baseline
+ * copy alone (its test, cpu_rows_baseline.unit). */
+#ifdef PTY_ROWS_AVX512
+#define COPY(name) name##_avx512
+#define PTY_VECTOR_CLONES
+#else
+#define COPY(name) name##_narrow
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(PTY_BASELINE_ONLY)
 #define PTY_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define PTY_VECTOR_CLONES
+#endif
 #endif
 /* Helpers inlined into each copy, so they too are compiled for its target. */
 #define ALWAYS_INLINE __attribute__((always_inline))
@@ -35,22 +43,30 @@ static inline void clear(float *x, int n)
     for (int i = 0; i < n; i++) x[i] = 0.0f;
 }
 
-/* Reductions in PTY_LANES independent lanes: C forbids the compiler to
- * reorder a float reduction, which is what vectorising it takes, and allows
- * us to. */
-#define PTY_LANES 8
+/* Sums in SUM_LANES independent lanes: C forbids the compiler to reorder a
+ * float reduction, which is what vectorising it takes, and allows us to.
+ * Eight in every copy: the lanes fix the order, and so the bits. */
+#define SUM_LANES 8
 
 static inline ALWAYS_INLINE float sum_of(const float *x, int n)
 {
-    float lane[PTY_LANES] = {0};
+    float lane[SUM_LANES] = {0};
     int i = 0;
-    for (; i + PTY_LANES <= n; i += PTY_LANES)
-        for (int l = 0; l < PTY_LANES; l++) lane[l] += x[i + l];
+    for (; i + SUM_LANES <= n; i += SUM_LANES)
+        for (int l = 0; l < SUM_LANES; l++) lane[l] += x[i + l];
     float sum = 0.0f;
     for (; i < n; i++) sum += x[i];
-    for (int l = 0; l < PTY_LANES; l++) sum += lane[l];
+    for (int l = 0; l < SUM_LANES; l++) sum += lane[l];
     return sum;
 }
+
+/* The vector code's width in floats: four complex pixels (eight in the
+ * AVX-512 copy).  Maxima and per-pixel results do not depend on it. */
+#ifdef PTY_ROWS_AVX512
+#define PTY_LANES 16
+#else
+#define PTY_LANES 8
+#endif
 
 /* Running maxima of powers (sums of squares: >= 0, or NaN), kept in
  * PTY_LANES lanes of four vectors and reduced to one float once a call
@@ -123,7 +139,6 @@ static inline ALWAYS_INLINE void max_lanes(const float *x, int n, max_acc *acc)
  * pixel's re or im in both its lanes.  Macros: a function taking or returning a
  * vector is the ABI's business, which -Wpsabi warns of in the baseline
  * copy. */
-_Static_assert(PTY_LANES == 8, "the shuffles below are written for 8 lanes");
 #if defined(__clang__)
 #define SHUFFLE(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
 #define SHUFFLE2(v, w, ...) __builtin_shufflevector(v, w, __VA_ARGS__)
@@ -131,9 +146,25 @@ _Static_assert(PTY_LANES == 8, "the shuffles below are written for 8 lanes");
 #define SHUFFLE(v, ...) __builtin_shuffle(v, (lanes_i){__VA_ARGS__})
 #define SHUFFLE2(v, w, ...) __builtin_shuffle(v, w, (lanes_i){__VA_ARGS__})
 #endif
+#if PTY_LANES == 16
+#define SWAP_PAIRS(v) SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)
+#define RE_BOTH(v) SHUFFLE(v, 0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14)
+#define IM_BOTH(v) SHUFFLE(v, 1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15)
+/* the even lanes of v then w, and the odd ones */
+#define EVENS(v, w) SHUFFLE2(v, w, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define ODDS(v, w) SHUFFLE2(v, w, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+/* each of the first (LOW_TWICE) or last (HIGH_TWICE) half of v's lanes twice */
+#define LOW_TWICE(v) SHUFFLE(v, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7)
+#define HIGH_TWICE(v) SHUFFLE(v, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15)
+#else
 #define SWAP_PAIRS(v) SHUFFLE(v, 1, 0, 3, 2, 5, 4, 7, 6)
 #define RE_BOTH(v) SHUFFLE(v, 0, 0, 2, 2, 4, 4, 6, 6)
 #define IM_BOTH(v) SHUFFLE(v, 1, 1, 3, 3, 5, 5, 7, 7)
+#define EVENS(v, w) SHUFFLE2(v, w, 0, 2, 4, 6, 8, 10, 12, 14)
+#define ODDS(v, w) SHUFFLE2(v, w, 1, 3, 5, 7, 9, 11, 13, 15)
+#define LOW_TWICE(v) SHUFFLE(v, 0, 0, 1, 1, 2, 2, 3, 3)
+#define HIGH_TWICE(v) SHUFFLE(v, 4, 4, 5, 5, 6, 6, 7, 7)
+#endif
 
 /* pty_cmul(a, b) and pty_cmul_conj(a, b) on four pixels, from a's re and im
  * in both lanes of each pixel (RE_BOTH, IM_BOTH) and b with its pairs
@@ -141,8 +172,15 @@ _Static_assert(PTY_LANES == 8, "the shuffles below are written for 8 lanes");
  * product's sign flipped with its sign bit (x + (-y) is x - y, bit for
  * bit). */
 #define SIGN_BIT ((int)0x80000000)
-#define FLIP_RE ((lanes_i){SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT, 0})
-#define FLIP_IM ((lanes_i){0, SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT, 0, SIGN_BIT})
+#define RE_SIGN SIGN_BIT, 0
+#define IM_SIGN 0, SIGN_BIT
+#if PTY_LANES == 16
+#define FLIP_RE ((lanes_i){RE_SIGN, RE_SIGN, RE_SIGN, RE_SIGN, RE_SIGN, RE_SIGN, RE_SIGN, RE_SIGN})
+#define FLIP_IM ((lanes_i){IM_SIGN, IM_SIGN, IM_SIGN, IM_SIGN, IM_SIGN, IM_SIGN, IM_SIGN, IM_SIGN})
+#else
+#define FLIP_RE ((lanes_i){RE_SIGN, RE_SIGN, RE_SIGN, RE_SIGN})
+#define FLIP_IM ((lanes_i){IM_SIGN, IM_SIGN, IM_SIGN, IM_SIGN})
+#endif
 #define CMUL(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_RE))
 #define CMUL_CONJ(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_IM))
 
@@ -204,7 +242,7 @@ static inline ALWAYS_INLINE void block_power(int b0, int nb, int n_modes, size_t
     max_lanes(sum, nb, mx);
 }
 
-PTY_VECTOR_CLONES float pty_rows_probe_power(int n, int n_modes, size_t stride, const pty_cf *probe, float *power)
+PTY_VECTOR_CLONES float COPY(pty_rows_probe_power)(int n, int n_modes, size_t stride, const pty_cf *probe, float *power)
 {
     max_acc mx;
     max_start(&mx, 0.0f);
@@ -212,7 +250,7 @@ PTY_VECTOR_CLONES float pty_rows_probe_power(int n, int n_modes, size_t stride, 
     return max_to_float(&mx);
 }
 
-PTY_VECTOR_CLONES float pty_rows_add_steps(int n, int n_modes, size_t stride, pty_cf *probe, const pty_cf *sums,
+PTY_VECTOR_CLONES float COPY(pty_rows_add_steps)(int n, int n_modes, size_t stride, pty_cf *probe, const pty_cf *sums,
                                            int n_sums, size_t sum_stride, float *power)
 {
     max_acc mx;
@@ -262,7 +300,7 @@ static inline ALWAYS_INLINE void claim_row(const pty_cf *row, int m)
 static inline void claim_row(const pty_cf *row, int m) { (void)row, (void)m; }
 #endif
 
-PTY_VECTOR_CLONES void pty_rows_exit_waves(int nr, int m, int n_modes, size_t stride, const pty_cf *obj,
+PTY_VECTOR_CLONES void COPY(pty_rows_exit_waves)(int nr, int m, int n_modes, size_t stride, const pty_cf *obj,
                                            size_t obj_w, const pty_cf *probe, pty_cf *psi, float *obj_max)
 {
     max_acc om;
@@ -297,7 +335,7 @@ static inline ALWAYS_INLINE void model_power(int nb, int n_modes, size_t stride,
             __builtin_memcpy(&v0, x, sizeof v0);
             __builtin_memcpy(&v1, x + PTY_LANES / 2, sizeof v1);
             const lanes_f s0 = v0 * v0, s1 = v1 * v1;
-            sum += SHUFFLE2(s0, s1, 0, 2, 4, 6, 8, 10, 12, 14) + SHUFFLE2(s0, s1, 1, 3, 5, 7, 9, 11, 13, 15);
+            sum += EVENS(s0, s1) + ODDS(s0, s1);
         }
         __builtin_memcpy(model + i, &sum, sizeof sum);
     }
@@ -317,7 +355,7 @@ static inline ALWAYS_INLINE void apply_factors(int nb, int n_modes, size_t strid
     for (; i + PTY_LANES <= nb; i += PTY_LANES) {
         lanes_f f;
         __builtin_memcpy(&f, factor + i, sizeof f);
-        const lanes_f f0 = SHUFFLE(f, 0, 0, 1, 1, 2, 2, 3, 3), f1 = SHUFFLE(f, 4, 4, 5, 5, 6, 6, 7, 7);
+        const lanes_f f0 = LOW_TWICE(f), f1 = HIGH_TWICE(f);
         for (int k = 0; k < n_modes; k++) {
             lanes_f v0, v1;
             pty_cf *x = far + (size_t)k * stride + i;
@@ -337,13 +375,48 @@ static inline ALWAYS_INLINE void apply_factors(int nb, int n_modes, size_t strid
         }
 }
 
+/* Each pixel's Fourier error term and modulus factor (pty_pixel.h's) from
+ * its amplitude a and model power.  In the 8-lane copies gcc's
+ * vectorisation of the loop over arrays (its vector square root; written
+ * lane by lane in vector code it became scalar and xmm roots).  For
+ * AVX-512 gcc 12 moved the compares' masks through general registers
+ * (tests/bench_rows 64 1: 0.91 ns a pixel against AVX2's 0.70), so that
+ * copy is vector code, its square root AVX-512's (correctly rounded, as
+ * sqrtf), its selects bit masks: the same values. */
+#ifdef PTY_ROWS_AVX512
+#include <immintrin.h>
+#define SELECT(mask, a, b) ((lanes_f)(((lanes_i)(a) & (mask)) | ((lanes_i)(b) & ~(mask))))
+#endif
+static inline ALWAYS_INLINE void factors(int nb, const float *restrict a, const float *restrict model,
+                                         float *restrict term, float *restrict factor)
+{
+    int i = 0;
+#ifdef PTY_ROWS_AVX512
+    const lanes_f zero = {0}, one = zero + 1.0f;
+    for (; i + PTY_LANES <= nb; i += PTY_LANES) {
+        lanes_f va, vm;
+        __builtin_memcpy(&va, a + i, sizeof va);
+        __builtin_memcpy(&vm, model + i, sizeof vm);
+        const lanes_f root = (lanes_f)_mm512_sqrt_ps((__m512)vm), d = root - va;
+        const lanes_i masked = va < 0.0f;
+        /* pty_modulus_factor and pty_fourier_error_term */
+        const lanes_f f = SELECT(vm > 1e-30f, va / root, SELECT(va > 0.0f, one, zero));
+        const lanes_f vf = SELECT(masked, one, f), vt = SELECT(masked, zero, d * d);
+        __builtin_memcpy(factor + i, &vf, sizeof vf);
+        __builtin_memcpy(term + i, &vt, sizeof vt);
+    }
+#endif
+    for (; i < nb; i++) {
+        term[i] = pty_fourier_error_term(a[i], model[i]);
+        factor[i] = pty_modulus_factor(a[i], model[i]);
+    }
+}
+
 /* The square roots, quotients and selects between model_power and
- * apply_factors stay gcc's vectorisation over arrays (its vector square
- * root; written lane by lane in vector code it became scalar and xmm
- * roots).  tests/bench_rows 64 1 and 64 5: with gcc's loops throughout,
+ * apply_factors: factors() above.  tests/bench_rows 64 1 and 64 5: with gcc's loops throughout,
  * 0.84-0.88 ns a pixel with 1 mode, 0.48 a pixel and mode with 5; with
  * the shuffles written out, 0.73 and 0.42. */
-PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, const float *amp, pty_cf *far)
+PTY_VECTOR_CLONES double COPY(pty_rows_project)(int n, int n_modes, size_t stride, const float *amp, pty_cf *far)
 {
     double err = 0.0;
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
@@ -351,10 +424,7 @@ PTY_VECTOR_CLONES double pty_rows_project(int n, int n_modes, size_t stride, con
         const float *restrict a = amp + b0;
         float model[PTY_ROW_BLOCK], term[PTY_ROW_BLOCK], factor[PTY_ROW_BLOCK];
         model_power(nb, n_modes, stride, far + b0, model);
-        for (int i = 0; i < nb; i++) {
-            term[i] = pty_fourier_error_term(a[i], model[i]);
-            factor[i] = pty_modulus_factor(a[i], model[i]);
-        }
+        factors(nb, a, model, term, factor);
         err += sum_of(term, nb);
         apply_factors(nb, n_modes, stride, factor, far + b0);
     }
@@ -465,9 +535,9 @@ static inline ALWAYS_INLINE void update_4(int i, int n_modes, size_t stride, pty
     }
     lanes_f on;
     if (per_pixel) {
-        const float *s = obj_step + i;
-        const lanes_f st = {s[0], s[0], s[1], s[1], s[2], s[2], s[3], s[3]};
-        on = vo + st * num;
+        lanes_f st = {0}; /* the pixels' steps, each in its pixel's two lanes */
+        __builtin_memcpy(&st, obj_step + i, PTY_LANES / 2 * sizeof(float));
+        on = vo + LOW_TWICE(st) * num;
     } else {
         on = vo + step * num; /* (a vector of steps filled lane by lane was rebuilt at every step) */
     }
@@ -518,7 +588,7 @@ static inline ALWAYS_INLINE void update_row(int m, int n_modes, size_t stride, p
         }                                                                                                              \
     } while (0)
 
-PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w,
+PTY_VECTOR_CLONES void COPY(pty_rows_update)(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w,
                                        const pty_cf *probe, const pty_cf *far, float inv_n,
                                        const float *obj_step, float step, float probe_step, pty_cf *probe_out,
                                        int probe_out_fresh, float *probe_out_max)
@@ -557,7 +627,7 @@ PTY_VECTOR_CLONES void pty_rows_update(int nr, int m, int n_modes, size_t stride
     if (probe_out_max) *probe_out_max = max_to_float(&mx);
 }
 
-PTY_VECTOR_CLONES void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
+PTY_VECTOR_CLONES void COPY(pty_rows_position_terms)(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
                              const pty_cf *probe, const pty_cf *back, float inv_n,
                              const float *weight, double sums[4])
 {

@@ -20,6 +20,12 @@
  * bits), which costs a multiply where they read both anyway and saves a
  * buffer, a pass and the forward transform's copy (it runs in place). */
 
+/* The width in bits of the vector copy of these loops that runs on this CPU
+ * (512, 256 or 128 on x86-64; 0 where the build has no copies): reported by
+ * `ptycho bench`.  PTY_VECTOR_BITS=256 in the environment keeps a CPU with
+ * AVX-512 on the 256-bit copy. */
+int pty_rows_vector_bits(void);
+
 /* The probe's power sum_k |P_k|^2 over n pixels: written to power unless
  * NULL; returns its maximum (NaN pixels left out).  The object step's
  * normaliser, made once for each probe the positions see (pty_object_step)
