@@ -42,12 +42,13 @@ typedef struct cpu_impl {
     int m, n_frames, n_modes, obj_h, obj_w, n_threads;
     int n_workers;               /* threads over the positions of a set (batched order) */
     size_t npix;                 /* m*m */
+    size_t mode_stride;          /* from one mode to the next in probe-sized arrays (pty_mode_stride) */
     const float *amplitudes;     /* n_frames*npix, the caller's, read in place */
     int *window;                 /* n_frames*2 */
-    pty_cf *object, *probe;      /* obj_h*obj_w, n_modes*npix */
+    pty_cf *object, *probe;      /* obj_h*obj_w, n_modes modes mode_stride apart (as every probe-sized array) */
     size_t lane_stride;          /* from one worker's (or lane's) probe-sized array to the next's (pty_thread_stride) */
-    pty_cf *far;                 /* exit waves, then far field: n_modes*npix per worker, lane_stride apart */
-    /* batched order: each worker's copy of the probe, n_modes*npix each,
+    pty_cf *far;                 /* exit waves, then far field: n_modes modes per worker, lane_stride apart */
+    /* batched order: each worker's copy of the probe,
        and its summed probe steps, for even and odd sets (cpu_sets) */
     pty_cf *probe_copy, *probe_acc;
     pty_cf *split_far;           /* the buffer of a position all workers share */
@@ -65,7 +66,7 @@ typedef struct cpu_impl {
        probe and for the probe moved to a position off the pixel grid */
     float *obj_step, *moved_obj_step;
     /* sub-pixel positions (NULL without): each position's offset in its window, and per worker
-       the probe moved by it and the probe steps it takes there, n_modes*npix each */
+       the probe moved by it and the probe steps it takes there */
     float *shift;
     pty_cf *moved, *moved_steps;
     pty_cf *factors;             /* per worker: one axis's m phase factors */
@@ -141,15 +142,24 @@ static int plan_split(cpu_impl *c, unsigned flags)
             fftwf_alignment_of((float *)(c->split_far + (size_t)t * q * m)))
             return 1;
     fftwf_complex *far = (fftwf_complex *)c->split_far;
-    const int np = (int)c->npix;
     /* a line of m points; q lines; K modes */
     const fftwf_iodim row = {m, 1, 1}, col = {m, m, m};
-    const fftwf_iodim rows[2] = {{q, m, m}, {c->n_modes, np, np}}, cols[2] = {{q, 1, 1}, {c->n_modes, np, np}};
+    const int ms = (int)c->mode_stride;
+    const fftwf_iodim rows[2] = {{q, m, m}, {c->n_modes, ms, ms}}, cols[2] = {{q, 1, 1}, {c->n_modes, ms, ms}};
     c->rows_fwd = fftwf_plan_guru_dft(1, &row, 2, rows, far, far, FFTW_FORWARD, flags);
     c->cols_fwd = fftwf_plan_guru_dft(1, &col, 2, cols, far, far, FFTW_FORWARD, flags);
     c->cols_inv = fftwf_plan_guru_dft(1, &col, 2, cols, far, far, FFTW_BACKWARD, flags);
     c->rows_inv = fftwf_plan_guru_dft(1, &row, 2, rows, far, far, FFTW_BACKWARD, flags);
     return c->rows_fwd && c->cols_fwd && c->cols_inv && c->rows_inv;
+}
+
+/* The probe from the caller's layout (modes npix apart) into the backend's
+ * (mode_stride apart); the gaps zero. */
+static void probe_in(cpu_impl *c, const pty_cf *in)
+{
+    memset(c->probe, 0, c->mode_stride * c->n_modes * sizeof *c->probe);
+    for (int k = 0; k < c->n_modes; k++)
+        memcpy(c->probe + (size_t)k * c->mode_stride, in + (size_t)k * c->npix, c->npix * sizeof *in);
 }
 
 static int cpu_create(const pty_backend_setup *s, void **out)
@@ -164,10 +174,11 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->obj_h = s->obj_h;
     c->obj_w = s->obj_w;
     c->npix = (size_t)s->m * s->m;
+    c->mode_stride = pty_mode_stride(c->npix);
     c->n_threads = s->n_threads > 0 ? s->n_threads : omp_get_max_threads();
     c->n_workers = c->n_threads;
     if (c->npix * c->n_modes < PTY_CPU_PARALLEL_PIXELS) c->n_threads = 1;
-    const size_t nobj = (size_t)s->obj_h * s->obj_w, nprobe = c->npix * s->n_modes;
+    const size_t nobj = (size_t)s->obj_h * s->obj_w, nprobe = c->mode_stride * s->n_modes;
     c->amplitudes = s->amplitudes;
     c->window = malloc((size_t)s->n_frames * 2 * sizeof *c->window);
     c->object = (pty_cf *)fftwf_alloc_complex(nobj);
@@ -222,15 +233,15 @@ static int cpu_create(const pty_backend_setup *s, void **out)
        from the wisdom these leave. */
     const unsigned flags1 = s->fft_flags == PTY_FFT_MEASURE ? pty_fft_planner(s->m) : FFTW_ESTIMATE;
     fftwf_plan_with_nthreads(1);
-    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
-                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags1);
-    c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
-                                      (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags1);
+    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
+                                      (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_FORWARD, flags1);
+    c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
+                                      (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_BACKWARD, flags1);
     fftwf_plan_with_nthreads(c->n_threads);
-    c->forward = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
-                                     (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_FORWARD, flags);
-    c->inverse = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->npix,
-                                     (fftwf_complex *)c->far, NULL, 1, (int)c->npix, FFTW_BACKWARD, flags);
+    c->forward = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
+                                     (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_FORWARD, flags);
+    c->inverse = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
+                                     (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_BACKWARD, flags);
     fftwf_plan_with_nthreads(1);
     /* a position shared by the workers (cpu_split) would have to move its probe and sum its
        position terms in pieces: with sub-pixel shifts or position correction every position runs
@@ -248,7 +259,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     memcpy(c->window, s->window, (size_t)s->n_frames * 2 * sizeof *c->window);
     if (s->shift) memcpy(c->shift, s->shift, (size_t)s->n_frames * 2 * sizeof *c->shift);
     memcpy(c->object, s->object, nobj * sizeof *c->object);
-    memcpy(c->probe, s->probe, nprobe * sizeof *c->probe);
+    probe_in(c, s->probe);
     c->upload_s = pty_now_s() - t0;
     *out = c;
     return PTY_OK;
@@ -290,11 +301,11 @@ static void probe_ready(const cpu_impl *c, cpu_slot *slot, const pty_pass_params
     const int per_pixel = !(p->rpie < 0.0f);
     float *power = per_pixel ? slot->step_buf : NULL, mx = 0.0f;
     if (nt == 1) {
-        mx = pty_rows_probe_power((int)c->npix, K, c->npix, slot->probe, power);
+        mx = pty_rows_probe_power((int)c->npix, K, c->mode_stride, slot->probe, power);
     } else {
 #pragma omp parallel for reduction(max : mx) num_threads(nt)
         for (int r = 0; r < m; r++) {
-            const float rm = pty_rows_probe_power(m, K, c->npix, slot->probe + (size_t)r * m, power ? power + (size_t)r * m : NULL);
+            const float rm = pty_rows_probe_power(m, K, c->mode_stride, slot->probe + (size_t)r * m, power ? power + (size_t)r * m : NULL);
             mx = rm > mx ? rm : mx;
         }
     }
@@ -307,7 +318,7 @@ static void exit_waves(const cpu_impl *c, const pty_cf *obj, const pty_cf *probe
                        float *patch_max)
 {
     const size_t m = (size_t)c->m;
-    pty_rows_exit_waves(r1 - r0, c->m, c->n_modes, c->npix, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
+    pty_rows_exit_waves(r1 - r0, c->m, c->n_modes, c->mode_stride, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
                         probe + r0 * m, psi + r0 * m, patch_max);
 }
 
@@ -316,9 +327,9 @@ static void exit_waves(const cpu_impl *c, const pty_cf *obj, const pty_cf *probe
 static double project(const cpu_impl *c, const float *amp, int r0, int r1, int c0, int c1, pty_cf *far)
 {
     const size_t m = (size_t)c->m;
-    if (c0 == 0 && c1 == c->m) return pty_rows_project((r1 - r0) * c->m, c->n_modes, c->npix, amp + r0 * m, far + r0 * m);
+    if (c0 == 0 && c1 == c->m) return pty_rows_project((r1 - r0) * c->m, c->n_modes, c->mode_stride, amp + r0 * m, far + r0 * m);
     double err = 0.0;
-    for (int r = r0; r < r1; r++) err += pty_rows_project(c1 - c0, c->n_modes, c->npix, amp + r * m + c0, far + r * m + c0);
+    for (int r = r0; r < r1; r++) err += pty_rows_project(c1 - c0, c->n_modes, c->mode_stride, amp + r * m + c0, far + r * m + c0);
     return err;
 }
 
@@ -336,7 +347,7 @@ static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_s
                    const cpu_slot *slot, int fresh, float *probe_out_max)
 {
     const size_t m = (size_t)c->m;
-    pty_rows_update(r1 - r0, c->m, c->n_modes, c->npix, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
+    pty_rows_update(r1 - r0, c->m, c->n_modes, c->mode_stride, obj + (size_t)r0 * c->obj_w, (size_t)c->obj_w,
                     slot->probe + r0 * m, far + r0 * m, 1.0f / (float)c->npix,
                     slot->obj_step ? slot->obj_step + r0 * m : NULL, slot->step, probe_step, slot->probe_out + r0 * m,
                     fresh, probe_out_max);
@@ -349,9 +360,9 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
                        int accumulate)
 {
     const int m = c->m, K = c->n_modes, nt = slot->threads;
-    const size_t npix = c->npix;
+    const size_t npix = c->npix, ms = c->mode_stride;
     const float inv_n = 1.0f / (float)npix;
-    memcpy(slot->far, src, (size_t)K * npix * sizeof *src);
+    memcpy(slot->far, src, (size_t)K * ms * sizeof *src);
     fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     pty_cf *col = slot->factors;
     for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
@@ -361,7 +372,7 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
         for (int v = 0; v < m; v++) {
             const pty_cf f = pty_cmul(a, col[v]);
             for (int k = 0; k < K; k++) {
-                pty_cf *x = slot->far + (size_t)k * npix + (size_t)u * m + v;
+                pty_cf *x = slot->far + (size_t)k * ms + (size_t)u * m + v;
                 *x = pty_cmul(*x, f);
             }
         }
@@ -369,7 +380,8 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     const pty_cf *y = slot->far;
 #pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (size_t i = 0; i < (size_t)K * npix; i++) {
+    for (size_t i = 0; i < (size_t)K * ms; i++) {
+        if (i % ms >= npix) continue; /* the gap between modes */
         const pty_cf v = pty_cf_make(y[i].re * inv_n, y[i].im * inv_n);
         dst[i] = accumulate ? pty_cf_make(dst[i].re + v.re, dst[i].im + v.im) : v;
     }
@@ -386,7 +398,7 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
     double sums[4] = {0.0, 0.0, 0.0, 0.0};
 #pragma omp parallel for reduction(+ : sums[:4]) num_threads(nt) if (nt > 1)
     for (int r = 0; r < m; r++)
-        pty_rows_position_terms(m, c->n_modes, c->npix, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, r > 0, r + 1 < m,
+        pty_rows_position_terms(m, c->n_modes, c->mode_stride, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, r > 0, r + 1 < m,
                                 slot->probe + r * mm, far + r * mm, 1.0f / (float)c->npix,
                                 weight + (size_t)r * c->obj_w, sums);
     step[0] = pty_position_step(sums[0], sums[1]);
@@ -419,7 +431,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
         moved.probe = given->moved;
         moved.probe_out = given->moved_steps;
         moved.step_buf = given->moved_step_buf;
-        memset(given->moved_steps, 0, c->npix * c->n_modes * sizeof *given->moved_steps);
+        memset(given->moved_steps, 0, c->mode_stride * c->n_modes * sizeof *given->moved_steps);
         probe_ready(c, &moved, p, nt);
         slot = &moved;
     }
@@ -448,7 +460,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     const int fuse = new_probe_max && !off_grid && probe_step != 0.0f && slot->probe_out == slot->probe && !slot->obj_step;
     /* off the grid the steps reach probe_out through move_probe, which adds */
     const int empty = out_empty && *out_empty && probe_step != 0.0f;
-    if (empty && off_grid) memset(given->probe_out, 0, c->npix * c->n_modes * sizeof *given->probe_out);
+    if (empty && off_grid) memset(given->probe_out, 0, c->mode_stride * c->n_modes * sizeof *given->probe_out);
     const int fresh = empty && !off_grid;
     float mx = 0.0f, *want_max = fuse ? &mx : NULL;
     if (nt == 1) {
@@ -511,7 +523,7 @@ static void cpu_split(cpu_impl *c, int j, const pty_pass_params *p, float global
 static void add_set_steps(const cpu_impl *c, cpu_slot *slot, const pty_pass_params *p, pty_cf *probe,
                           const pty_cf *sums, int lanes)
 {
-    const float mx = pty_rows_add_steps((int)c->npix, c->n_modes, c->npix, probe, sums, lanes, c->lane_stride,
+    const float mx = pty_rows_add_steps((int)c->npix, c->n_modes, c->mode_stride, probe, sums, lanes, c->lane_stride,
                                         p->rpie < 0.0f ? NULL : slot->step_buf);
     object_step(c, slot, p, mx);
 }
@@ -544,7 +556,7 @@ static void lane_share(int whole, int lanes, int l, int *b, int *e)
 static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max, int active,
                        double *waited)
 {
-    const size_t nprobe = c->npix * c->n_modes;
+    const size_t nprobe = c->mode_stride * c->n_modes;
     const int lanes = c->n_workers, update_probe = p->beta > 0.0f;
     double *lane_err = c->lane_err;
     for (int l = 0; l < lanes; l++) lane_err[l] = 0.0;
@@ -674,7 +686,7 @@ static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, doub
 static void illumination_weights(cpu_impl *c)
 {
     const size_t nobj = (size_t)c->obj_h * c->obj_w;
-    pty_illumination_in(c->probe, c->n_modes, c->m, c->window, c->n_frames, c->obj_h, c->obj_w, c->illum,
+    pty_illumination_in(c->probe, c->n_modes, c->mode_stride, c->m, c->window, c->n_frames, c->obj_h, c->obj_w, c->illum,
                         c->illum_scratch);
     float mx = 0.0f;
     for (size_t i = 0; i < nobj; i++) mx = c->illum[i] > mx ? c->illum[i] : mx;
@@ -733,15 +745,15 @@ static int cpu_get_object(void *impl, int r0, int c0, int h, int w, pty_cf *out)
 
 static int cpu_get_probe(void *impl, pty_cf *out)
 {
-    cpu_impl *c = impl;
-    memcpy(out, c->probe, c->npix * c->n_modes * sizeof *out);
+    const cpu_impl *c = impl;
+    for (int k = 0; k < c->n_modes; k++)
+        memcpy(out + (size_t)k * c->npix, c->probe + (size_t)k * c->mode_stride, c->npix * sizeof *out);
     return PTY_OK;
 }
 
 static int cpu_set_probe(void *impl, const pty_cf *in)
 {
-    cpu_impl *c = impl;
-    memcpy(c->probe, in, c->npix * c->n_modes * sizeof *in);
+    probe_in(impl, in);
     return PTY_OK;
 }
 

@@ -13,14 +13,16 @@ int pty_cpu_fft_floor(int m, int n_modes, int n_threads, double min_seconds, dou
 {
     *s_per_frame = 0.0;
     const int t = n_threads > 0 ? n_threads : omp_get_max_threads();
-    const size_t per = (size_t)n_modes * m * m, stride = pty_thread_stride(per); /* as the workers' buffers lie */
+    /* as the workers' buffers lie: modes pty_mode_stride apart, workers pty_thread_stride */
+    const size_t ms = pty_mode_stride((size_t)m * m), per = (size_t)n_modes * ms, stride = pty_thread_stride(per);
+    const int dist = (int)ms;
     fftwf_complex *buf = fftwf_alloc_complex(stride * (size_t)t);
     PTY_CHECK(buf, PTY_ERR_NOMEM, "cannot allocate %d FFT buffers of %dx%dx%d", t, n_modes, m, m);
     int n[2] = {m, m};
     fftwf_plan_with_nthreads(1);
     const unsigned flags = pty_fft_planner(m); /* as the backend's workers plan */
-    fftwf_plan fwd = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, m * m, buf, NULL, 1, m * m, FFTW_FORWARD, flags);
-    fftwf_plan inv = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, m * m, buf, NULL, 1, m * m, FFTW_BACKWARD, flags);
+    fftwf_plan fwd = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, dist, buf, NULL, 1, dist, FFTW_FORWARD, flags);
+    fftwf_plan inv = fftwf_plan_many_dft(2, n, n_modes, buf, NULL, 1, dist, buf, NULL, 1, dist, FFTW_BACKWARD, flags);
     if (!fwd || !inv) {
         if (fwd) fftwf_destroy_plan(fwd);
         if (inv) fftwf_destroy_plan(inv);

@@ -11,19 +11,19 @@ int pty_illumination(const pty_cf *probe, int n_modes, int m, const int *window,
 {
     float *intensity = malloc((size_t)m * m * sizeof *intensity);
     PTY_CHECK(intensity, PTY_ERR_NOMEM, "cannot allocate a %dx%d illumination scratch", m, m);
-    pty_illumination_in(probe, n_modes, m, window, n, h, w, out, intensity);
+    pty_illumination_in(probe, n_modes, (size_t)m * m, m, window, n, h, w, out, intensity);
     free(intensity);
     return PTY_OK;
 }
 
-void pty_illumination_in(const pty_cf *probe, int n_modes, int m, const int *window, int n, int h, int w, float *out,
-                         float *intensity)
+void pty_illumination_in(const pty_cf *probe, int n_modes, size_t mode_stride, int m, const int *window, int n, int h,
+                         int w, float *out, float *intensity)
 {
     const size_t npix = (size_t)m * m;
     /* the mode-summed intensity is the same for every window: make it once */
     for (size_t i = 0; i < npix; i++) {
         float s = 0.0f;
-        for (int k = 0; k < n_modes; k++) s += pty_cabs2(probe[k * npix + i]);
+        for (int k = 0; k < n_modes; k++) s += pty_cabs2(probe[k * mode_stride + i]);
         intensity[i] = s;
     }
     /* A focused probe fills a fraction of its window: add only the box where

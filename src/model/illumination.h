@@ -18,9 +18,10 @@ extern "C" {
  * Errors: PTY_ERR_NOMEM. */
 int pty_illumination(const pty_cf *probe, int n_modes, int m, const int *window, int n, int h, int w, float *out);
 
-/* The same with the caller's m*m floats of scratch: allocates nothing. */
-void pty_illumination_in(const pty_cf *probe, int n_modes, int m, const int *window, int n, int h, int w, float *out,
-                         float *scratch);
+/* The same with the caller's m*m floats of scratch: allocates nothing; the
+ * probe's modes lie mode_stride apart (m*m above). */
+void pty_illumination_in(const pty_cf *probe, int n_modes, size_t mode_stride, int m, const int *window, int n, int h,
+                         int w, float *out, float *scratch);
 
 /* Multiply a block's weights (h x w, its grid's origin `origin`) by how far
  * the block can be trusted: 1 up to its core box (position coordinates
