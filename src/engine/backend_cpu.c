@@ -379,12 +379,14 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
     }
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     const pty_cf *y = slot->far;
-#pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (size_t i = 0; i < (size_t)K * ms; i++) {
-        if (i % ms >= npix) continue; /* the gap between modes */
-        const pty_cf v = pty_cf_make(y[i].re * inv_n, y[i].im * inv_n);
-        dst[i] = accumulate ? pty_cf_make(dst[i].re + v.re, dst[i].im + v.im) : v;
-    }
+    /* each mode's pixels, not the gaps between modes */
+#pragma omp parallel for collapse(2) num_threads(nt) if (nt > 1)
+    for (int k = 0; k < K; k++)
+        for (size_t i = 0; i < npix; i++) {
+            const size_t at = (size_t)k * ms + i;
+            const pty_cf v = pty_cf_make(y[at].re * inv_n, y[at].im * inv_n);
+            dst[at] = accumulate ? pty_cf_make(dst[at].re + v.re, dst[at].im + v.im) : v;
+        }
 }
 
 /* Position correction: the move of position j's window corner that best explains its exit-wave
