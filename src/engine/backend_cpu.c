@@ -688,8 +688,8 @@ static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, doub
 static void illumination_weights(cpu_impl *c)
 {
     const size_t nobj = (size_t)c->obj_h * c->obj_w;
-    pty_illumination_in(c->probe, c->n_modes, c->mode_stride, c->m, c->window, c->n_frames, c->obj_h, c->obj_w, c->illum,
-                        c->illum_scratch);
+    pty_illumination_in(c->probe, c->n_modes, c->mode_stride, c->m, c->window, c->n_frames, c->obj_h, c->obj_w,
+                        c->illum, c->illum_scratch);
     float mx = 0.0f;
     for (size_t i = 0; i < nobj; i++) mx = c->illum[i] > mx ? c->illum[i] : mx;
     for (size_t i = 0; i < nobj; i++) c->illum[i] = pty_illumination_weight(c->illum[i], mx);

@@ -133,7 +133,7 @@ static inline ALWAYS_INLINE void max_lanes(const float *x, int n, max_acc *acc)
     for (; i < n; i++) raise_max_1(acc, x[i]);
 }
 
-/* Shuffles of vectors of PTY_LANES floats (four complex pixels, or eight
+/* Shuffles of vectors of PTY_LANES floats (PTY_LANES / 2 complex pixels, or PTY_LANES
  * real ones): lanes picked from v (SHUFFLE) or from v then w (SHUFFLE2),
  * each float swapped with its partner in its pixel (re <-> im), and each
  * pixel's re or im in both its lanes.  Macros: a function taking or returning a
@@ -166,7 +166,7 @@ static inline ALWAYS_INLINE void max_lanes(const float *x, int n, max_acc *acc)
 #define HIGH_TWICE(v) SHUFFLE(v, 4, 4, 5, 5, 6, 6, 7, 7)
 #endif
 
-/* pty_cmul(a, b) and pty_cmul_conj(a, b) on four pixels, from a's re and im
+/* pty_cmul(a, b) and pty_cmul_conj(a, b) on a vector's pixels, from a's re and im
  * in both lanes of each pixel (RE_BOTH, IM_BOTH) and b with its pairs
  * swapped (SWAP_PAIRS): the same products, added in the same order, a
  * product's sign flipped with its sign bit (x + (-y) is x - y, bit for
@@ -184,7 +184,7 @@ static inline ALWAYS_INLINE void max_lanes(const float *x, int n, max_acc *acc)
 #define CMUL(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_RE))
 #define CMUL_CONJ(are, aim, b, bsw) ((are) * (b) + (lanes_f)((lanes_i)((aim) * (bsw)) ^ FLIP_IM))
 
-/* The power over modes, sum_k |x_k|^2 in mode order, of the four pixels of
+/* The power over modes, sum_k |x_k|^2 in mode order, of the vector's pixels of
  * x (mode k at k*stride), each in both of its pixel's lanes. */
 static inline ALWAYS_INLINE void power_at(const pty_cf *x, int n_modes, size_t stride, lanes_f *sum)
 {
@@ -321,7 +321,7 @@ PTY_VECTOR_CLONES void COPY(pty_rows_exit_waves)(int nr, int m, int n_modes, siz
 }
 
 /* The modulus constraint's sum over modes of |Psi_k|^2 at the nb pixels
- * of far (mode k at k*stride), written to model: eight pixels a step from
+ * of far (mode k at k*stride), written to model: PTY_LANES pixels a step from
  * two vectors of each mode, their squares' re and im lanes gathered apart
  * with two shuffles and added (pty_cabs2's sum), the modes in order. */
 static inline ALWAYS_INLINE void model_power(int nb, int n_modes, size_t stride, const pty_cf *far, float *model)
@@ -346,7 +346,7 @@ static inline ALWAYS_INLINE void model_power(int nb, int n_modes, size_t stride,
     }
 }
 
-/* Each mode's far field at the nb pixels times the pixel's factor: eight
+/* Each mode's far field at the nb pixels times the pixel's factor: PTY_LANES
  * pixels a step, each factor shuffled into its pixel's re and im lanes
  * once for all modes. */
 static inline ALWAYS_INLINE void apply_factors(int nb, int n_modes, size_t stride, const float *factor, pty_cf *far)
@@ -437,7 +437,7 @@ PTY_VECTOR_CLONES double COPY(pty_rows_project)(int n, int n_modes, size_t strid
 enum { STEPS_NONE = 0, STEPS_ADD = 1, STEPS_FRESH = 2 };
 
 /* The update's reference loops, pty_pixel.h's operations pixel by pixel,
- * for the last n % 4 pixels of a row (update_4 does four at a time, the
+ * for a row's last pixels (update_4 does PTY_LANES / 2 at a time, the
  * same operations in the same order).  Delta is used where it is made.
  * per_pixel (an obj_step map) and steps are constants where they are
  * called, so each copy is a loop without branches. */
@@ -490,8 +490,9 @@ static inline ALWAYS_INLINE void update_pixels_k(int i0, int n, int n_modes, siz
     }
 }
 
-/* The update of the four pixels at i, in one vector of each of o and each
- * mode's p, f and out, written out with the shuffles a complex product
+/* The update of the PTY_LANES / 2 pixels at i (four; eight in the AVX-512
+ * copy), in one vector of each of o and each mode's p, f and out, written
+ * out with the shuffles a complex product
  * needs: update_pixels_1's operations (n_modes 1) or update_pixels_k's,
  * in the same order; the object's shuffles made once for all modes.
  * Unless acc is NULL, raised to the new probe's power there (max_power's
@@ -545,7 +546,7 @@ static inline ALWAYS_INLINE void update_4(int i, int n_modes, size_t stride, pty
     if (acc) raise_max(acc, &power);
 }
 
-/* A row of the update: four pixels a step, the rest one by one; unless mx
+/* A row of the update: a vector's pixels a step, the rest one by one; unless mx
  * is NULL (a constant where it is called), raised to the new probe's
  * maximum power over the row (steps != STEPS_NONE). */
 static inline ALWAYS_INLINE void update_row(int m, int n_modes, size_t stride, pty_cf *o, const pty_cf *p,
@@ -627,9 +628,10 @@ PTY_VECTOR_CLONES void COPY(pty_rows_update)(int nr, int m, int n_modes, size_t 
     if (probe_out_max) *probe_out_max = max_to_float(&mx);
 }
 
-PTY_VECTOR_CLONES void COPY(pty_rows_position_terms)(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up, int down,
-                             const pty_cf *probe, const pty_cf *back, float inv_n,
-                             const float *weight, double sums[4])
+PTY_VECTOR_CLONES void COPY(pty_rows_position_terms)(int n, int n_modes, size_t stride, const pty_cf *obj,
+                                                     size_t obj_w, int up, int down, const pty_cf *probe,
+                                                     const pty_cf *back, float inv_n, const float *weight,
+                                                     double sums[4])
 {
     /* pty_position_terms, per pixel, with the mode loop outside and the weight applied once to
        the sum over modes; derivatives by pty_central_difference's rule */
