@@ -19,6 +19,7 @@ static int wide; /* run the AVX-512 copy */
 
 __attribute__((constructor)) static void choose_copy(void)
 {
+    __builtin_cpu_init(); /* gcc's CPU model may not be filled in yet when constructors run */
     const char *bits = getenv("PTY_VECTOR_BITS");
     wide = __builtin_cpu_supports("x86-64-v4") && !(bits && *bits && atoi(bits) < 512);
 }
