@@ -153,6 +153,16 @@ static int plan_split(cpu_impl *c, unsigned flags)
     return c->rows_fwd && c->cols_fwd && c->cols_inv && c->rows_inv;
 }
 
+/* The K transforms of a worker's far buffer in place, modes mode_stride
+ * apart, in direction `sign`, on the threads FFTW is set to plan for. */
+static fftwf_plan plan_modes(const cpu_impl *c, int sign, unsigned flags)
+{
+    int n[2] = {c->m, c->m};
+    const int dist = (int)c->mode_stride;
+    fftwf_complex *far = (fftwf_complex *)c->far;
+    return fftwf_plan_many_dft(2, n, c->n_modes, far, NULL, 1, dist, far, NULL, 1, dist, sign, flags);
+}
+
 /* The probe from the caller's layout (modes npix apart) into the backend's
  * (mode_stride apart); the gaps zero. */
 static void probe_in(cpu_impl *c, const pty_cf *in)
@@ -221,7 +231,6 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         cpu_destroy(c);
         return rc;
     }
-    int n[2] = {s->m, s->m};
     const unsigned flags = s->fft_flags == PTY_FFT_MEASURE ? FFTW_MEASURE : FFTW_ESTIMATE;
     /* the workers' plans run inside a parallel region: one thread each, and
        executed on each worker's own (equally aligned) buffers.  They run
@@ -233,15 +242,11 @@ static int cpu_create(const pty_backend_setup *s, void **out)
        from the wisdom these leave. */
     const unsigned flags1 = s->fft_flags == PTY_FFT_MEASURE ? pty_fft_planner(s->m) : FFTW_ESTIMATE;
     fftwf_plan_with_nthreads(1);
-    c->forward1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
-                                      (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_FORWARD, flags1);
-    c->inverse1 = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
-                                      (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_BACKWARD, flags1);
+    c->forward1 = plan_modes(c, FFTW_FORWARD, flags1);
+    c->inverse1 = plan_modes(c, FFTW_BACKWARD, flags1);
     fftwf_plan_with_nthreads(c->n_threads);
-    c->forward = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
-                                     (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_FORWARD, flags);
-    c->inverse = fftwf_plan_many_dft(2, n, s->n_modes, (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride,
-                                     (fftwf_complex *)c->far, NULL, 1, (int)c->mode_stride, FFTW_BACKWARD, flags);
+    c->forward = plan_modes(c, FFTW_FORWARD, flags);
+    c->inverse = plan_modes(c, FFTW_BACKWARD, flags);
     fftwf_plan_with_nthreads(1);
     /* a position shared by the workers (cpu_split) would have to move its probe and sum its
        position terms in pieces: with sub-pixel shifts or position correction every position runs

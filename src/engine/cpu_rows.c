@@ -250,8 +250,8 @@ PTY_VECTOR_CLONES float COPY(pty_rows_probe_power)(int n, int n_modes, size_t st
     return max_to_float(&mx);
 }
 
-PTY_VECTOR_CLONES float COPY(pty_rows_add_steps)(int n, int n_modes, size_t stride, pty_cf *probe, const pty_cf *sums,
-                                           int n_sums, size_t sum_stride, float *power)
+PTY_VECTOR_CLONES float COPY(pty_rows_add_steps)(int n, int n_modes, size_t stride, pty_cf *probe,
+                                                 const pty_cf *sums, int n_sums, size_t sum_stride, float *power)
 {
     max_acc mx;
     max_start(&mx, 0.0f);
@@ -301,7 +301,7 @@ static inline void claim_row(const pty_cf *row, int m) { (void)row, (void)m; }
 #endif
 
 PTY_VECTOR_CLONES void COPY(pty_rows_exit_waves)(int nr, int m, int n_modes, size_t stride, const pty_cf *obj,
-                                           size_t obj_w, const pty_cf *probe, pty_cf *psi, float *obj_max)
+                                                 size_t obj_w, const pty_cf *probe, pty_cf *psi, float *obj_max)
 {
     max_acc om;
     max_start(&om, obj_max ? *obj_max : 0.0f);
@@ -412,8 +412,8 @@ static inline ALWAYS_INLINE void factors(int nb, const float *restrict a, const 
     }
 }
 
-/* The square roots, quotients and selects between model_power and
- * apply_factors: factors() above.  tests/bench_rows 64 1 and 64 5: with gcc's loops throughout,
+/* The modes' power, factors() and the factors applied, a block at a time.
+ * tests/bench_rows 64 1 and 64 5 (AVX2 copy): with gcc's loops throughout,
  * 0.84-0.88 ns a pixel with 1 mode, 0.48 a pixel and mode with 5; with
  * the shuffles written out, 0.73 and 0.42. */
 PTY_VECTOR_CLONES double COPY(pty_rows_project)(int n, int n_modes, size_t stride, const float *amp, pty_cf *far)
@@ -590,9 +590,9 @@ static inline ALWAYS_INLINE void update_row(int m, int n_modes, size_t stride, p
     } while (0)
 
 PTY_VECTOR_CLONES void COPY(pty_rows_update)(int nr, int m, int n_modes, size_t stride, pty_cf *obj, size_t obj_w,
-                                       const pty_cf *probe, const pty_cf *far, float inv_n,
-                                       const float *obj_step, float step, float probe_step, pty_cf *probe_out,
-                                       int probe_out_fresh, float *probe_out_max)
+                                             const pty_cf *probe, const pty_cf *far, float inv_n,
+                                             const float *obj_step, float step, float probe_step, pty_cf *probe_out,
+                                             int probe_out_fresh, float *probe_out_max)
 {
     const int steps = probe_step == 0.0f ? STEPS_NONE : probe_out_fresh ? STEPS_FRESH : STEPS_ADD;
     max_acc mx;
