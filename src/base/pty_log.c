@@ -55,6 +55,13 @@ double pty_now_s(void)
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
+double pty_cpu_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
 void pty_sleep_s(double s)
 {
     if (!(s > 0.0)) return;

@@ -31,6 +31,9 @@ void pty_log(int level, const char *fmt, ...)
 /* Monotonic wall clock in seconds, for progress lines and timings. */
 double pty_now_s(void);
 
+/* CPU seconds this process has used so far, all its threads together. */
+double pty_cpu_s(void);
+
 /* Sleep s seconds (s <= 0: not at all), resumed after signals. */
 void pty_sleep_s(double s);
 

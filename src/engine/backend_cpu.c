@@ -28,9 +28,10 @@
  * threads instead (cpu_sets), whatever the frame size. */
 #define PTY_CPU_PARALLEL_PIXELS 16384
 
-/* A kind of batched pass and how fast it ran (choose_workers): the workers
- * it runs on, passes on fewer since all were tried, seconds a position of
- * the last two passes on all and of the last on fewer (0: none yet). */
+/* A kind of pass and how fast it ran (choose_workers): the workers it runs
+ * on, passes on fewer since all were tried, seconds a position of the last
+ * two passes on all and of the last on fewer (0: none yet).  Sequential
+ * passes are kinds with n_sets 0. */
 typedef struct cpu_pass_kind {
     int n, n_sets, probe;
     int active, since_all;
@@ -59,6 +60,7 @@ typedef struct cpu_impl {
     fftwf_plan rows_fwd, cols_fwd, cols_inv, rows_inv;
     float *split_max;            /* each part's patch maximum in cpu_split */
     double *lane_err;            /* each lane's error sum in cpu_sets */
+    double *row_sums;            /* 4 m: a sequential position's sums, row by row (cpu_slot.by_rows) */
     /* batched order: how many workers run the lanes of each kind of pass (choose_workers) */
     cpu_pass_kind kinds[CPU_KINDS]; /* choose_workers' figures, by kind of pass */
     int next_kind;
@@ -96,7 +98,27 @@ typedef struct cpu_slot {
     pty_cf *moved, *moved_steps; /* this worker's sub-pixel buffers (NULL without shifts) */
     pty_cf *factors;             /* and its m column factors */
     float *moved_step_buf;       /* and the step buffer of the moved probe */
+    /* the loops run row by row on `threads` threads (sequential order on
+       several threads), each row's sums kept apart in row_sums and added in
+       row order, so the result does not depend on the thread count; 0: each
+       stage in one call on one thread (a worker's position) */
+    int by_rows;
+    double *row_sums; /* 4 m */
 } cpu_slot;
+
+/* FFTW's threaded plans (sequential order on several threads) cut each
+ * transform into jobs when they are planned.  FFTW hands the jobs to this
+ * loop, which runs them on fft_team threads of OpenMP's team, set by the
+ * thread that executes the plan: a pass can then run on fewer threads than
+ * its plans were made for (choose_workers) and give the same bits. */
+static _Thread_local int fft_team; /* 0: one thread a job */
+static void fft_jobs(void *(*work)(char *), char *jobdata, size_t elsize, int njobs, void *data)
+{
+    (void)data;
+    const int team = fft_team > 0 && fft_team < njobs ? fft_team : njobs;
+#pragma omp parallel for num_threads(team) if (team > 1) schedule(static)
+    for (int i = 0; i < njobs; i++) work(jobdata + elsize * (size_t)i);
+}
 
 static void cpu_destroy(void *p)
 {
@@ -111,6 +133,7 @@ static void cpu_destroy(void *p)
         if (split[i]) fftwf_destroy_plan(split[i]);
     free(c->split_max);
     free(c->lane_err);
+    free(c->row_sums);
     free(c->obj_step);
     free(c->moved_obj_step);
     free(c->shift);
@@ -200,6 +223,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     c->split_far = (pty_cf *)fftwf_alloc_complex(nprobe);
     c->split_max = malloc((size_t)c->n_workers * sizeof *c->split_max);
     c->lane_err = malloc((size_t)c->n_workers * sizeof *c->lane_err);
+    c->row_sums = malloc((size_t)4 * s->m * sizeof *c->row_sums);
     /* (lane_stride floats a worker: npix and a gap) */
     c->obj_step = malloc(c->lane_stride * c->n_workers * sizeof *c->obj_step);
     c->moved_obj_step = malloc(c->lane_stride * c->n_workers * sizeof *c->moved_obj_step);
@@ -217,7 +241,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         moved_ok = moved_ok && c->illum && c->illum_scratch;
     }
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
-        !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->obj_step || !c->moved_obj_step || !moved_ok) {
+        !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->row_sums || !c->obj_step || !c->moved_obj_step || !moved_ok) {
         double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + 2.0 * nprobe * 8.0 +
                       (s->shift ? 6.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
                      (1 << 30);
@@ -226,7 +250,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     }
     /* plan before filling: FFTW_MEASURE overwrites the arrays it plans on */
     static int threads_ready = 0;
-    if (!threads_ready) threads_ready = fftwf_init_threads();
+    if (!threads_ready && (threads_ready = fftwf_init_threads())) fftwf_threads_set_callback(fft_jobs, NULL);
     if (s->fft_wisdom && (rc = pty_fft_wisdom_load(s->fft_wisdom)) != PTY_OK) {
         cpu_destroy(c);
         return rc;
@@ -270,11 +294,11 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     return PTY_OK;
 }
 
-static float object_max_power(const cpu_impl *c)
+static float object_max_power(const cpu_impl *c, int nt)
 {
     float mx = 0.0f;
     const size_t n = (size_t)c->obj_h * c->obj_w;
-#pragma omp parallel for reduction(max : mx) num_threads(c->n_threads) if (c->n_threads > 1)
+#pragma omp parallel for reduction(max : mx) num_threads(nt) if (nt > 1)
     for (size_t i = 0; i < n; i++) mx = fmaxf(mx, pty_cabs2(c->object[i]));
     return mx;
 }
@@ -403,11 +427,24 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
     const size_t mm = (size_t)m;
     const float *weight = c->illum + (size_t)wr * c->obj_w + wc;
     double sums[4] = {0.0, 0.0, 0.0, 0.0};
-#pragma omp parallel for reduction(+ : sums[:4]) num_threads(nt) if (nt > 1)
-    for (int r = 0; r < m; r++)
-        pty_rows_position_terms(m, c->n_modes, c->mode_stride, obj + (size_t)r * c->obj_w, (size_t)c->obj_w, r > 0, r + 1 < m,
-                                slot->probe + r * mm, far + r * mm, 1.0f / (float)c->npix,
-                                weight + (size_t)r * c->obj_w, sums);
+#define ROW_TERMS(r, out)                                                                                                \
+    pty_rows_position_terms(m, c->n_modes, c->mode_stride, obj + (size_t)(r) * c->obj_w, (size_t)c->obj_w, (r) > 0,      \
+                            (r) + 1 < m, slot->probe + (r) * mm, far + (r) * mm, 1.0f / (float)c->npix,                  \
+                            weight + (size_t)(r) * c->obj_w, out)
+    if (!slot->by_rows) {
+        for (int r = 0; r < m; r++) ROW_TERMS(r, sums);
+    } else {
+        double *rows = slot->row_sums;
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+        for (int r = 0; r < m; r++) {
+            double *own = rows + 4 * (size_t)r;
+            own[0] = own[1] = own[2] = own[3] = 0.0;
+            ROW_TERMS(r, own);
+        }
+        for (int r = 0; r < m; r++)
+            for (int q = 0; q < 4; q++) sums[q] += rows[4 * (size_t)r + q];
+    }
+#undef ROW_TERMS
     step[0] = pty_position_step(sums[0], sums[1]);
     step[1] = pty_position_step(sums[2], sums[3]);
 }
@@ -448,16 +485,18 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     /* the patch's maximum only where the probe step takes it */
     float patch_max = 0.0f, *want_patch = p->obj_norm == PTY_OBJNORM_PATCH ? &patch_max : NULL;
     double err = 0.0;
-    if (nt == 1) {
+    if (!slot->by_rows) {
         exit_waves(c, obj, slot->probe, 0, m, far, want_patch);
         fftwf_execute_dft(slot->forward, (fftwf_complex *)far, (fftwf_complex *)far);
         err = project(c, amp, 0, m, 0, m, far);
     } else {
-#pragma omp parallel for reduction(max : patch_max) num_threads(nt)
+        double *rows = slot->row_sums;
+#pragma omp parallel for reduction(max : patch_max) num_threads(nt) if (nt > 1)
         for (int r = 0; r < m; r++) exit_waves(c, obj, slot->probe, r, r + 1, far, want_patch ? &patch_max : NULL);
         fftwf_execute_dft(slot->forward, (fftwf_complex *)far, (fftwf_complex *)far);
-#pragma omp parallel for reduction(+ : err) num_threads(nt)
-        for (int r = 0; r < m; r++) err += project(c, amp, r, r + 1, 0, m, far);
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+        for (int r = 0; r < m; r++) rows[r] = project(c, amp, r, r + 1, 0, m, far);
+        for (int r = 0; r < m; r++) err += rows[r];
     }
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)far, (fftwf_complex *)far);
     if (p->position_steps) position_step(c, j, obj, slot, far, p->position_steps + 2 * (size_t)j);
@@ -470,10 +509,10 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     if (empty && off_grid) memset(given->probe_out, 0, c->mode_stride * c->n_modes * sizeof *given->probe_out);
     const int fresh = empty && !off_grid;
     float mx = 0.0f, *want_max = fuse ? &mx : NULL;
-    if (nt == 1) {
+    if (!slot->by_rows) {
         update(c, obj, 0, m, probe_step, far, slot, fresh, want_max);
     } else {
-#pragma omp parallel for reduction(max : mx) num_threads(nt)
+#pragma omp parallel for reduction(max : mx) num_threads(nt) if (nt > 1)
         for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, fresh, want_max ? &mx : NULL);
     }
     if (fuse) *new_probe_max = mx;
@@ -636,8 +675,13 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
  * central frames, where the barriers of the shared position make half the
  * workers faster even on an idle machine), so each kind of pass (positions,
  * sets, probe moved or not) keeps its own figures.  The result is the same
- * on any number of workers (cpu_sets).  PTYCHO_CPU_WORKERS=N fixes the
- * count (tests). */
+ * on any number of workers (cpu_sets).  A sequential pass on several
+ * threads is chosen for the same way, its lost share of the threads' time
+ * standing in for the barriers' (cpu_pass), with the same bits on fewer
+ * threads (cpu_slot.by_rows, fft_jobs): Siemens star, sequential order, 2
+ * threads, a busy loop on one core, 378-392 ms an iteration before against
+ * 187-200 ms (1 thread: 129-132).  PTYCHO_CPU_WORKERS=N fixes the count
+ * (tests). */
 #define CPU_WAIT_LOADED 0.3
 #define CPU_RETRY 16
 
@@ -706,17 +750,15 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (p->set_end) PTY_TRY(pty_sets_check_ends(p->set_end, p->n_sets, n, "CPU backend"));
     PTY_CHECK(!p->position_steps || c->illum, PTY_ERR_ARG, "CPU backend: position steps asked of a backend created "
                                                              "without refine_positions");
-    float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c) : 0.0f;
+    const int batched = p->set_end != NULL;
+    cpu_pass_kind *kind = batched || c->n_threads > 1 ? pass_kind(c, n, batched ? p->n_sets : 0, p->beta > 0.0f) : NULL;
+    const int active = kind ? choose_workers(c, kind) : 1;
+    float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c, active) : 0.0f;
     if (p->position_steps) illumination_weights(c);
-    double err = 0.0;
-    if (p->set_end) {
-        cpu_pass_kind *kind = pass_kind(c, n, p->n_sets, p->beta > 0.0f);
-        const int active = choose_workers(c, kind);
-        const double t0 = pty_now_s();
-        double waited;
+    const double t0 = pty_now_s(), cpu0 = pty_cpu_s();
+    double err = 0.0, waited = 0.0;
+    if (batched) {
         err = cpu_sets(c, order, p, global_obj_max, active, &waited);
-        const double wall = pty_now_s() - t0;
-        if (n > 0 && wall > 0.0) workers_measured(c, kind, active, wall / n, waited / (active * wall));
     } else {
         cpu_slot slot = {.far = c->far,
                          .probe = c->probe,
@@ -725,19 +767,29 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                          .set_size = 1,
                          .forward = c->forward,
                          .inverse = c->inverse,
-                         .threads = c->n_threads,
+                         .threads = active,
                          .moved = c->moved,
                          .moved_steps = c->moved_steps,
                          .factors = c->factors,
-                         .moved_step_buf = c->moved_obj_step};
+                         .moved_step_buf = c->moved_obj_step,
+                         .by_rows = c->n_threads > 1,
+                         .row_sums = c->row_sums};
+        fft_team = active;
         /* each position's probe steps change the probe the next one sees */
         float new_max = -1.0f;
         for (int t = 0; t < n; t++) {
             if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max);
-            else if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, c->n_threads);
+            else if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, active);
             err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
         }
+        fft_team = 0;
     }
+    const double wall = pty_now_s() - t0, cpu = pty_cpu_s() - cpu0;
+    /* a sequential pass has no barriers of its own to time (its threads wait inside OpenMP's
+       loops and FFTW's), so what it lost to other processes is the share of its threads' time
+       the process did not get: a waiting thread spins, and counts as busy */
+    if (kind && n > 0 && wall > 0.0)
+        workers_measured(c, kind, active, wall / n, batched ? waited / (active * wall) : 1.0 - cpu / (active * wall));
     *err_num = err;
     return PTY_OK;
 }
