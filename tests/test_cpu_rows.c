@@ -256,6 +256,41 @@ static void check_position_terms(int K, int up)
     PTY_TEST(what, close);
 }
 
+/* The Fourier shift's two loops (the CPU backend's move_probe): the phase
+ * ramp's multiply along a row of N pixels, and the scaled copy or sum. */
+static void check_shift(int K)
+{
+    static pty_cf x[MAX_MODES * STRIDE], want[MAX_MODES * STRIDE], col[N], dst[MAX_MODES * STRIDE],
+        want_dst[MAX_MODES * STRIDE];
+    const pty_cf a = pty_cf_make(0.6f, -0.8f);
+    fill(x, (size_t)K * STRIDE);
+    fill(col, N);
+    memcpy(want, x, sizeof want);
+    for (int i = 0; i < N; i++) {
+        const pty_cf f = pty_cmul(a, col[i]);
+        for (int k = 0; k < K; k++) want[k * STRIDE + i] = pty_cmul(want[k * STRIDE + i], f);
+    }
+    pty_rows_shift_row(N, K, STRIDE, a, col, x);
+    PTY_TEST(K == 1 ? "shift row, 1 mode: x times a col, bit for bit" : "shift row, 3 modes: x_k times a col, bit for bit",
+             memcmp(x, want, sizeof x) == 0);
+    for (int acc = 0; acc <= 1; acc++) {
+        fill(dst, (size_t)K * STRIDE);
+        memcpy(want_dst, dst, sizeof dst);
+        const float s = 1.0f / 300.0f;
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < N; i++) {
+                const pty_cf y = x[k * STRIDE + i], v = pty_cf_make(y.re * s, y.im * s);
+                pty_cf *d = &want_dst[k * STRIDE + i];
+                *d = acc ? pty_cf_make(d->re + v.re, d->im + v.im) : v;
+            }
+        pty_rows_scaled(N, K, STRIDE, x, s, dst, acc);
+        int same = 1; /* the gaps between modes are not touched */
+        for (int k = 0; k < K; k++) same &= same_cf(dst + k * STRIDE, want_dst + k * STRIDE, STRIDE);
+        PTY_TEST(acc ? "scaled sum: dst + s y, each mode, gaps untouched" : "scaled copy: s y, each mode, gaps untouched",
+                 same);
+    }
+}
+
 int main(void)
 {
     check_pixel_rules();
@@ -272,6 +307,7 @@ int main(void)
         check_update(K, 1, -1.0f, 0.0f, 0);
         check_position_terms(K, 1);
         check_position_terms(K, 0);
+        check_shift(K);
     }
     return pty_test_report();
 }

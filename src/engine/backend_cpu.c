@@ -29,12 +29,12 @@
 #define PTY_CPU_PARALLEL_PIXELS 16384
 
 /* A kind of pass and how fast it ran (choose_workers): the workers it runs
- * on, passes on fewer since all were tried, seconds a position of the last
- * two passes on all and of the last on fewer (0: none yet).  Sequential
- * passes are kinds with n_sets 0. */
+ * on, passes on fewer since all were tried and before they are tried again,
+ * seconds a position of the last two passes on all and of the last on fewer
+ * (0: none yet).  Sequential passes are kinds with n_sets 0. */
 typedef struct cpu_pass_kind {
     int n, n_sets, probe;
-    int active, since_all;
+    int active, since_all, retry_after;
     double all[2], fewer;
 } cpu_pass_kind;
 #define CPU_KINDS 4
@@ -396,26 +396,16 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
     pty_cf *col = slot->factors;
     for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
 #pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (int u = 0; u < m; u++) {
-        const pty_cf a = pty_shift_factor(u, m, fr);
-        for (int v = 0; v < m; v++) {
-            const pty_cf f = pty_cmul(a, col[v]);
-            for (int k = 0; k < K; k++) {
-                pty_cf *x = slot->far + (size_t)k * ms + (size_t)u * m + v;
-                *x = pty_cmul(*x, f);
-            }
-        }
-    }
+    for (int u = 0; u < m; u++) pty_rows_shift_row(m, K, ms, pty_shift_factor(u, m, fr), col, slot->far + (size_t)u * m);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
-    const pty_cf *y = slot->far;
     /* each mode's pixels, not the gaps between modes */
-#pragma omp parallel for collapse(2) num_threads(nt) if (nt > 1)
-    for (int k = 0; k < K; k++)
-        for (size_t i = 0; i < npix; i++) {
-            const size_t at = (size_t)k * ms + i;
-            const pty_cf v = pty_cf_make(y[at].re * inv_n, y[at].im * inv_n);
-            dst[at] = accumulate ? pty_cf_make(dst[at].re + v.re, dst[at].im + v.im) : v;
-        }
+    if (nt == 1) {
+        pty_rows_scaled((int)npix, K, ms, slot->far, inv_n, dst, accumulate);
+    } else {
+#pragma omp parallel for num_threads(nt)
+        for (int u = 0; u < m; u++)
+            pty_rows_scaled(m, K, ms, slot->far + (size_t)u * m, inv_n, dst + (size_t)u * m, accumulate);
+    }
 }
 
 /* Position correction: the move of position j's window corner that best explains its exit-wave
@@ -670,8 +660,10 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
  * while they are faster a position than the better of the last two passes
  * on all (not the last alone: on an idle VM one pass in twenty or so runs
  * 1.4x slow and waits a third of its time, and half the workers beat it,
- * though not the passes around it); all are tried again every CPU_RETRY
- * passes.  Passes differ (the first-probe search runs sets of one on the
+ * though not the passes around it); all are tried again after CPU_RETRY
+ * passes, and after twice as many each time they lose, up to
+ * CPU_RETRY_MAX (a sequential pass on all threads of a loaded machine is
+ * 3.6x slower than on one: one in 16 of them cost 16 %).  Passes differ (the first-probe search runs sets of one on the
  * central frames, where the barriers of the shared position make half the
  * workers faster even on an idle machine), so each kind of pass (positions,
  * sets, probe moved or not) keeps its own figures.  The result is the same
@@ -684,6 +676,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
  * (tests). */
 #define CPU_WAIT_LOADED 0.3
 #define CPU_RETRY 16
+#define CPU_RETRY_MAX 64
 
 static cpu_pass_kind *pass_kind(cpu_impl *c, int n, int n_sets, int probe)
 {
@@ -692,7 +685,7 @@ static cpu_pass_kind *pass_kind(cpu_impl *c, int n, int n_sets, int probe)
         if (k->n == n && k->n_sets == n_sets && k->probe == probe) return k;
     }
     cpu_pass_kind *k = &c->kinds[c->next_kind++ % CPU_KINDS];
-    *k = (cpu_pass_kind){.n = n, .n_sets = n_sets, .probe = probe, .active = c->n_workers};
+    *k = (cpu_pass_kind){.n = n, .n_sets = n_sets, .probe = probe, .active = c->n_workers, .retry_after = CPU_RETRY};
     return k;
 }
 
@@ -700,7 +693,7 @@ static int choose_workers(const cpu_impl *c, cpu_pass_kind *k)
 {
     const char *fixed = getenv("PTYCHO_CPU_WORKERS");
     if (fixed && atoi(fixed) >= 1) return atoi(fixed) < c->n_workers ? atoi(fixed) : c->n_workers;
-    if (k->active < c->n_workers && ++k->since_all >= CPU_RETRY) return c->n_workers;
+    if (k->active < c->n_workers && ++k->since_all >= k->retry_after) return c->n_workers;
     return k->active;
 }
 
@@ -719,7 +712,9 @@ static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, doub
         k->all[1] = k->all[0];
         k->all[0] = r;
         if (k->active < all) { /* the retry: all stay only where they beat fewer */
-            if (best_on_all(k) < k->fewer) k->active = all;
+            const int won = best_on_all(k) < k->fewer;
+            if (won) k->active = all;
+            k->retry_after = won ? CPU_RETRY : k->retry_after < CPU_RETRY_MAX / 2 ? 2 * k->retry_after : CPU_RETRY_MAX;
             k->since_all = 0;
         } else if (waited > CPU_WAIT_LOADED && half < all) {
             k->active = half;

@@ -690,3 +690,31 @@ PTY_VECTOR_CLONES void COPY(pty_rows_position_terms)(int n, int n_modes, size_t 
         sums[3] += sum_of(t3, nb);
     }
 }
+
+PTY_VECTOR_CLONES void COPY(pty_rows_shift_row)(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col,
+                                                pty_cf *x)
+{
+    pty_cf f[PTY_ROW_BLOCK];
+    for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
+        const int nb = block_len(m, b0);
+        const pty_cf *restrict c = col + b0;
+        for (int i = 0; i < nb; i++) f[i] = pty_cmul(a, c[i]);
+        for (int k = 0; k < n_modes; k++) {
+            pty_cf *restrict y = x + (size_t)k * stride + b0;
+            for (int i = 0; i < nb; i++) y[i] = pty_cmul(y[i], f[i]);
+        }
+    }
+}
+
+PTY_VECTOR_CLONES void COPY(pty_rows_scaled)(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,
+                                             int accumulate)
+{
+    for (int k = 0; k < n_modes; k++) {
+        const float *restrict in = (const float *)(y + (size_t)k * stride);
+        float *restrict out = (float *)(dst + (size_t)k * stride);
+        if (accumulate)
+            for (int i = 0; i < 2 * n; i++) out[i] += in[i] * s;
+        else
+            for (int i = 0; i < 2 * n; i++) out[i] = in[i] * s;
+    }
+}

@@ -78,4 +78,15 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
                              const pty_cf *probe, const pty_cf *back, float inv_n, const float *weight,
                              double sums[4]);
 
+/* Moving a probe by a Fourier shift (the CPU backend's move_probe), on its
+ * spectrum: row u of every mode times the phase ramp a col[v], a = the row's
+ * factor, each pixel's factor made as pty_cmul(a, col[v]) and the mode's
+ * pixel multiplied by it with pty_cmul. */
+void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, pty_cf *x);
+
+/* dst_k = s y_k, or dst_k += s y_k where accumulate, over n pixels of every
+ * mode (re and im each times s): an unscaled inverse transform brought
+ * back to scale. */
+void pty_rows_scaled(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst, int accumulate);
+
 #endif /* PTY_CPU_ROWS_H */

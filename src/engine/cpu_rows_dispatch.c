@@ -74,3 +74,13 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
 {
     CALL(pty_rows_position_terms, n, n_modes, stride, obj, obj_w, up, down, probe, back, inv_n, weight, sums);
 }
+
+void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, pty_cf *x)
+{
+    CALL(pty_rows_shift_row, m, n_modes, stride, a, col, x);
+}
+
+void pty_rows_scaled(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst, int accumulate)
+{
+    CALL(pty_rows_scaled, n, n_modes, stride, y, s, dst, accumulate);
+}
