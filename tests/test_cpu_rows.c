@@ -270,7 +270,12 @@ static void check_shift(int K)
         const pty_cf f = pty_cmul(a, col[i]);
         for (int k = 0; k < K; k++) want[k * STRIDE + i] = pty_cmul(want[k * STRIDE + i], f);
     }
-    pty_rows_shift_row(N, K, STRIDE, a, col, x);
+    static pty_cf moved[MAX_MODES * STRIDE];
+    pty_rows_shift_row(N, K, STRIDE, a, col, x, moved);
+    int apart = 1;
+    for (int k = 0; k < K; k++) apart &= same_cf(moved + k * STRIDE, want + k * STRIDE, N);
+    PTY_TEST("shift row into another array: the same bits", apart);
+    pty_rows_shift_row(N, K, STRIDE, a, col, x, x);
     PTY_TEST(K == 1 ? "shift row, 1 mode: x times a col, bit for bit" : "shift row, 3 modes: x_k times a col, bit for bit",
              memcmp(x, want, sizeof x) == 0);
     for (int acc = 0; acc <= 1; acc++) {

@@ -71,6 +71,7 @@ typedef struct cpu_impl {
        the probe moved by it and the probe steps it takes there */
     float *shift;
     pty_cf *moved, *moved_steps;
+    pty_cf *spectrum;            /* per worker: its probe's spectrum, kept while the probe stands (move_probe) */
     pty_cf *factors;             /* per worker: one axis's m phase factors */
     /* position correction (NULL without): the object's illumination by the scan over its maximum,
        the weight of each pixel's position terms (illumination_weights), made at the start of each
@@ -96,6 +97,10 @@ typedef struct cpu_slot {
     fftwf_plan forward, inverse;
     int threads;
     pty_cf *moved, *moved_steps; /* this worker's sub-pixel buffers (NULL without shifts) */
+    /* the spectrum of `probe`, made by the first position off the grid, and *spectrum_ok
+       while it holds: the caller clears it where the probe changes */
+    pty_cf *spectrum;
+    int *spectrum_ok;
     pty_cf *factors;             /* and its m column factors */
     float *moved_step_buf;       /* and the step buffer of the moved probe */
     /* the loops run row by row on `threads` threads (sequential order on
@@ -139,6 +144,7 @@ static void cpu_destroy(void *p)
     free(c->shift);
     fftwf_free(c->moved);
     fftwf_free(c->moved_steps);
+    fftwf_free(c->spectrum);
     free(c->factors);
     free(c->illum);
     free(c->illum_scratch);
@@ -232,8 +238,12 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         c->shift = malloc((size_t)s->n_frames * 2 * sizeof *c->shift);
         c->moved = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->moved_steps = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
+        c->spectrum = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->factors = malloc((size_t)s->m * c->n_workers * sizeof *c->factors);
-        moved_ok = c->shift && c->moved && c->moved_steps && c->factors;
+        moved_ok = c->shift && c->moved && c->moved_steps && c->spectrum && c->factors;
+        /* each position writes its steps afresh; the gaps between modes, which move_probe
+           copies whole, are never written */
+        if (c->moved_steps) memset(c->moved_steps, 0, c->lane_stride * c->n_workers * sizeof *c->moved_steps);
     }
     if (s->refine_positions) {
         c->illum = malloc(nobj * sizeof *c->illum);
@@ -243,7 +253,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->row_sums || !c->obj_step || !c->moved_obj_step || !moved_ok) {
         double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + 2.0 * nprobe * 8.0 +
-                      (s->shift ? 6.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
+                      (s->shift ? 7.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
                      (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -384,19 +394,28 @@ static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_s
 
 /* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
  * window, through their spectra (pty_shift_factor), on the slot's far
- * buffer and plans.  accumulate: add to dst instead of writing it. */
-static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, float fr, float fc, pty_cf *dst,
-                       int accumulate)
+ * buffer and plans.  accumulate: add to dst instead of writing it.  src is
+ * the slot's probe where `standing`: its spectrum is then made once and
+ * kept (slot->spectrum) for the next positions that see the same probe, a
+ * set's in batched order; the same plan on the same numbers gives the
+ * same bits. */
+static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, int standing, float fr, float fc,
+                       pty_cf *dst, int accumulate)
 {
     const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t npix = c->npix, ms = c->mode_stride;
     const float inv_n = 1.0f / (float)npix;
-    memcpy(slot->far, src, (size_t)K * ms * sizeof *src);
-    fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
+    pty_cf *spec = standing ? slot->spectrum : slot->far;
+    if (!standing || !*slot->spectrum_ok) {
+        memcpy(spec, src, (size_t)K * ms * sizeof *src);
+        fftwf_execute_dft(slot->forward, (fftwf_complex *)spec, (fftwf_complex *)spec);
+        if (standing) *slot->spectrum_ok = 1;
+    }
     pty_cf *col = slot->factors;
     for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
 #pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (int u = 0; u < m; u++) pty_rows_shift_row(m, K, ms, pty_shift_factor(u, m, fr), col, slot->far + (size_t)u * m);
+    for (int u = 0; u < m; u++)
+        pty_rows_shift_row(m, K, ms, pty_shift_factor(u, m, fr), col, spec + (size_t)u * m, slot->far + (size_t)u * m);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     /* each mode's pixels, not the gaps between modes */
     if (nt == 1) {
@@ -461,11 +480,10 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     cpu_slot moved = *given;
     const cpu_slot *slot = given;
     if (off_grid) {
-        move_probe(c, given, given->probe, f[0], f[1], given->moved, 0);
+        move_probe(c, given, given->probe, given->spectrum_ok != NULL, f[0], f[1], given->moved, 0);
         moved.probe = given->moved;
         moved.probe_out = given->moved_steps;
         moved.step_buf = given->moved_step_buf;
-        memset(given->moved_steps, 0, c->mode_stride * c->n_modes * sizeof *given->moved_steps);
         probe_ready(c, &moved, p, nt);
         slot = &moved;
     }
@@ -494,10 +512,11 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     if (slot->probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
     const int fuse = new_probe_max && !off_grid && probe_step != 0.0f && slot->probe_out == slot->probe && !slot->obj_step;
-    /* off the grid the steps reach probe_out through move_probe, which adds */
+    /* off the grid the steps reach probe_out through move_probe, which adds; they are written
+       afresh to moved_steps, this position's alone (its gaps between modes stay zero) */
     const int empty = out_empty && *out_empty && probe_step != 0.0f;
     if (empty && off_grid) memset(given->probe_out, 0, c->mode_stride * c->n_modes * sizeof *given->probe_out);
-    const int fresh = empty && !off_grid;
+    const int fresh = off_grid || empty;
     float mx = 0.0f, *want_max = fuse ? &mx : NULL;
     if (!slot->by_rows) {
         update(c, obj, 0, m, probe_step, far, slot, fresh, want_max);
@@ -506,7 +525,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
         for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, fresh, want_max ? &mx : NULL);
     }
     if (fuse) *new_probe_max = mx;
-    if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, -f[0], -f[1], given->probe_out, 1);
+    if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, 0, -f[0], -f[1], given->probe_out, 1);
     if (empty) *out_empty = 0;
     return err;
 }
@@ -602,6 +621,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int a = omp_get_thread_num();
         pty_cf *probe = c->probe_copy + a * c->lane_stride;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
+        int spectrum_ok = 0; /* the probe stands until the set's end */
         cpu_slot slot = {.far = c->far + a * c->lane_stride,
                          .probe = probe,
                          .step_buf = c->obj_step + a * c->lane_stride,
@@ -611,6 +631,8 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                          .threads = 1,
                          .moved = c->moved ? c->moved + a * c->lane_stride : NULL,
                          .moved_steps = c->moved_steps ? c->moved_steps + a * c->lane_stride : NULL,
+                         .spectrum = c->spectrum ? c->spectrum + a * c->lane_stride : NULL,
+                         .spectrum_ok = c->spectrum ? &spectrum_ok : NULL,
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
                          .moved_step_buf = c->moved_obj_step + a * c->lane_stride};
         probe_ready(c, &slot, p, 1);
@@ -638,7 +660,10 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
             const double arrived = pty_now_s();
 #pragma omp barrier
             waited_all += pty_now_s() - arrived;
-            if (update_probe) add_set_steps(c, &slot, p, probe, sums, lanes);
+            if (update_probe) {
+                add_set_steps(c, &slot, p, probe, sums, lanes);
+                spectrum_ok = 0;
+            }
         }
         /* after every worker's copy in (there is no barrier without sets) */
 #pragma omp barrier
@@ -755,6 +780,7 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (batched) {
         err = cpu_sets(c, order, p, global_obj_max, active, &waited);
     } else {
+        int spectrum_ok = 0; /* the probe stands through the pass only where it takes no steps */
         cpu_slot slot = {.far = c->far,
                          .probe = c->probe,
                          .probe_out = c->probe,
@@ -765,6 +791,8 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                          .threads = active,
                          .moved = c->moved,
                          .moved_steps = c->moved_steps,
+                         .spectrum = c->spectrum,
+                         .spectrum_ok = c->spectrum ? &spectrum_ok : NULL,
                          .factors = c->factors,
                          .moved_step_buf = c->moved_obj_step,
                          .by_rows = c->n_threads > 1,
@@ -776,6 +804,7 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
             if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max);
             else if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, active);
             err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
+            if (p->beta > 0.0f) spectrum_ok = 0;
         }
         fft_team = 0;
     }

@@ -692,7 +692,7 @@ PTY_VECTOR_CLONES void COPY(pty_rows_position_terms)(int n, int n_modes, size_t 
 }
 
 PTY_VECTOR_CLONES void COPY(pty_rows_shift_row)(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col,
-                                                pty_cf *x)
+                                                const pty_cf *x, pty_cf *out)
 {
     pty_cf f[PTY_ROW_BLOCK];
     for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
@@ -700,8 +700,10 @@ PTY_VECTOR_CLONES void COPY(pty_rows_shift_row)(int m, int n_modes, size_t strid
         const pty_cf *restrict c = col + b0;
         for (int i = 0; i < nb; i++) f[i] = pty_cmul(a, c[i]);
         for (int k = 0; k < n_modes; k++) {
-            pty_cf *restrict y = x + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) y[i] = pty_cmul(y[i], f[i]);
+            /* x may be out: each pixel is read before it is written */
+            const pty_cf *y = x + (size_t)k * stride + b0;
+            pty_cf *z = out + (size_t)k * stride + b0;
+            for (int i = 0; i < nb; i++) z[i] = pty_cmul(y[i], f[i]);
         }
     }
 }

@@ -31,7 +31,8 @@
     void pty_rows_position_terms_##copy(int n, int n_modes, size_t stride, const pty_cf *obj, size_t obj_w, int up,    \
                                         int down, const pty_cf *probe, const pty_cf *back, float inv_n,                \
                                         const float *weight, double sums[4]);                                  \
-    void pty_rows_shift_row_##copy(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, pty_cf *x);         \
+    void pty_rows_shift_row_##copy(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x,    \
+                                   pty_cf *out);                                                                       \
     void pty_rows_scaled_##copy(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,              \
                                 int accumulate);
 
