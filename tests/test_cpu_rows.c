@@ -294,6 +294,21 @@ static void check_shift(int K)
         PTY_TEST(acc ? "scaled sum: dst + s y, each mode, gaps untouched" : "scaled copy: s y, each mode, gaps untouched",
                  same);
     }
+    /* the moved probe made ready in the same sweep: the copy's bits, and the power map and
+       maximum that pty_rows_probe_power gives of it */
+    static pty_cf ready[MAX_MODES * STRIDE];
+    static float power[N], want_power[N];
+    x[17] = pty_cf_make(NAN, 0.0f); /* a NaN must not become the maximum */
+    pty_rows_scaled(N, K, STRIDE, x, 0.25f, dst, 0);
+    const float want_mx = pty_rows_probe_power(N, K, STRIDE, dst, want_power);
+    const float mx = pty_rows_scaled_power(N, K, STRIDE, x, 0.25f, ready, power);
+    int same = 1;
+    for (int k = 0; k < K; k++) same &= same_cf(ready + k * STRIDE, dst + k * STRIDE, N);
+    PTY_TEST("scaled copy with its power: the copy's bits", same);
+    PTY_TEST("scaled copy with its power: the map and maximum of pty_rows_probe_power",
+             memcmp(power, want_power, sizeof power) == 0 && mx == want_mx && !isnan(mx));
+    PTY_TEST("scaled copy with its power: the same maximum without the map",
+             pty_rows_scaled_power(N, K, STRIDE, x, 0.25f, ready, NULL) == want_mx);
 }
 
 int main(void)

@@ -394,13 +394,15 @@ static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_s
 
 /* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
  * window, through their spectra (pty_shift_factor), on the slot's far
- * buffer and plans.  accumulate: add to dst instead of writing it.  src is
+ * buffer and plans.  accumulate: add to dst instead of writing it; else
+ * dst is a probe, and its power maximum is returned, its power map written
+ * to power unless NULL (what probe_ready would make of it).  src is
  * the slot's probe where `standing`: its spectrum is then made once and
  * kept (slot->spectrum) for the next positions that see the same probe, a
  * set's in batched order; the same plan on the same numbers gives the
  * same bits. */
-static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, int standing, float fr, float fc,
-                       pty_cf *dst, int accumulate)
+static float move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, int standing, float fr, float fc,
+                        pty_cf *dst, int accumulate, float *power)
 {
     const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t npix = c->npix, ms = c->mode_stride;
@@ -418,13 +420,23 @@ static void move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *sr
         pty_rows_shift_row(m, K, ms, pty_shift_factor(u, m, fr), col, spec + (size_t)u * m, slot->far + (size_t)u * m);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     /* each mode's pixels, not the gaps between modes */
-    if (nt == 1) {
-        pty_rows_scaled((int)npix, K, ms, slot->far, inv_n, dst, accumulate);
-    } else {
+    const pty_cf *y = slot->far;
+    if (accumulate) {
+        if (nt == 1) pty_rows_scaled((int)npix, K, ms, y, inv_n, dst, 1);
+        else
 #pragma omp parallel for num_threads(nt)
-        for (int u = 0; u < m; u++)
-            pty_rows_scaled(m, K, ms, slot->far + (size_t)u * m, inv_n, dst + (size_t)u * m, accumulate);
+            for (int u = 0; u < m; u++) pty_rows_scaled(m, K, ms, y + (size_t)u * m, inv_n, dst + (size_t)u * m, 1);
+        return 0.0f;
     }
+    if (nt == 1) return pty_rows_scaled_power((int)npix, K, ms, y, inv_n, dst, power);
+    float mx = 0.0f;
+#pragma omp parallel for reduction(max : mx) num_threads(nt)
+    for (int u = 0; u < m; u++) {
+        const size_t at = (size_t)u * m;
+        const float rm = pty_rows_scaled_power(m, K, ms, y + at, inv_n, dst + at, power ? power + at : NULL);
+        mx = rm > mx ? rm : mx;
+    }
+    return mx;
 }
 
 /* Position correction: the move of position j's window corner that best explains its exit-wave
@@ -458,6 +470,13 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
     step[1] = pty_position_step(sums[2], sums[3]);
 }
 
+/* Whether position j lies off the pixel grid (its probe moved, move_probe). */
+static int is_off_grid(const cpu_impl *c, int j)
+{
+    const float *f = c->shift ? c->shift + 2 * (size_t)j : NULL;
+    return f && (f[0] != 0.0f || f[1] != 0.0f);
+}
+
 /* One position: exit waves, projection, back-propagation, joint update.
  * The object is updated in place; the probe steps go to slot->probe_out
  * (the probe itself in sequential order, a worker's accumulator in a set).
@@ -476,15 +495,16 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     /* a position off the pixel grid sees the probe moved by its offset, and its probe steps,
        taken there, move back by it before they join the others */
     const float *f = c->shift ? c->shift + 2 * (size_t)j : NULL;
-    const int off_grid = f && (f[0] != 0.0f || f[1] != 0.0f);
+    const int off_grid = is_off_grid(c, j);
     cpu_slot moved = *given;
     const cpu_slot *slot = given;
     if (off_grid) {
-        move_probe(c, given, given->probe, given->spectrum_ok != NULL, f[0], f[1], given->moved, 0);
+        const float mx = move_probe(c, given, given->probe, given->spectrum_ok != NULL, f[0], f[1], given->moved, 0,
+                                    p->rpie < 0.0f ? NULL : given->moved_step_buf);
         moved.probe = given->moved;
         moved.probe_out = given->moved_steps;
         moved.step_buf = given->moved_step_buf;
-        probe_ready(c, &moved, p, nt);
+        object_step(c, &moved, p, mx); /* what probe_ready makes of the moved probe */
         slot = &moved;
     }
     pty_cf *obj = c->object + (size_t)c->window[2 * j] * c->obj_w + c->window[2 * j + 1];
@@ -525,7 +545,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
         for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, fresh, want_max ? &mx : NULL);
     }
     if (fuse) *new_probe_max = mx;
-    if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, 0, -f[0], -f[1], given->probe_out, 1);
+    if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, 0, -f[0], -f[1], given->probe_out, 1, NULL);
     if (empty) *out_empty = 0;
     return err;
 }
@@ -798,13 +818,15 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                          .by_rows = c->n_threads > 1,
                          .row_sums = c->row_sums};
         fft_team = active;
-        /* each position's probe steps change the probe the next one sees */
+        /* each position's probe steps change the probe the next one sees; a position off the
+           grid reads only the moved probe's object step, so the probe's own waits until a
+           position on the grid needs it */
         float new_max = -1.0f;
-        for (int t = 0; t < n; t++) {
-            if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max);
-            else if (t == 0 || p->beta > 0.0f) probe_ready(c, &slot, p, active);
+        for (int t = 0, stale = 1; t < n; t++) {
+            if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max), stale = 0;
+            if (stale && !is_off_grid(c, order[t])) probe_ready(c, &slot, p, active), stale = 0;
             err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
-            if (p->beta > 0.0f) spectrum_ok = 0;
+            if (p->beta > 0.0f) spectrum_ok = 0, stale = 1;
         }
         fft_team = 0;
     }

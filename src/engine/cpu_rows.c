@@ -720,3 +720,20 @@ PTY_VECTOR_CLONES void COPY(pty_rows_scaled)(int n, int n_modes, size_t stride, 
             for (int i = 0; i < 2 * n; i++) out[i] = in[i] * s;
     }
 }
+
+PTY_VECTOR_CLONES float COPY(pty_rows_scaled_power)(int n, int n_modes, size_t stride, const pty_cf *y, float s,
+                                                    pty_cf *dst, float *power)
+{
+    max_acc mx;
+    max_start(&mx, 0.0f);
+    for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
+        const int nb = block_len(n, b0);
+        for (int k = 0; k < n_modes; k++) {
+            const float *restrict in = (const float *)(y + (size_t)k * stride + b0);
+            float *restrict out = (float *)(dst + (size_t)k * stride + b0);
+            for (int i = 0; i < 2 * nb; i++) out[i] = in[i] * s;
+        }
+        block_power(b0, nb, n_modes, stride, dst, power, &mx);
+    }
+    return max_to_float(&mx);
+}

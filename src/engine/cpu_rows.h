@@ -89,4 +89,9 @@ void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_c
  * back to scale. */
 void pty_rows_scaled(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst, int accumulate);
 
+/* dst_k = s y_k as pty_rows_scaled writes it, and in the same sweep the
+ * new probe's power as pty_rows_probe_power gives it (written to power
+ * unless NULL); returns its maximum: a moved probe made ready at once. */
+float pty_rows_scaled_power(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst, float *power);
+
 #endif /* PTY_CPU_ROWS_H */

@@ -34,7 +34,9 @@
     void pty_rows_shift_row_##copy(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x,    \
                                    pty_cf *out);                                                                       \
     void pty_rows_scaled_##copy(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,              \
-                                int accumulate);
+                                int accumulate);                                                                       \
+    float pty_rows_scaled_power_##copy(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,       \
+                                       float *power);
 
 PTY_ROWS_DECLARE(narrow)
 #ifdef PTY_ROWS_HAVE_AVX512

@@ -84,3 +84,8 @@ void pty_rows_scaled(int n, int n_modes, size_t stride, const pty_cf *y, float s
 {
     CALL(pty_rows_scaled, n, n_modes, stride, y, s, dst, accumulate);
 }
+
+float pty_rows_scaled_power(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst, float *power)
+{
+    return CALL(pty_rows_scaled_power, n, n_modes, stride, y, s, dst, power);
+}
