@@ -271,11 +271,23 @@ static void check_shift(int K)
         for (int k = 0; k < K; k++) want[k * STRIDE + i] = pty_cmul(want[k * STRIDE + i], f);
     }
     static pty_cf moved[MAX_MODES * STRIDE];
-    pty_rows_shift_row(N, K, STRIDE, a, col, x, moved);
+    pty_rows_shift_row(N, K, STRIDE, a, col, x, moved, 0);
     int apart = 1;
     for (int k = 0; k < K; k++) apart &= same_cf(moved + k * STRIDE, want + k * STRIDE, N);
     PTY_TEST("shift row into another array: the same bits", apart);
-    pty_rows_shift_row(N, K, STRIDE, a, col, x, x);
+    static pty_cf sum[MAX_MODES * STRIDE], want_sum[MAX_MODES * STRIDE];
+    fill(sum, (size_t)K * STRIDE);
+    memcpy(want_sum, sum, sizeof sum);
+    for (int k = 0; k < K; k++)
+        for (int i = 0; i < N; i++) {
+            const pty_cf w = want[k * STRIDE + i], *s0 = &want_sum[k * STRIDE + i];
+            want_sum[k * STRIDE + i] = pty_cf_make(s0->re + w.re, s0->im + w.im);
+        }
+    pty_rows_shift_row(N, K, STRIDE, a, col, x, sum, 1);
+    int added = 1;
+    for (int k = 0; k < K; k++) added &= same_cf(sum + k * STRIDE, want_sum + k * STRIDE, STRIDE);
+    PTY_TEST("shift row added to a sum: the same bits, gaps untouched", added);
+    pty_rows_shift_row(N, K, STRIDE, a, col, x, x, 0);
     PTY_TEST(K == 1 ? "shift row, 1 mode: x times a col, bit for bit" : "shift row, 3 modes: x_k times a col, bit for bit",
              memcmp(x, want, sizeof x) == 0);
     for (int acc = 0; acc <= 1; acc++) {

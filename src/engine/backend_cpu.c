@@ -72,6 +72,7 @@ typedef struct cpu_impl {
     float *shift;
     pty_cf *moved, *moved_steps;
     pty_cf *spectrum;            /* per worker: its probe's spectrum, kept while the probe stands (move_probe) */
+    pty_cf *step_spectra;        /* per worker: its lane's probe steps moved back, summed as spectra (cpu_sets) */
     pty_cf *factors;             /* per worker: one axis's m phase factors */
     /* position correction (NULL without): the object's illumination by the scan over its maximum,
        the weight of each pixel's position terms (illumination_weights), made at the start of each
@@ -101,6 +102,11 @@ typedef struct cpu_slot {
        while it holds: the caller clears it where the probe changes */
     pty_cf *spectrum;
     int *spectrum_ok;
+    /* a lane's probe steps off the grid, moved back and summed as spectra, and
+       *step_spectrum_live once one is in: the lane brings them back at its
+       end (cpu_sets); NULL: each position's move back on its own */
+    pty_cf *step_spectrum;
+    int *step_spectrum_live;
     pty_cf *factors;             /* and its m column factors */
     float *moved_step_buf;       /* and the step buffer of the moved probe */
     /* the loops run row by row on `threads` threads (sequential order on
@@ -145,6 +151,7 @@ static void cpu_destroy(void *p)
     fftwf_free(c->moved);
     fftwf_free(c->moved_steps);
     fftwf_free(c->spectrum);
+    fftwf_free(c->step_spectra);
     free(c->factors);
     free(c->illum);
     free(c->illum_scratch);
@@ -239,8 +246,9 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         c->moved = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->moved_steps = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->spectrum = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
+        c->step_spectra = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->factors = malloc((size_t)s->m * c->n_workers * sizeof *c->factors);
-        moved_ok = c->shift && c->moved && c->moved_steps && c->spectrum && c->factors;
+        moved_ok = c->shift && c->moved && c->moved_steps && c->spectrum && c->step_spectra && c->factors;
         /* each position writes its steps afresh; the gaps between modes, which move_probe
            copies whole, are never written */
         if (c->moved_steps) memset(c->moved_steps, 0, c->lane_stride * c->n_workers * sizeof *c->moved_steps);
@@ -253,7 +261,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->row_sums || !c->obj_step || !c->moved_obj_step || !moved_ok) {
         double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + 2.0 * nprobe * 8.0 +
-                      (s->shift ? 7.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
+                      (s->shift ? 8.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
                      (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -392,6 +400,21 @@ static void update(const cpu_impl *c, pty_cf *obj, int r0, int r1, float probe_s
                     fresh, probe_out_max);
 }
 
+/* out (+)= the spectra `in` times the phase ramp (pty_shift_factor) that
+ * moves their modes by (fr, fc) pixels, row by row on the slot's threads.
+ * accumulate: add to out instead of writing it. */
+static void apply_ramp(const cpu_impl *c, const cpu_slot *slot, const pty_cf *in, float fr, float fc, pty_cf *out,
+                       int accumulate)
+{
+    const int m = c->m, nt = slot->threads;
+    pty_cf *col = slot->factors;
+    for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
+#pragma omp parallel for num_threads(nt) if (nt > 1)
+    for (int u = 0; u < m; u++)
+        pty_rows_shift_row(m, c->n_modes, c->mode_stride, pty_shift_factor(u, m, fr), col, in + (size_t)u * m,
+                           out + (size_t)u * m, accumulate);
+}
+
 /* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
  * window, through their spectra (pty_shift_factor), on the slot's far
  * buffer and plans.  accumulate: add to dst instead of writing it; else
@@ -413,11 +436,7 @@ static float move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *s
         fftwf_execute_dft(slot->forward, (fftwf_complex *)spec, (fftwf_complex *)spec);
         if (standing) *slot->spectrum_ok = 1;
     }
-    pty_cf *col = slot->factors;
-    for (int v = 0; v < m; v++) col[v] = pty_shift_factor(v, m, fc);
-#pragma omp parallel for num_threads(nt) if (nt > 1)
-    for (int u = 0; u < m; u++)
-        pty_rows_shift_row(m, K, ms, pty_shift_factor(u, m, fr), col, spec + (size_t)u * m, slot->far + (size_t)u * m);
+    apply_ramp(c, slot, spec, fr, fc, slot->far, 0);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     /* each mode's pixels, not the gaps between modes */
     const pty_cf *y = slot->far;
@@ -545,7 +564,15 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
         for (int r = 0; r < m; r++) update(c, obj, r, r + 1, probe_step, far, slot, fresh, want_max ? &mx : NULL);
     }
     if (fuse) *new_probe_max = mx;
-    if (off_grid && probe_step != 0.0f) move_probe(c, given, given->moved_steps, 0, -f[0], -f[1], given->probe_out, 1, NULL);
+    if (off_grid && probe_step != 0.0f) {
+        if (given->step_spectrum) { /* the lane's spectra: one inverse transform at its end (cpu_sets) */
+            fftwf_execute_dft(given->forward, (fftwf_complex *)given->moved_steps, (fftwf_complex *)given->moved_steps);
+            apply_ramp(c, given, given->moved_steps, -f[0], -f[1], given->step_spectrum, *given->step_spectrum_live);
+            *given->step_spectrum_live = 1;
+        } else {
+            move_probe(c, given, given->moved_steps, 0, -f[0], -f[1], given->probe_out, 1, NULL);
+        }
+    }
     if (empty) *out_empty = 0;
     return err;
 }
@@ -641,7 +668,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int a = omp_get_thread_num();
         pty_cf *probe = c->probe_copy + a * c->lane_stride;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
-        int spectrum_ok = 0; /* the probe stands until the set's end */
+        int spectrum_ok = 0, steps_live = 0; /* the probe stands until the set's end */
         cpu_slot slot = {.far = c->far + a * c->lane_stride,
                          .probe = probe,
                          .step_buf = c->obj_step + a * c->lane_stride,
@@ -653,6 +680,8 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                          .moved_steps = c->moved_steps ? c->moved_steps + a * c->lane_stride : NULL,
                          .spectrum = c->spectrum ? c->spectrum + a * c->lane_stride : NULL,
                          .spectrum_ok = c->spectrum ? &spectrum_ok : NULL,
+                         .step_spectrum = c->step_spectra ? c->step_spectra + a * c->lane_stride : NULL,
+                         .step_spectrum_live = &steps_live,
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
                          .moved_step_buf = c->moved_obj_step + a * c->lane_stride};
         probe_ready(c, &slot, p, 1);
@@ -672,6 +701,13 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                 for (int i = start + b; i < start + e; i++)
                     e_lane += cpu_position(c, order[i], p, global_obj_max, &slot, NULL, &empty);
                 if (empty) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+                if (steps_live) { /* the lane's steps off the grid, moved back in one transform */
+                    fftwf_execute_dft(slot.inverse, (fftwf_complex *)slot.step_spectrum,
+                                      (fftwf_complex *)slot.step_spectrum);
+                    pty_rows_scaled((int)c->npix, c->n_modes, c->mode_stride, slot.step_spectrum, 1.0f / (float)c->npix,
+                                    slot.probe_out, 1);
+                    steps_live = 0;
+                }
                 lane_err[l] += e_lane;
             }
             /* a shared position has buffers of its own and a window no other position of the set touches */

@@ -692,7 +692,7 @@ PTY_VECTOR_CLONES void COPY(pty_rows_position_terms)(int n, int n_modes, size_t 
 }
 
 PTY_VECTOR_CLONES void COPY(pty_rows_shift_row)(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col,
-                                                const pty_cf *x, pty_cf *out)
+                                                const pty_cf *x, pty_cf *out, int accumulate)
 {
     pty_cf f[PTY_ROW_BLOCK];
     for (int b0 = 0; b0 < m; b0 += PTY_ROW_BLOCK) {
@@ -703,7 +703,13 @@ PTY_VECTOR_CLONES void COPY(pty_rows_shift_row)(int m, int n_modes, size_t strid
             /* x may be out: each pixel is read before it is written */
             const pty_cf *y = x + (size_t)k * stride + b0;
             pty_cf *z = out + (size_t)k * stride + b0;
-            for (int i = 0; i < nb; i++) z[i] = pty_cmul(y[i], f[i]);
+            if (accumulate)
+                for (int i = 0; i < nb; i++) {
+                    const pty_cf v = pty_cmul(y[i], f[i]);
+                    z[i] = pty_cf_make(z[i].re + v.re, z[i].im + v.im);
+                }
+            else
+                for (int i = 0; i < nb; i++) z[i] = pty_cmul(y[i], f[i]);
         }
     }
 }

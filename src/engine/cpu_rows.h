@@ -81,8 +81,10 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
 /* Moving a probe by a Fourier shift (the CPU backend's move_probe), on its
  * spectrum: out = row u of every mode of x times the phase ramp a col[v], a
  * = the row's factor, each pixel's factor made as pty_cmul(a, col[v]) and
- * the mode's pixel multiplied by it with pty_cmul.  out may be x. */
-void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x, pty_cf *out);
+ * the mode's pixel multiplied by it with pty_cmul; accumulate: added to out
+ * instead.  out may be x. */
+void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x, pty_cf *out,
+                        int accumulate);
 
 /* dst_k = s y_k, or dst_k += s y_k where accumulate, over n pixels of every
  * mode (re and im each times s): an unscaled inverse transform brought

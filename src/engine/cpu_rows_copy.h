@@ -32,7 +32,7 @@
                                         int down, const pty_cf *probe, const pty_cf *back, float inv_n,                \
                                         const float *weight, double sums[4]);                                  \
     void pty_rows_shift_row_##copy(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x,    \
-                                   pty_cf *out);                                                                       \
+                                   pty_cf *out, int accumulate);                                                       \
     void pty_rows_scaled_##copy(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,              \
                                 int accumulate);                                                                       \
     float pty_rows_scaled_power_##copy(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,       \

@@ -75,9 +75,10 @@ void pty_rows_position_terms(int n, int n_modes, size_t stride, const pty_cf *ob
     CALL(pty_rows_position_terms, n, n_modes, stride, obj, obj_w, up, down, probe, back, inv_n, weight, sums);
 }
 
-void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x, pty_cf *out)
+void pty_rows_shift_row(int m, int n_modes, size_t stride, pty_cf a, const pty_cf *col, const pty_cf *x, pty_cf *out,
+                        int accumulate)
 {
-    CALL(pty_rows_shift_row, m, n_modes, stride, a, col, x, out);
+    CALL(pty_rows_shift_row, m, n_modes, stride, a, col, x, out, accumulate);
 }
 
 void pty_rows_scaled(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst, int accumulate)
