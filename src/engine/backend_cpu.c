@@ -551,8 +551,9 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     if (slot->probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
     const int fuse = new_probe_max && !off_grid && probe_step != 0.0f && slot->probe_out == slot->probe && !slot->obj_step;
-    /* off the grid the steps reach probe_out through move_probe, which adds; they are written
-       afresh to moved_steps, this position's alone (its gaps between modes stay zero) */
+    /* off the grid the steps reach probe_out by a move back, which adds (move_probe, or the
+       lane's spectra); they are written afresh to moved_steps, this position's alone (its gaps
+       between modes stay zero) */
     const int empty = out_empty && *out_empty && probe_step != 0.0f;
     if (empty && off_grid) memset(given->probe_out, 0, c->mode_stride * c->n_modes * sizeof *given->probe_out);
     const int fresh = off_grid || empty;
