@@ -110,11 +110,10 @@ typedef struct cpu_slot {
     pty_cf *factors;             /* and its m column factors */
     float *moved_step_buf;       /* and the step buffer of the moved probe */
     /* the loops run row by row on `threads` threads (sequential order on
-       several threads), each row's sums kept apart in row_sums and added in
-       row order, so the result does not depend on the thread count; 0: each
-       stage in one call on one thread (a worker's position) */
+       several threads), each row's sums kept apart in cpu_impl.row_sums and
+       added in row order, so the result does not depend on the thread count;
+       0: each stage in one call on one thread (a worker's position) */
     int by_rows;
-    double *row_sums; /* 4 m */
 } cpu_slot;
 
 /* FFTW's threaded plans (sequential order on several threads) cut each
@@ -415,38 +414,43 @@ static void apply_ramp(const cpu_impl *c, const cpu_slot *slot, const pty_cf *in
                            out + (size_t)u * m, accumulate);
 }
 
-/* dst (+)= the n_modes modes of src moved by (fr, fc) pixels inside the
- * window, through their spectra (pty_shift_factor), on the slot's far
- * buffer and plans.  accumulate: add to dst instead of writing it; else
- * dst is a probe, and its power maximum is returned, its power map written
- * to power unless NULL (what probe_ready would make of it).  src is
- * the slot's probe where `standing`: its spectrum is then made once and
- * kept (slot->spectrum) for the next positions that see the same probe, a
- * set's in batched order; the same plan on the same numbers gives the
- * same bits. */
-static float move_probe(const cpu_impl *c, const cpu_slot *slot, const pty_cf *src, int standing, float fr, float fc,
-                        pty_cf *dst, int accumulate, float *power)
+/* dst_k += the spectra spec_k (unscaled, transformed in place) brought back
+ * by the slot's inverse plan and 1/N: probe steps moved back. */
+static void add_back(const cpu_impl *c, const cpu_slot *slot, pty_cf *spec, pty_cf *dst)
+{
+    const int m = c->m, K = c->n_modes, nt = slot->threads;
+    const size_t ms = c->mode_stride;
+    const float inv_n = 1.0f / (float)c->npix;
+    fftwf_execute_dft(slot->inverse, (fftwf_complex *)spec, (fftwf_complex *)spec);
+    if (nt == 1) {
+        pty_rows_scaled((int)c->npix, K, ms, spec, inv_n, dst, 1);
+        return;
+    }
+#pragma omp parallel for num_threads(nt)
+    for (int u = 0; u < m; u++) pty_rows_scaled(m, K, ms, spec + (size_t)u * m, inv_n, dst + (size_t)u * m, 1);
+}
+
+/* dst = the slot's probe moved by (fr, fc) pixels inside the window,
+ * through its spectrum (pty_shift_factor), on the slot's far buffer and
+ * plans; returns its power maximum, and writes its power map to power
+ * unless NULL (what probe_ready would make of it).  The probe's spectrum is
+ * made once and kept (slot->spectrum, *slot->spectrum_ok) for the next
+ * positions that see the same probe, a set's in batched order: the same
+ * plan on the same numbers gives the same bits. */
+static float move_probe(const cpu_impl *c, const cpu_slot *slot, float fr, float fc, pty_cf *dst, float *power)
 {
     const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t npix = c->npix, ms = c->mode_stride;
     const float inv_n = 1.0f / (float)npix;
-    pty_cf *spec = standing ? slot->spectrum : slot->far;
-    if (!standing || !*slot->spectrum_ok) {
-        memcpy(spec, src, (size_t)K * ms * sizeof *src);
-        fftwf_execute_dft(slot->forward, (fftwf_complex *)spec, (fftwf_complex *)spec);
-        if (standing) *slot->spectrum_ok = 1;
+    if (!*slot->spectrum_ok) {
+        memcpy(slot->spectrum, slot->probe, (size_t)K * ms * sizeof *slot->probe);
+        fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->spectrum, (fftwf_complex *)slot->spectrum);
+        *slot->spectrum_ok = 1;
     }
-    apply_ramp(c, slot, spec, fr, fc, slot->far, 0);
+    apply_ramp(c, slot, slot->spectrum, fr, fc, slot->far, 0);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     /* each mode's pixels, not the gaps between modes */
     const pty_cf *y = slot->far;
-    if (accumulate) {
-        if (nt == 1) pty_rows_scaled((int)npix, K, ms, y, inv_n, dst, 1);
-        else
-#pragma omp parallel for num_threads(nt)
-            for (int u = 0; u < m; u++) pty_rows_scaled(m, K, ms, y + (size_t)u * m, inv_n, dst + (size_t)u * m, 1);
-        return 0.0f;
-    }
     if (nt == 1) return pty_rows_scaled_power((int)npix, K, ms, y, inv_n, dst, power);
     float mx = 0.0f;
 #pragma omp parallel for reduction(max : mx) num_threads(nt)
@@ -474,7 +478,7 @@ static void position_step(const cpu_impl *c, int j, const pty_cf *obj, const cpu
     if (!slot->by_rows) {
         for (int r = 0; r < m; r++) ROW_TERMS(r, sums);
     } else {
-        double *rows = slot->row_sums;
+        double *rows = c->row_sums;
 #pragma omp parallel for num_threads(nt) if (nt > 1)
         for (int r = 0; r < m; r++) {
             double *own = rows + 4 * (size_t)r;
@@ -518,8 +522,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     cpu_slot moved = *given;
     const cpu_slot *slot = given;
     if (off_grid) {
-        const float mx = move_probe(c, given, given->probe, given->spectrum_ok != NULL, f[0], f[1], given->moved, 0,
-                                    p->rpie < 0.0f ? NULL : given->moved_step_buf);
+        const float mx = move_probe(c, given, f[0], f[1], given->moved, p->rpie < 0.0f ? NULL : given->moved_step_buf);
         moved.probe = given->moved;
         moved.probe_out = given->moved_steps;
         moved.step_buf = given->moved_step_buf;
@@ -537,7 +540,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
         fftwf_execute_dft(slot->forward, (fftwf_complex *)far, (fftwf_complex *)far);
         err = project(c, amp, 0, m, 0, m, far);
     } else {
-        double *rows = slot->row_sums;
+        double *rows = c->row_sums;
 #pragma omp parallel for reduction(max : patch_max) num_threads(nt) if (nt > 1)
         for (int r = 0; r < m; r++) exit_waves(c, obj, slot->probe, r, r + 1, far, want_patch ? &patch_max : NULL);
         fftwf_execute_dft(slot->forward, (fftwf_complex *)far, (fftwf_complex *)far);
@@ -566,13 +569,13 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     }
     if (fuse) *new_probe_max = mx;
     if (off_grid && probe_step != 0.0f) {
-        if (given->step_spectrum) { /* the lane's spectra: one inverse transform at its end (cpu_sets) */
-            fftwf_execute_dft(given->forward, (fftwf_complex *)given->moved_steps, (fftwf_complex *)given->moved_steps);
-            apply_ramp(c, given, given->moved_steps, -f[0], -f[1], given->step_spectrum, *given->step_spectrum_live);
-            *given->step_spectrum_live = 1;
-        } else {
-            move_probe(c, given, given->moved_steps, 0, -f[0], -f[1], given->probe_out, 1, NULL);
-        }
+        /* the steps move back through their spectra: into the lane's sum of spectra, brought
+           back once at its end (cpu_sets), or in sequential order back at once */
+        pty_cf *steps = given->moved_steps, *spec = given->step_spectrum ? given->step_spectrum : given->far;
+        fftwf_execute_dft(given->forward, (fftwf_complex *)steps, (fftwf_complex *)steps);
+        apply_ramp(c, given, steps, -f[0], -f[1], spec, given->step_spectrum && *given->step_spectrum_live);
+        if (given->step_spectrum) *given->step_spectrum_live = 1;
+        else add_back(c, given, spec, given->probe_out);
     }
     if (empty) *out_empty = 0;
     return err;
@@ -680,7 +683,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                          .moved = c->moved ? c->moved + a * c->lane_stride : NULL,
                          .moved_steps = c->moved_steps ? c->moved_steps + a * c->lane_stride : NULL,
                          .spectrum = c->spectrum ? c->spectrum + a * c->lane_stride : NULL,
-                         .spectrum_ok = c->spectrum ? &spectrum_ok : NULL,
+                         .spectrum_ok = &spectrum_ok,
                          .step_spectrum = c->step_spectra ? c->step_spectra + a * c->lane_stride : NULL,
                          .step_spectrum_live = &steps_live,
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
@@ -703,10 +706,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                     e_lane += cpu_position(c, order[i], p, global_obj_max, &slot, NULL, &empty);
                 if (empty) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
                 if (steps_live) { /* the lane's steps off the grid, moved back in one transform */
-                    fftwf_execute_dft(slot.inverse, (fftwf_complex *)slot.step_spectrum,
-                                      (fftwf_complex *)slot.step_spectrum);
-                    pty_rows_scaled((int)c->npix, c->n_modes, c->mode_stride, slot.step_spectrum, 1.0f / (float)c->npix,
-                                    slot.probe_out, 1);
+                    add_back(c, &slot, slot.step_spectrum, slot.probe_out);
                     steps_live = 0;
                 }
                 lane_err[l] += e_lane;
@@ -849,11 +849,10 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                          .moved = c->moved,
                          .moved_steps = c->moved_steps,
                          .spectrum = c->spectrum,
-                         .spectrum_ok = c->spectrum ? &spectrum_ok : NULL,
+                         .spectrum_ok = &spectrum_ok,
                          .factors = c->factors,
                          .moved_step_buf = c->moved_obj_step,
-                         .by_rows = c->n_threads > 1,
-                         .row_sums = c->row_sums};
+                         .by_rows = c->n_threads > 1};
         fft_team = active;
         /* each position's probe steps change the probe the next one sees; a position off the
            grid reads only the moved probe's object step, so the probe's own waits until a

@@ -714,17 +714,21 @@ PTY_VECTOR_CLONES void COPY(pty_rows_shift_row)(int m, int n_modes, size_t strid
     }
 }
 
+/* out = s in, or out += s in, over n floats. */
+static inline ALWAYS_INLINE void scale_floats(int n, const float *restrict in, float s, float *restrict out,
+                                              int accumulate)
+{
+    if (accumulate)
+        for (int i = 0; i < n; i++) out[i] += in[i] * s;
+    else
+        for (int i = 0; i < n; i++) out[i] = in[i] * s;
+}
+
 PTY_VECTOR_CLONES void COPY(pty_rows_scaled)(int n, int n_modes, size_t stride, const pty_cf *y, float s, pty_cf *dst,
                                              int accumulate)
 {
-    for (int k = 0; k < n_modes; k++) {
-        const float *restrict in = (const float *)(y + (size_t)k * stride);
-        float *restrict out = (float *)(dst + (size_t)k * stride);
-        if (accumulate)
-            for (int i = 0; i < 2 * n; i++) out[i] += in[i] * s;
-        else
-            for (int i = 0; i < 2 * n; i++) out[i] = in[i] * s;
-    }
+    for (int k = 0; k < n_modes; k++)
+        scale_floats(2 * n, (const float *)(y + (size_t)k * stride), s, (float *)(dst + (size_t)k * stride), accumulate);
 }
 
 PTY_VECTOR_CLONES float COPY(pty_rows_scaled_power)(int n, int n_modes, size_t stride, const pty_cf *y, float s,
@@ -735,9 +739,8 @@ PTY_VECTOR_CLONES float COPY(pty_rows_scaled_power)(int n, int n_modes, size_t s
     for (int b0 = 0; b0 < n; b0 += PTY_ROW_BLOCK) {
         const int nb = block_len(n, b0);
         for (int k = 0; k < n_modes; k++) {
-            const float *restrict in = (const float *)(y + (size_t)k * stride + b0);
-            float *restrict out = (float *)(dst + (size_t)k * stride + b0);
-            for (int i = 0; i < 2 * nb; i++) out[i] = in[i] * s;
+            const size_t at = (size_t)k * stride + b0;
+            scale_floats(2 * nb, (const float *)(y + at), s, (float *)(dst + at), 0);
         }
         block_power(b0, nb, n_modes, stride, dst, power, &mx);
     }
