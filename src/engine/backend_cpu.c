@@ -72,7 +72,10 @@ typedef struct cpu_impl {
     float *shift;
     pty_cf *moved, *moved_steps;
     pty_cf *spectrum;            /* per worker: its probe's spectrum, kept while the probe stands (move_probe) */
-    pty_cf *step_spectra;        /* per worker: its lane's probe steps moved back, summed as spectra (cpu_sets) */
+    /* per lane, for even and odd sets (as probe_acc): the lane's probe steps moved back, summed as
+       spectra, and whether any is in (a batched pass with the probe in its spectrum, cpu_sets) */
+    pty_cf *step_spectra;
+    int *lanes_live;
     pty_cf *factors;             /* per worker: one axis's m phase factors */
     /* position correction (NULL without): the object's illumination by the scan over its maximum,
        the weight of each pixel's position terms (illumination_weights), made at the start of each
@@ -99,14 +102,16 @@ typedef struct cpu_slot {
     int threads;
     pty_cf *moved, *moved_steps; /* this worker's sub-pixel buffers (NULL without shifts) */
     /* the spectrum of `probe`, made by the first position off the grid, and *spectrum_ok
-       while it holds: the caller clears it where the probe changes */
+       while it holds: the caller clears it where the probe changes, except in a pass with the
+       probe in its spectrum (spectral, spectral_pass), where the spectrum is the probe */
     pty_cf *spectrum;
     int *spectrum_ok;
-    /* a lane's probe steps off the grid, moved back and summed as spectra, and
-       *step_spectrum_live once one is in: the lane brings them back at its
-       end (cpu_sets); NULL: each position's move back on its own */
+    int spectral;
+    /* a spectral pass: where the probe steps go, moved back as spectra (a batched lane's sum, which
+       cpu_sets adds to each worker's spectrum at the set's end; NULL: `spectrum` itself), and
+       *steps_live, set once one is in */
     pty_cf *step_spectrum;
-    int *step_spectrum_live;
+    int *steps_live;
     pty_cf *factors;             /* and its m column factors */
     float *moved_step_buf;       /* and the step buffer of the moved probe */
     /* the loops run row by row on `threads` threads (sequential order on
@@ -151,6 +156,7 @@ static void cpu_destroy(void *p)
     fftwf_free(c->moved_steps);
     fftwf_free(c->spectrum);
     fftwf_free(c->step_spectra);
+    free(c->lanes_live);
     free(c->factors);
     free(c->illum);
     free(c->illum_scratch);
@@ -245,9 +251,10 @@ static int cpu_create(const pty_backend_setup *s, void **out)
         c->moved = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->moved_steps = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
         c->spectrum = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
-        c->step_spectra = (pty_cf *)fftwf_alloc_complex(c->lane_stride * c->n_workers);
+        c->step_spectra = (pty_cf *)fftwf_alloc_complex(c->lane_stride * 2 * c->n_workers);
+        c->lanes_live = calloc((size_t)2 * c->n_workers, sizeof *c->lanes_live);
         c->factors = malloc((size_t)s->m * c->n_workers * sizeof *c->factors);
-        moved_ok = c->shift && c->moved && c->moved_steps && c->spectrum && c->step_spectra && c->factors;
+        moved_ok = c->shift && c->moved && c->moved_steps && c->spectrum && c->step_spectra && c->lanes_live && c->factors;
         /* each position writes its steps afresh; the gaps between modes, which move_probe
            copies whole, are never written */
         if (c->moved_steps) memset(c->moved_steps, 0, c->lane_stride * c->n_workers * sizeof *c->moved_steps);
@@ -260,7 +267,7 @@ static int cpu_create(const pty_backend_setup *s, void **out)
     if (!c->window || !c->object || !c->probe || !c->far || !c->probe_copy ||
         !c->probe_acc || !c->split_far || !c->split_max || !c->lane_err || !c->row_sums || !c->obj_step || !c->moved_obj_step || !moved_ok) {
         double gib = (nobj * (s->refine_positions ? 12.0 : 8.0) + 2.0 * nprobe * 8.0 +
-                      (s->shift ? 8.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
+                      (s->shift ? 9.0 : 4.0) * c->n_workers * c->lane_stride * 8.0 + 8.0 * c->n_workers * c->lane_stride) /
                      (1 << 30);
         cpu_destroy(c);
         return pty_error_set(PTY_ERR_NOMEM, "cannot allocate %.2f GiB of host memory for the CPU backend", gib);
@@ -414,20 +421,39 @@ static void apply_ramp(const cpu_impl *c, const cpu_slot *slot, const pty_cf *in
                            out + (size_t)u * m, accumulate);
 }
 
-/* dst_k += the spectra spec_k (unscaled, transformed in place) brought back
- * by the slot's inverse plan and 1/N: probe steps moved back. */
-static void add_back(const cpu_impl *c, const cpu_slot *slot, pty_cf *spec, pty_cf *dst)
+/* dst_k (+)= the spectra spec_k (unscaled, transformed in place) brought
+ * back by the slot's inverse plan and 1/N: probe steps moved back, or the
+ * probe itself at the end of a spectral pass.  accumulate: add to dst. */
+static void add_back(const cpu_impl *c, const cpu_slot *slot, pty_cf *spec, pty_cf *dst, int accumulate)
 {
     const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t ms = c->mode_stride;
     const float inv_n = 1.0f / (float)c->npix;
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)spec, (fftwf_complex *)spec);
     if (nt == 1) {
-        pty_rows_scaled((int)c->npix, K, ms, spec, inv_n, dst, 1);
+        pty_rows_scaled((int)c->npix, K, ms, spec, inv_n, dst, accumulate);
         return;
     }
 #pragma omp parallel for num_threads(nt)
-    for (int u = 0; u < m; u++) pty_rows_scaled(m, K, ms, spec + (size_t)u * m, inv_n, dst + (size_t)u * m, 1);
+    for (int u = 0; u < m; u++)
+        pty_rows_scaled(m, K, ms, spec + (size_t)u * m, inv_n, dst + (size_t)u * m, accumulate);
+}
+
+/* The slot's spectrum of its probe, unless *spectrum_ok says it holds. */
+static void make_spectrum(const cpu_impl *c, const cpu_slot *slot)
+{
+    if (*slot->spectrum_ok) return;
+    memcpy(slot->spectrum, slot->probe, c->n_modes * c->mode_stride * sizeof *slot->probe);
+    fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->spectrum, (fftwf_complex *)slot->spectrum);
+    *slot->spectrum_ok = 1;
+}
+
+/* The probe from the slot's spectrum at the end of a spectral pass, on its
+ * far buffer and plans: dst = F^-1[spectrum] / N. */
+static void probe_from_spectrum(const cpu_impl *c, const cpu_slot *slot, pty_cf *dst)
+{
+    memcpy(slot->far, slot->spectrum, c->n_modes * c->mode_stride * sizeof *slot->far);
+    add_back(c, slot, slot->far, dst, 0);
 }
 
 /* dst = the slot's probe moved by (fr, fc) pixels inside the window,
@@ -442,11 +468,7 @@ static float move_probe(const cpu_impl *c, const cpu_slot *slot, float fr, float
     const int m = c->m, K = c->n_modes, nt = slot->threads;
     const size_t npix = c->npix, ms = c->mode_stride;
     const float inv_n = 1.0f / (float)npix;
-    if (!*slot->spectrum_ok) {
-        memcpy(slot->spectrum, slot->probe, (size_t)K * ms * sizeof *slot->probe);
-        fftwf_execute_dft(slot->forward, (fftwf_complex *)slot->spectrum, (fftwf_complex *)slot->spectrum);
-        *slot->spectrum_ok = 1;
-    }
+    make_spectrum(c, slot);
     apply_ramp(c, slot, slot->spectrum, fr, fc, slot->far, 0);
     fftwf_execute_dft(slot->inverse, (fftwf_complex *)slot->far, (fftwf_complex *)slot->far);
     /* each mode's pixels, not the gaps between modes */
@@ -500,6 +522,23 @@ static int is_off_grid(const cpu_impl *c, int j)
     return f && (f[0] != 0.0f || f[1] != 0.0f);
 }
 
+/* Whether a pass keeps the probe in its spectrum: one whose probe takes
+ * steps, on positions mostly off the grid.  Such a position moves the
+ * probe through its spectrum and its steps back the same way, and made the
+ * spectrum from the probe and brought the steps back by a transform each;
+ * in a spectral pass the steps join the spectrum as they are and the probe
+ * is made from it once at the pass's end, so a position takes four
+ * transforms, not six (sequential order) and a set saves two (batched).  A
+ * position on the grid then moves the probe by zero, four transforms
+ * where it would take two: hence "mostly". */
+static int spectral_pass(const cpu_impl *c, const int *order, int n, const pty_pass_params *p)
+{
+    if (!c->shift || !(p->beta > 0.0f)) return 0;
+    int off = 0;
+    for (int t = 0; t < n; t++) off += is_off_grid(c, order[t]);
+    return 2 * off > n;
+}
+
 /* One position: exit waves, projection, back-propagation, joint update.
  * The object is updated in place; the probe steps go to slot->probe_out
  * (the probe itself in sequential order, a worker's accumulator in a set).
@@ -518,7 +557,7 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     /* a position off the pixel grid sees the probe moved by its offset, and its probe steps,
        taken there, move back by it before they join the others */
     const float *f = c->shift ? c->shift + 2 * (size_t)j : NULL;
-    const int off_grid = is_off_grid(c, j);
+    const int off_grid = given->spectral || is_off_grid(c, j);
     cpu_slot moved = *given;
     const cpu_slot *slot = given;
     if (off_grid) {
@@ -554,11 +593,12 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     if (slot->probe_max <= 0.0f) return err; /* a dark probe cannot update anything */
     const float probe_step = probe_step_of(p, global_obj_max, patch_max, slot->set_size);
     const int fuse = new_probe_max && !off_grid && probe_step != 0.0f && slot->probe_out == slot->probe && !slot->obj_step;
-    /* off the grid the steps reach probe_out by a move back, which adds (move_probe, or the
-       lane's spectra); they are written afresh to moved_steps, this position's alone (its gaps
-       between modes stay zero) */
+    /* off the grid the steps are written afresh to moved_steps, this position's alone (its gaps
+       between modes stay zero), and reach the probe by a move back: through the spectra of a
+       spectral pass, or added to probe_out */
     const int empty = out_empty && *out_empty && probe_step != 0.0f;
-    if (empty && off_grid) memset(given->probe_out, 0, c->mode_stride * c->n_modes * sizeof *given->probe_out);
+    if (empty && off_grid && !given->spectral)
+        memset(given->probe_out, 0, c->mode_stride * c->n_modes * sizeof *given->probe_out);
     const int fresh = off_grid || empty;
     float mx = 0.0f, *want_max = fuse ? &mx : NULL;
     if (!slot->by_rows) {
@@ -569,13 +609,18 @@ static double cpu_position(cpu_impl *c, int j, const pty_pass_params *p, float g
     }
     if (fuse) *new_probe_max = mx;
     if (off_grid && probe_step != 0.0f) {
-        /* the steps move back through their spectra: into the lane's sum of spectra, brought
-           back once at its end (cpu_sets), or in sequential order back at once */
-        pty_cf *steps = given->moved_steps, *spec = given->step_spectrum ? given->step_spectrum : given->far;
+        /* the steps move back through their spectra: in a spectral pass into the probe's
+           spectrum (sequential) or the lane's sum of them (batched), else back at once */
+        pty_cf *steps = given->moved_steps;
         fftwf_execute_dft(given->forward, (fftwf_complex *)steps, (fftwf_complex *)steps);
-        apply_ramp(c, given, steps, -f[0], -f[1], spec, given->step_spectrum && *given->step_spectrum_live);
-        if (given->step_spectrum) *given->step_spectrum_live = 1;
-        else add_back(c, given, spec, given->probe_out);
+        if (given->spectral) {
+            pty_cf *into = given->step_spectrum ? given->step_spectrum : given->spectrum;
+            apply_ramp(c, given, steps, -f[0], -f[1], into, !given->step_spectrum || *given->steps_live);
+            *given->steps_live = 1;
+        } else {
+            apply_ramp(c, given, steps, -f[0], -f[1], given->far, 0);
+            add_back(c, given, given->far, given->probe_out, 1);
+        }
     }
     if (empty) *out_empty = 0;
     return err;
@@ -660,7 +705,7 @@ static void lane_share(int whole, int lanes, int l, int *b, int *e)
  * as much as the work of a small set).  *waited: the workers' seconds at
  * those barriers, summed. */
 static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max, int active,
-                       double *waited)
+                       int spectral, double *waited)
 {
     const size_t nprobe = c->mode_stride * c->n_modes;
     const int lanes = c->n_workers, update_probe = p->beta > 0.0f;
@@ -672,7 +717,7 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
         const int a = omp_get_thread_num();
         pty_cf *probe = c->probe_copy + a * c->lane_stride;
         memcpy(probe, c->probe, nprobe * sizeof *probe);
-        int spectrum_ok = 0, steps_live = 0; /* the probe stands until the set's end */
+        int spectrum_ok = 0, steps_live = 0, stepped = 0; /* the probe stands until the set's end */
         cpu_slot slot = {.far = c->far + a * c->lane_stride,
                          .probe = probe,
                          .step_buf = c->obj_step + a * c->lane_stride,
@@ -684,19 +729,24 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                          .moved_steps = c->moved_steps ? c->moved_steps + a * c->lane_stride : NULL,
                          .spectrum = c->spectrum ? c->spectrum + a * c->lane_stride : NULL,
                          .spectrum_ok = &spectrum_ok,
-                         .step_spectrum = c->step_spectra ? c->step_spectra + a * c->lane_stride : NULL,
-                         .step_spectrum_live = &steps_live,
+                         .spectral = spectral,
+                         .steps_live = &steps_live,
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
                          .moved_step_buf = c->moved_obj_step + a * c->lane_stride};
         probe_ready(c, &slot, p, 1);
+        if (spectral) make_spectrum(c, &slot); /* each set's end adds to it */
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % lanes : n;
             pty_cf *sums = c->probe_acc + (size_t)(s & 1) * lanes * c->lane_stride;
+            pty_cf *spectra = c->step_spectra ? c->step_spectra + (size_t)(s & 1) * lanes * c->lane_stride : NULL;
+            int *live = c->lanes_live ? c->lanes_live + (s & 1) * lanes : NULL;
             slot.set_size = n;
             for (int l = a; l < lanes; l += active) {
                 int b, e;
                 lane_share(whole, lanes, l, &b, &e);
                 slot.probe_out = sums + l * c->lane_stride;
+                slot.step_spectrum = spectra ? spectra + l * c->lane_stride : NULL;
+                steps_live = 0;
                 /* the others last read this sum before the previous set's barrier; the lane's first
                    probe steps write it (cpu_position), and where none did, zeros */
                 int empty = update_probe;
@@ -704,11 +754,8 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                 double e_lane = 0.0;
                 for (int i = start + b; i < start + e; i++)
                     e_lane += cpu_position(c, order[i], p, global_obj_max, &slot, NULL, &empty);
-                if (empty) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
-                if (steps_live) { /* the lane's steps off the grid, moved back in one transform */
-                    add_back(c, &slot, slot.step_spectrum, slot.probe_out);
-                    steps_live = 0;
-                }
+                if (empty && !spectral) memset(slot.probe_out, 0, nprobe * sizeof *slot.probe_out);
+                if (live) live[l] = steps_live;
                 lane_err[l] += e_lane;
             }
             /* a shared position has buffers of its own and a window no other position of the set touches */
@@ -717,14 +764,23 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
             const double arrived = pty_now_s();
 #pragma omp barrier
             waited_all += pty_now_s() - arrived;
-            if (update_probe) {
+            if (spectral) {
+                /* the lanes' steps join each worker's spectrum, lane 0's first, as add_set_steps */
+                for (int l = 0; l < lanes; l++)
+                    if (live[l]) {
+                        pty_rows_scaled((int)c->npix, c->n_modes, c->mode_stride, spectra + l * c->lane_stride, 1.0f,
+                                        slot.spectrum, 1);
+                        stepped = 1;
+                    }
+            } else if (update_probe) {
                 add_set_steps(c, &slot, p, probe, sums, lanes);
                 spectrum_ok = 0;
             }
         }
         /* after every worker's copy in (there is no barrier without sets) */
 #pragma omp barrier
-        if (a == 0) memcpy(c->probe, probe, nprobe * sizeof *probe);
+        if (a == 0 && stepped) probe_from_spectrum(c, &slot, c->probe);
+        else if (a == 0) memcpy(c->probe, probe, nprobe * sizeof *probe);
     }
     *waited = waited_all;
     double err = 0.0;
@@ -834,10 +890,13 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     if (p->position_steps) illumination_weights(c);
     const double t0 = pty_now_s(), cpu0 = pty_cpu_s();
     double err = 0.0, waited = 0.0;
+    const int spectral = spectral_pass(c, order, n, p);
     if (batched) {
-        err = cpu_sets(c, order, p, global_obj_max, active, &waited);
+        err = cpu_sets(c, order, p, global_obj_max, active, spectral, &waited);
     } else {
-        int spectrum_ok = 0; /* the probe stands through the pass only where it takes no steps */
+        /* the probe stands through the pass where it takes no steps, and in a spectral pass it
+           is the spectrum */
+        int spectrum_ok = 0, stepped = 0;
         cpu_slot slot = {.far = c->far,
                          .probe = c->probe,
                          .probe_out = c->probe,
@@ -850,6 +909,8 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                          .moved_steps = c->moved_steps,
                          .spectrum = c->spectrum,
                          .spectrum_ok = &spectrum_ok,
+                         .spectral = spectral,
+                         .steps_live = &stepped,
                          .factors = c->factors,
                          .moved_step_buf = c->moved_obj_step,
                          .by_rows = c->n_threads > 1};
@@ -860,10 +921,11 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
         float new_max = -1.0f;
         for (int t = 0, stale = 1; t < n; t++) {
             if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max), stale = 0;
-            if (stale && !is_off_grid(c, order[t])) probe_ready(c, &slot, p, active), stale = 0;
+            if (stale && !spectral && !is_off_grid(c, order[t])) probe_ready(c, &slot, p, active), stale = 0;
             err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
-            if (p->beta > 0.0f) spectrum_ok = 0, stale = 1;
+            if (p->beta > 0.0f && !spectral) spectrum_ok = 0, stale = 1;
         }
+        if (stepped) probe_from_spectrum(c, &slot, c->probe);
         fft_team = 0;
     }
     const double wall = pty_now_s() - t0, cpu = pty_cpu_s() - cpu0;
