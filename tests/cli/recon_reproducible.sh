@@ -25,6 +25,20 @@ PTYCHO_CPU_WORKERS=1 "$PTYCHO" recon s.cxi --output one --modes 2 --iterations 2
 for f in object_phase.tif object_magnitude.tif probe_modes.tif; do
   if cmp -s r1_$f one_$f; then pass "$f: 2 threads' lanes on one worker give the same bits"; else fail "$f differs on one worker"; fi
 done
+# and off the grid, where the probe lives in its spectrum (spectral_pass) and the lanes' steps
+# join it as spectra at each set's end.  A step of 16 px, so that a set holds several windows and
+# both lanes take steps (at 6 px every set is one window, shared by the workers: cpu_split); the
+# lanes' spectra added in the opposite order on one worker failed the three checks
+"$PTYCHO" simulate --output sub.cxi --rows 10 --cols 10 --step 16 --jitter 1 --frame 64 --modes 2 --seed 7 >/dev/null ||
+  fail "sub-pixel simulation failed"
+for w in 2 1; do
+  PTYCHO_CPU_WORKERS=$w "$PTYCHO" recon sub.cxi --output sub$w --modes 2 --iterations 12 --probe-start 2 --threads 2 \
+    --order batched --backend cpu --fft-wisdom plans.fftw --quiet >/dev/null || fail "sub-pixel run on $w workers failed"
+done
+for f in object_phase.tif object_magnitude.tif probe_modes.tif; do
+  if cmp -s sub2_$f sub1_$f; then pass "$f: sub-pixel positions, 2 threads' lanes on one worker give the same bits"
+  else fail "$f: sub-pixel positions, differs on one worker"; fi
+done
 # sequential order on 2 threads (4 modes of 64^2: enough work a position for threads): FFTW's
 # threaded plans and the pixel loops row by row; under load a pass runs on fewer threads
 # (choose_workers), here forced to one, with the same bits, position correction's sums included
