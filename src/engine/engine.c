@@ -126,6 +126,15 @@ int pty_recon_params_check(const pty_recon_params *p)
     return PTY_OK;
 }
 
+int pty_backend_on_host(int wanted)
+{
+#ifdef PTY_HAVE_CUDA
+    return wanted == PTY_BACKEND_CPU || (wanted == PTY_BACKEND_AUTO && pty_cuda_device_count() <= 0);
+#else
+    return wanted != PTY_BACKEND_CUDA;
+#endif
+}
+
 static int choose_backend(int wanted, const pty_backend_ops **ops)
 {
 #ifdef PTY_HAVE_CUDA

@@ -111,6 +111,9 @@ void pty_plan_destroy(pty_plan *plan);
 int pty_plan_order(const pty_plan *plan);
 void pty_plan_sets(const pty_plan *plan, int *n_sets, int *largest);
 
+/* Whether a plan asking for backend `wanted` (PTY_BACKEND_*) runs on the CPU backend. */
+int pty_backend_on_host(int wanted);
+
 /* Geometry of the object grid and the backend actually used. */
 const pty_geometry *pty_plan_geometry(const pty_plan *plan);
 const char *pty_plan_backend_name(const pty_plan *plan);

@@ -51,5 +51,14 @@ for f in object_phase.tif object_magnitude.tif probe_modes.tif; do
   if cmp -s seq2_$f seq1_$f; then pass "$f: sequential order on 2 threads and on 1 of them give the same bits"
   else fail "$f: sequential order differs on 1 of 2 threads"; fi
 done
+# the first-probe search (no probe in the file) tries its candidates on plans of one thread each,
+# at once: the same probe, and the same error, on any number of threads
+for t in 1 2 3; do
+  "$PTYCHO" recon s.cxi --output guess$t --iterations 1 --threads $t --backend cpu --fft-wisdom plans.fftw --no-tiff \
+    2>&1 | sed -n 's/^ *first probe: \(.*\), [0-9.]* s$/\1/p' > guess$t.txt
+done
+if [ -s guess1.txt ] && cmp -s guess1.txt guess2.txt && cmp -s guess1.txt guess3.txt; then
+  pass "the probe search finds the same probe on 1, 2 and 3 threads: $(cat guess1.txt)"
+else fail "the probe search differs with the threads: $(cat guess1.txt guess2.txt guess3.txt)"; fi
 ls plans.fftw.tmp* 2>/dev/null && fail "temporary wisdom left" || pass "no temporary wisdom left"
 finish
