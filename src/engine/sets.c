@@ -76,18 +76,25 @@ static void balance(const int *window, int n, int m, int gh, int gw, int workers
     }
 }
 
-/* A set's members left to right (then top to bottom): CPU workers take a
+/* A set's members top to bottom (then left to right): CPU workers take a
  * set's positions in this order, so pass after pass each core keeps to
- * its own side of the object and its cache, instead of taking over object
- * lines the other core wrote last.  Insertion sort: sets are small. */
-static void by_column(const int *window, int *members, int n)
+ * its own band of the object's rows and its cache, instead of taking over
+ * object lines the other core wrote last.  Bands of rows, not sides: the
+ * object is stored by rows, so two sides meet in every row, where one
+ * core's windows end a few lines from where the other's begin (and the
+ * hardware prefetchers run on along the row into them); two bands meet in
+ * one row.  Measured, 2 threads, sides against bands: ptycho bench --rows
+ * 20 --cols 20, 64^2 5.4 against 4.7-4.8 ms an iteration, 128^2 23.0-23.4
+ * against 21.5-21.6; the lane of the right side took 10 % longer than the
+ * left's, whichever core ran it.  Insertion sort: sets are small. */
+static void by_row(const int *window, int *members, int n)
 {
     for (int i = 1; i < n; i++) {
-        const int j = members[i], col = window[2 * j + 1], row = window[2 * j];
+        const int j = members[i], row = window[2 * j], col = window[2 * j + 1];
         int k = i;
         for (; k > 0; k--) {
             const int q = members[k - 1];
-            if (window[2 * q + 1] < col || (window[2 * q + 1] == col && window[2 * q] <= row)) break;
+            if (window[2 * q] < row || (window[2 * q] == row && window[2 * q + 1] <= col)) break;
             members[k] = q;
         }
         members[k] = j;
@@ -161,7 +168,7 @@ int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int wo
         for (int t = 0; t < n; t++) out->members[count[set_of[visit[t]]]++] = visit[t];
         for (int s = 0; s < n_sets; s++) {
             const int b = s ? out->end[s - 1] : 0;
-            by_column(window, out->members + b, out->end[s] - b);
+            by_row(window, out->members + b, out->end[s] - b);
         }
         out->n = n;
         out->n_sets = n_sets;
