@@ -1,7 +1,8 @@
 /* test_sets.c - sets of non-overlapping windows: every position in exactly
  * one set, no two windows of a set overlap, sets roughly even, the shuffled
- * order keeps each set together, and balancing for W workers never adds
- * overlaps and shortens a pass on W threads. */
+ * order keeps each set together, each set's members run top to bottom,
+ * and balancing for W workers never adds overlaps and shortens a pass on
+ * W threads. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,18 @@ static int valid(const pty_sets *s, const int *window, int n, int m)
     for (int j = 0; j < n; j++) ok &= seen[j] == 1;
     free(seen);
     return ok;
+}
+
+/* each set's members top to bottom, then left to right: the CPU lanes take
+ * contiguous shares of a set, so each keeps to a band of the object's rows */
+static int by_rows(const pty_sets *s, const int *window)
+{
+    for (int k = 0; k < s->n_sets; k++)
+        for (int i = (k ? s->end[k - 1] : 0) + 1; i < s->end[k]; i++) {
+            const int *a = window + 2 * s->members[i - 1], *b = window + 2 * s->members[i];
+            if (a[0] > b[0] || (a[0] == b[0] && a[1] > b[1])) return 0;
+        }
+    return 1;
 }
 
 /* a pass's length on W threads, in position-times */
@@ -73,6 +86,7 @@ int main(void)
     int small = 0;
     for (int k = 0; k < s.n_sets; k++) small += s.end[k] - (k ? s.end[k - 1] : 0) < 2;
     PTY_TEST("every position in exactly one set, no two windows of a set overlap", valid(&s, g.window, n, m));
+    PTY_TEST("each set's members top to bottom, then left to right", by_rows(&s, g.window));
     /* 10 x 10 window classes are needed (128 / 14 px), so about 100-150 sets of ~4 */
     PTY_TEST("about as many sets as window classes", s.n_sets >= 100 && s.n_sets <= 170);
     PTY_TEST("few sets of one (workers stay busy)", small <= s.n_sets / 10);
@@ -127,6 +141,7 @@ int main(void)
         PTY_TEST("raster: sets for 3 workers", pty_sets_build(g.window, nn, mm, g.obj_h, g.obj_w, 3, 0, &rng, &three) == PTY_OK);
         PTY_TEST("raster: balanced sets still valid (2 workers)", valid(&two, g.window, nn, mm));
         PTY_TEST("raster: balanced sets still valid (3 workers)", valid(&three, g.window, nn, mm));
+        PTY_TEST("raster: balanced sets' members top to bottom", by_rows(&two, g.window) && by_rows(&three, g.window));
         PTY_TEST("raster: balancing shortens a pass on 2 threads", cost(&two, 2) < cost(&plain, 2));
         PTY_TEST("raster: balancing does not lengthen a pass on 3 threads", cost(&three, 3) <= cost(&plain, 3));
         if (mm == 64) PTY_TEST("raster 64: 2 threads within 5% of the bound", cost(&two, 2) >= 136 && cost(&two, 2) <= 142);
