@@ -810,11 +810,21 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
  * standing in for the barriers' (cpu_pass), with the same bits on fewer
  * threads (cpu_slot.by_rows, fft_jobs): Siemens star, sequential order, 2
  * threads, a busy loop on one core, 378-392 ms an iteration before against
- * 187-200 ms (1 thread: 129-132).  PTYCHO_CPU_WORKERS=N fixes the count
- * (tests). */
+ * 187-200 ms (1 thread: 129-132); and since such a pass also drops to
+ * fewer part way (CPU_SEQ_LOOK_S), 91-92 against 80-82 on one thread (the
+ * probe kept as its spectrum by then, 20 iterations).
+ * PTYCHO_CPU_WORKERS=N fixes the count (tests). */
 #define CPU_WAIT_LOADED 0.3
 #define CPU_RETRY 16
 #define CPU_RETRY_MAX 64
+/* A sequential pass on several threads also looks at its lost share every
+ * this many seconds, and drops to fewer threads for the rest of the pass
+ * once it finds them loaded: its bits do not depend on the threads, and a
+ * whole pass on all threads of a loaded machine (its first, and each
+ * retry) cost 3.7 passes on one.  Not shorter: the process's CPU time
+ * moves in steps of a few milliseconds here, and over 5 ms windows an idle
+ * run's share lost ranged from -0.32 to 0.49 (Siemens star, 2 threads). */
+#define CPU_SEQ_LOOK_S 0.05
 
 static cpu_pass_kind *pass_kind(cpu_impl *c, int n, int n_sets, int probe)
 {
@@ -827,10 +837,17 @@ static cpu_pass_kind *pass_kind(cpu_impl *c, int n, int n_sets, int probe)
     return k;
 }
 
-static int choose_workers(const cpu_impl *c, cpu_pass_kind *k)
+/* PTYCHO_CPU_WORKERS, or 0 where it is not set to a count. */
+static int fixed_workers(void)
 {
     const char *fixed = getenv("PTYCHO_CPU_WORKERS");
-    if (fixed && atoi(fixed) >= 1) return atoi(fixed) < c->n_workers ? atoi(fixed) : c->n_workers;
+    return fixed && atoi(fixed) >= 1 ? atoi(fixed) : 0;
+}
+
+static int choose_workers(const cpu_impl *c, cpu_pass_kind *k)
+{
+    const int fixed = fixed_workers();
+    if (fixed) return fixed < c->n_workers ? fixed : c->n_workers;
     if (k->active < c->n_workers && ++k->since_all >= k->retry_after) return c->n_workers;
     return k->active;
 }
@@ -864,6 +881,20 @@ static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, doub
     }
 }
 
+/* A pass of kind k that began on all workers and found them loaded part
+ * way, after r seconds a position (sequential order, CPU_SEQ_LOOK_S): fewer
+ * for the rest of it and from then on, as workers_measured would have
+ * decided after the whole pass, with r as the figure on all. */
+static void workers_dropped(const cpu_impl *c, cpu_pass_kind *k, double r)
+{
+    k->all[1] = k->all[0];
+    k->all[0] = r;
+    if (k->active < c->n_workers) /* a retry, lost */
+        k->retry_after = k->retry_after < CPU_RETRY_MAX / 2 ? 2 * k->retry_after : CPU_RETRY_MAX;
+    k->active = (c->n_workers + 1) / 2;
+    k->since_all = 0;
+}
+
 /* The weights of the position terms (pty_position_terms): the scan's illumination of each object
  * pixel I, by the probe and windows as they are now, as I / (I + max I), so the well-lit pixels
  * count alike and only the dimly lit ones less. */
@@ -885,11 +916,12 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
                                                              "without refine_positions");
     const int batched = p->set_end != NULL;
     cpu_pass_kind *kind = batched || c->n_threads > 1 ? pass_kind(c, n, batched ? p->n_sets : 0, p->beta > 0.0f) : NULL;
-    const int active = kind ? choose_workers(c, kind) : 1;
+    int active = kind ? choose_workers(c, kind) : 1;
     float global_obj_max = p->obj_norm == PTY_OBJNORM_GLOBAL ? object_max_power(c, active) : 0.0f;
     if (p->position_steps) illumination_weights(c);
     const double t0 = pty_now_s(), cpu0 = pty_cpu_s();
     double err = 0.0, waited = 0.0;
+    int dropped = 0; /* a sequential pass that dropped to fewer threads part way (workers_dropped) */
     const int spectral = spectral_pass(c, order, n, p);
     if (batched) {
         err = cpu_sets(c, order, p, global_obj_max, active, spectral, &waited);
@@ -919,11 +951,24 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
            grid reads only the moved probe's object step, so the probe's own waits until a
            position on the grid needs it */
         float new_max = -1.0f;
+        double look_t = t0, look_cpu = cpu0;
+        int looked_at = 0, may_drop = kind && active == c->n_workers && active > 1 && !fixed_workers();
         for (int t = 0, stale = 1; t < n; t++) {
             if (t > 0 && new_max >= 0.0f) object_step(c, &slot, p, new_max), stale = 0;
             if (stale && !spectral && !is_off_grid(c, order[t])) probe_ready(c, &slot, p, active), stale = 0;
             err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
             if (p->beta > 0.0f && !spectral) spectrum_ok = 0, stale = 1;
+            if (may_drop && !dropped && t + 1 < n && pty_now_s() - look_t >= CPU_SEQ_LOOK_S) {
+                const double now = pty_now_s(), cpu_now = pty_cpu_s(), span = now - look_t;
+                if (span > 0.0 && 1.0 - (cpu_now - look_cpu) / (active * span) > CPU_WAIT_LOADED) {
+                    workers_dropped(c, kind, span / (t + 1 - looked_at));
+                    active = slot.threads = fft_team = kind->active;
+                    dropped = 1;
+                }
+                look_t = now;
+                look_cpu = cpu_now;
+                looked_at = t + 1;
+            }
         }
         if (stepped) probe_from_spectrum(c, &slot, c->probe);
         fft_team = 0;
@@ -932,7 +977,7 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
     /* a sequential pass has no barriers of its own to time (its threads wait inside OpenMP's
        loops and FFTW's), so what it lost to other processes is the share of its threads' time
        the process did not get: a waiting thread spins, and counts as busy */
-    if (kind && n > 0 && wall > 0.0)
+    if (kind && n > 0 && wall > 0.0 && !dropped)
         workers_measured(c, kind, active, wall / n, batched ? waited / (active * wall) : 1.0 - cpu / (active * wall));
     *err_num = err;
     return PTY_OK;
