@@ -702,8 +702,10 @@ static void lane_share(int whole, int lanes, int l, int *b, int *e)
  * waits for one shared probe, and the sums alternate between two buffers,
  * so the next set's steps do not overwrite sums another worker is still
  * adding.  One parallel region serves the whole pass (a region per set cost
- * as much as the work of a small set).  *waited: the workers' seconds at
- * those barriers, summed. */
+ * as much as the work of a small set).  In a spectral pass (spectral_pass)
+ * the lanes sum their steps as spectra, in two buffers the same way, and
+ * each worker adds them to its own spectrum of the probe.  *waited: the
+ * workers' seconds at those barriers, summed. */
 static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, float global_obj_max, int active,
                        int spectral, double *waited)
 {
