@@ -126,15 +126,20 @@ int pty_cmd_bench(int argc, char **argv)
     pty_sim_free(&sim);
     double sim_s = pty_now_s() - t0;
     if (rc == PTY_OK) rc = pty_plan_create(d, &p, NULL, &plan);
-    if (rc == PTY_OK) rc = pty_plan_execute(plan, iterations, record, &t);
     if (rc != PTY_OK) goto done;
+    /* the floor: FFTW's time for the iteration's transforms on the same threads (CPU only),
+       timed before the iterations and after them, and the two averaged: the speed of the VM this
+       was written on drifts by 10 % within minutes, and one floor timed after the run moved the
+       ratio by as much (256^2, 5 modes: 0.250 and 0.272 s, the run 0.456 and 0.462) */
+    double fft_frame_s = 0.0, floor_before = 0.0, floor_after = 0.0;
+    const int on_cpu = strcmp(pty_plan_backend_name(plan), "cpu") == 0;
+    if (on_cpu && (rc = pty_cpu_fft_floor(sp.m, p.n_modes, p.n_threads, 0.2, &floor_before)) != PTY_OK) goto done;
+    if ((rc = pty_plan_execute(plan, iterations, record, &t)) != PTY_OK) goto done;
+    if (on_cpu && (rc = pty_cpu_fft_floor(sp.m, p.n_modes, p.n_threads, 0.2, &floor_after)) != PTY_OK) goto done;
+    fft_frame_s = 0.5 * (floor_before + floor_after);
 
     double setup_s, iterate_s;
     pty_plan_timings(plan, &setup_s, &iterate_s);
-    /* the floor: FFTW's time for the iteration's transforms on the same threads (CPU only) */
-    double fft_frame_s = 0.0;
-    const int on_cpu = strcmp(pty_plan_backend_name(plan), "cpu") == 0;
-    if (on_cpu && (rc = pty_cpu_fft_floor(sp.m, p.n_modes, p.n_threads, 0.2, &fft_frame_s)) != PTY_OK) goto done;
     pty_backend_stats st;
     pty_plan_backend_stats(plan, &st);
     qsort(t.s, (size_t)t.n, sizeof *t.s, cmp_double);
@@ -172,13 +177,14 @@ int pty_cmd_bench(int argc, char **argv)
                "\"pcie_bytes_per_iteration\": %.6g, \"device_copy_bandwidth\": %.6g, \"h2d_bandwidth\": %.6g, "
                "\"device_bytes\": %.6g, \"bandwidth_floor_s\": %.6g, \"percent_of_floor\": %.4g, "
                "\"kernel_bytes_per_iteration\": %.6g, \"kernel_bandwidth\": %.6g, \"threads\": %d, "
-               "\"fft_floor_s_per_iteration\": %.6g, \"ratio_to_fft_floor\": %.4g, \"frame_bytes\": %.0f, "
+               "\"fft_floor_s_per_iteration\": %.6g, \"fft_floor_before_s\": %.6g, \"fft_floor_after_s\": %.6g, "
+               "\"ratio_to_fft_floor\": %.4g, \"frame_bytes\": %.0f, "
                "\"peak_host_to_frames\": %.4g, \"vector_bits\": %d}\n",
                n, sp.rows, sp.cols, sp.m, p.n_modes, used, run_order, n_sets, largest_set, st.batch,
                st.frames_streamed ? "true" : "false", t.n, median, t.s[0], t.s[t.n - 1], fups, sim_s,
                setup_s - st.upload_s, st.upload_s, peak_host_bytes(), st.device_bytes, bytes, pcie_bytes, bandwidth, h2d, device_total, floor_s,
                floor_s > 0 ? 100.0 * floor_s / median : 0.0, kernel_bytes, kernel_bytes / median, threads,
-               fft_floor_s, fft_floor_s > 0 ? median / fft_floor_s : 0.0, frame_bytes, peak_host_bytes() / frame_bytes,
+               fft_floor_s, floor_before * n, floor_after * n, fft_floor_s > 0 ? median / fft_floor_s : 0.0, frame_bytes, peak_host_bytes() / frame_bytes,
                on_cpu ? pty_rows_vector_bits() : 0);
     } else {
         printf("ptycho bench: %d x %d positions, %dx%d frames, step %.0f px, %d mode%s, backend %s, %s order\n",
@@ -191,9 +197,11 @@ int pty_cmd_bench(int argc, char **argv)
                    "FFT floor per iteration", fft_floor_s, p.n_modes, p.n_modes > 1 ? "s" : "", st.batch,
                    1e6 * fft_frame_s, median / fft_floor_s);
         else if (fft_floor_s > 0)
-            printf("  %-34s %10.4f s   (FFTW fwd + inv, %d mode%s, %d thread%s: %.2f us a frame a thread) -> %.2fx the floor\n",
+            printf("  %-34s %10.4f s   (FFTW fwd + inv, %d mode%s, %d thread%s: %.2f us a frame a thread, the mean "
+                   "of %.2f before the iterations and %.2f after) -> %.2fx the floor\n",
                    "FFT floor per iteration", fft_floor_s, p.n_modes, p.n_modes > 1 ? "s" : "", threads,
-                   threads > 1 ? "s" : "", 1e6 * fft_frame_s * threads, median / fft_floor_s);
+                   threads > 1 ? "s" : "", 1e6 * fft_frame_s * threads, 1e6 * floor_before * threads,
+                   1e6 * floor_after * threads, median / fft_floor_s);
         if (on_cpu)
             printf("  %-34s %10d     (PTY_VECTOR_BITS=256 keeps an AVX-512 CPU on the AVX2 copy)\n",
                    "pixel loops: vector bits", pty_rows_vector_bits());
