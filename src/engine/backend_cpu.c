@@ -735,8 +735,9 @@ static double cpu_sets(cpu_impl *c, const int *order, const pty_pass_params *p, 
                          .steps_live = &steps_live,
                          .factors = c->factors ? c->factors + (size_t)a * c->m : NULL,
                          .moved_step_buf = c->moved_obj_step + a * c->lane_stride};
-        probe_ready(c, &slot, p, 1);
+        /* a spectral pass moves the probe for every position, which reads the moved probe's step */
         if (spectral) make_spectrum(c, &slot); /* each set's end adds to it */
+        else probe_ready(c, &slot, p, 1);
         for (int s = 0, start = 0; s < p->n_sets; start = p->set_end[s++]) {
             const int n = p->set_end[s] - start, whole = c->rows_fwd ? n - n % lanes : n;
             pty_cf *sums = c->probe_acc + (size_t)(s & 1) * lanes * c->lane_stride;
@@ -860,18 +861,27 @@ static double best_on_all(const cpu_pass_kind *k)
     return k->all[1] > 0.0 && k->all[1] < k->all[0] ? k->all[1] : k->all[0];
 }
 
+/* Kind k ran r seconds a position on all workers. */
+static void ran_on_all(cpu_pass_kind *k, double r)
+{
+    k->all[1] = k->all[0];
+    k->all[0] = r;
+}
+
+/* Passes before all are tried again, after a retry of them lost. */
+static int backed_off(int retry_after) { return retry_after < CPU_RETRY_MAX / 2 ? 2 * retry_after : CPU_RETRY_MAX; }
+
 /* After a pass of kind k on `used` workers that took r seconds a position
  * and waited at barriers `waited` of its workers' time. */
 static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, double r, double waited)
 {
     const int all = c->n_workers, half = (all + 1) / 2;
     if (used == all) {
-        k->all[1] = k->all[0];
-        k->all[0] = r;
+        ran_on_all(k, r);
         if (k->active < all) { /* the retry: all stay only where they beat fewer */
             const int won = best_on_all(k) < k->fewer;
             if (won) k->active = all;
-            k->retry_after = won ? CPU_RETRY : k->retry_after < CPU_RETRY_MAX / 2 ? 2 * k->retry_after : CPU_RETRY_MAX;
+            k->retry_after = won ? CPU_RETRY : backed_off(k->retry_after);
             k->since_all = 0;
         } else if (waited > CPU_WAIT_LOADED && half < all) {
             k->active = half;
@@ -889,10 +899,8 @@ static void workers_measured(const cpu_impl *c, cpu_pass_kind *k, int used, doub
  * decided after the whole pass, with r as the figure on all. */
 static void workers_dropped(const cpu_impl *c, cpu_pass_kind *k, double r)
 {
-    k->all[1] = k->all[0];
-    k->all[0] = r;
-    if (k->active < c->n_workers) /* a retry, lost */
-        k->retry_after = k->retry_after < CPU_RETRY_MAX / 2 ? 2 * k->retry_after : CPU_RETRY_MAX;
+    ran_on_all(k, r);
+    if (k->active < c->n_workers) k->retry_after = backed_off(k->retry_after); /* a retry, lost */
     k->active = (c->n_workers + 1) / 2;
     k->since_all = 0;
 }
@@ -960,17 +968,19 @@ static int cpu_pass(void *impl, const int *order, int n, const pty_pass_params *
             if (stale && !spectral && !is_off_grid(c, order[t])) probe_ready(c, &slot, p, active), stale = 0;
             err += cpu_position(c, order[t], p, global_obj_max, &slot, &new_max, NULL);
             if (p->beta > 0.0f && !spectral) spectrum_ok = 0, stale = 1;
-            if (may_drop && !dropped && t + 1 < n && pty_now_s() - look_t >= CPU_SEQ_LOOK_S) {
-                const double now = pty_now_s(), cpu_now = pty_cpu_s(), span = now - look_t;
-                if (span > 0.0 && 1.0 - (cpu_now - look_cpu) / (active * span) > CPU_WAIT_LOADED) {
-                    workers_dropped(c, kind, span / (t + 1 - looked_at));
-                    active = slot.threads = fft_team = kind->active;
-                    dropped = 1;
-                }
-                look_t = now;
-                look_cpu = cpu_now;
-                looked_at = t + 1;
+            if (!may_drop || t + 1 == n) continue;
+            const double now = pty_now_s(), span = now - look_t;
+            if (span < CPU_SEQ_LOOK_S) continue;
+            const double cpu_now = pty_cpu_s();
+            if (1.0 - (cpu_now - look_cpu) / (active * span) > CPU_WAIT_LOADED) {
+                workers_dropped(c, kind, span / (t + 1 - looked_at));
+                active = slot.threads = fft_team = kind->active;
+                dropped = 1;
+                may_drop = 0;
             }
+            look_t = now;
+            look_cpu = cpu_now;
+            looked_at = t + 1;
         }
         if (stepped) probe_from_spectrum(c, &slot, c->probe);
         fft_team = 0;
