@@ -137,22 +137,18 @@ int pty_backend_on_host(int wanted)
 
 static int choose_backend(int wanted, const pty_backend_ops **ops)
 {
+    if (!pty_backend_on_host(wanted)) {
 #ifdef PTY_HAVE_CUDA
-    int have_gpu = pty_cuda_device_count() > 0;
-    if (wanted == PTY_BACKEND_CUDA) {
-        PTY_CHECK(have_gpu, PTY_ERR_GPU, "--backend cuda: no CUDA device is available");
+        PTY_CHECK(pty_cuda_device_count() > 0, PTY_ERR_GPU, "--backend cuda: no CUDA device is available");
         *ops = &pty_backend_cuda;
         return PTY_OK;
-    }
-    if (wanted == PTY_BACKEND_AUTO) {
-        if (have_gpu) {
-            *ops = &pty_backend_cuda;
-            return PTY_OK;
-        }
-        pty_info("no CUDA device found: using the CPU backend");
-    }
 #else
-    PTY_CHECK(wanted != PTY_BACKEND_CUDA, PTY_ERR_GPU, "--backend cuda: this ptycho was built without CUDA");
+        return pty_error_set(PTY_ERR_GPU, "--backend cuda: this ptycho was built without CUDA");
+#endif
+    }
+#ifdef PTY_HAVE_CUDA
+    if (wanted == PTY_BACKEND_AUTO) pty_info("no CUDA device found: using the CPU backend");
+#else
     if (wanted == PTY_BACKEND_AUTO) pty_info("built without CUDA: using the CPU backend");
 #endif
     *ops = &pty_backend_cpu;

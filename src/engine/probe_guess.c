@@ -213,6 +213,16 @@ static int try_candidates(pty_plan *const *plans, int n_plans, const float *modu
 
 static const char *sign_name(int sign) { return sign > 0 ? "converging" : "diverging"; }
 
+/* *best: the first of c[0..n) with a lower error than it, each candidate's
+ * error logged (PTYCHO_DEBUG=1); *tried counts them. */
+static void keep_best(const candidate *c, int n, candidate *best, int *tried)
+{
+    for (int i = 0; i < n; i++, (*tried)++) {
+        pty_log(PTY_LOG_DEBUG, "probe search: spot %.1f px %s: error %.4e", c[i].spot, sign_name(c[i].sign), c[i].error);
+        if (c[i].error < best->error) *best = c[i];
+    }
+}
+
 static int search(pty_dataset *d, const pty_recon_params *p, double power, pty_probe_guess_report *rep, pty_cf *probe)
 {
     const int m = d->m;
@@ -257,11 +267,7 @@ static int search(pty_dataset *d, const pty_recon_params *p, double power, pty_p
     for (int i = 0; i < N_SPOTS; i++)
         for (int sign = 1; sign >= (i ? -1 : 1); sign -= 2) grid[n_grid++] = (candidate){search_spots[i] * m, sign, 0};
     if (rc == PTY_OK) rc = try_candidates(plans, n_plans, modulus, m, radius, power, grid, n_grid, probes);
-    for (int i = 0; i < n_grid && rc == PTY_OK; i++, tried++) {
-        pty_log(PTY_LOG_DEBUG, "probe search: spot %.1f px %s: error %.4e", grid[i].spot, sign_name(grid[i].sign),
-                grid[i].error);
-        if (grid[i].error < best.error) best = grid[i];
-    }
+    if (rc == PTY_OK) keep_best(grid, n_grid, &best, &tried);
     /* one refinement: half a grid step either side of the best spot */
     const double half = 0.5 * (search_spots[1] - search_spots[0]) * m;
     for (int side = -1; side <= 1; side += 2) {
@@ -269,11 +275,7 @@ static int search(pty_dataset *d, const pty_recon_params *p, double power, pty_p
         if (c.spot >= 0.0 && c.spot <= (double)m) near[n_near++] = c;
     }
     if (rc == PTY_OK) rc = try_candidates(plans, n_plans, modulus, m, radius, power, near, n_near, probes);
-    for (int i = 0; i < n_near && rc == PTY_OK; i++, tried++) {
-        pty_log(PTY_LOG_DEBUG, "probe search: spot %.1f px %s: error %.4e", near[i].spot, sign_name(near[i].sign),
-                near[i].error);
-        if (near[i].error < best.error) best = near[i];
-    }
+    if (rc == PTY_OK) keep_best(near, n_near, &best, &tried);
     if (rc == PTY_OK && !isfinite(best.error))
         rc = pty_error_set(PTY_ERR_DIVERGED, "probe search: every candidate probe diverged on the central %d frames; "
                            "give a probe (--probe), a model (--probe-model) or a smaller --beta", n_sub);
