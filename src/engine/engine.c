@@ -146,11 +146,16 @@ static int choose_backend(int wanted, const pty_backend_ops **ops)
         return pty_error_set(PTY_ERR_GPU, "--backend cuda: this ptycho was built without CUDA");
 #endif
     }
+    /* once a process: the probe search makes a plan a thread before the run's own */
+    static int said = 0;
+    if (wanted == PTY_BACKEND_AUTO && !said) {
+        said = 1;
 #ifdef PTY_HAVE_CUDA
-    if (wanted == PTY_BACKEND_AUTO) pty_info("no CUDA device found: using the CPU backend");
+        pty_info("no CUDA device found: using the CPU backend");
 #else
-    if (wanted == PTY_BACKEND_AUTO) pty_info("built without CUDA: using the CPU backend");
+        pty_info("built without CUDA: using the CPU backend");
 #endif
+    }
     *ops = &pty_backend_cpu;
     return PTY_OK;
 }
