@@ -9,9 +9,9 @@
 # --iterations I --json`, with I chosen so that a case runs a few seconds.  Every --ptycho (default
 # build/ptycho; give several to compare builds) runs each case in turn, case by case, N times
 # (default 1; every other round in reverse order), so that the builds see the same state of a
-# machine whose speed drifts.  One markdown
-# row per case and build: seconds per iteration (median), the floor, their ratio, the sets; with
-# several builds, also each one's time and ratio over the first's, the median of the rounds' ratios.
+# machine whose speed drifts.  One markdown row per case and build: seconds per iteration
+# (median), the floor, their ratio, the sets; with several builds, also each one's time and ratio
+# over the first's, the median of the rounds' ratios.
 # Timing only: nothing here passes or fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +36,7 @@ for m in $frames; do
     its=$(( 400000000 / (400 * m * m * k) ))
     [ "$its" -ge 3 ] || its=3
     pairs=$(mktemp)
+    trap 'rm -f "$pairs"' EXIT
     for r in $(seq "$repeats"); do
       # every other round in reverse, so that no build always runs first in its round
       idx=("${!ptychos[@]}")

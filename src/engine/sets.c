@@ -1,4 +1,4 @@
-/* sets.c - greedy colouring of probe windows by overlap.
+/* sets.c - greedy colourings of probe windows by overlap.
  *
  * Each set keeps a grid of m x m cells: two windows whose corners share a
  * cell overlap, so a cell holds at most one member, and a new window can
@@ -186,16 +186,17 @@ static double pass_length(const colouring *c, int workers)
  *  - random: windows in an order drawn from rng, each into the smallest
  *    set it fits.  Even sets keep the workers busy (first fit would leave
  *    many sets of one), and where sets are capped (PTY_MAX_SET_SIZE) it
- *    fills them: the seed scan's 21000 windows of 256^2 in 1313 sets of 16
- *    or 12 (the sweep: 1348);
+ *    fills them: a jittered raster of the seed scan's 21000 windows of
+ *    256^2 in 1313-1314 sets (the sweep: about 1350; test_sets.c);
  *  - sweep: by rows over the scan, each into the first set it fits: each
  *    window meets the sets its neighbours just joined, and on a raster
  *    this colours a lattice with the fewest sets.  ptycho bench --rows 20
  *    --cols 20 (step 7 px at 64^2, where any 10 x 10 block of windows
  *    overlap one another, so 100 sets at least): 100 sets of 4, where the
- *    random order made 135 (66 of 2, 8 of 3, 61 of 4), and an iteration on
- *    2 threads took 6 % less (median of ten interleaved runs, 64^2 and
- *    128^2).
+ *    random order made 135 (66 of 2, 8 of 3, 61 of 4); an iteration on 2
+ *    threads took 0.91x the time at 64^2, 0.90x at 128^2 and 0.93x at
+ *    256^2 with one mode (medians of 6-12 paired runs), five modes within
+ *    noise.
  * For several workers, windows then move between sets (balance) before
  * the two are compared. */
 int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, int max_size, pty_rng *rng,

@@ -20,11 +20,14 @@ typedef struct pty_sets {
 } pty_sets;
 
 /* Colour n windows (top-left (row, col), m x m, on an obj_h x obj_w grid)
- * greedily, in an order drawn from rng, so that no two windows of a set
- * overlap.  For workers > 1 (the threads that will share each set) windows
- * then move between sets until sum_s ceil(size_s / workers), the pass's
- * length in position-times on that many threads, stops falling.  No set
- * grows beyond max_size windows (0: no limit).  Errors: PTY_ERR_NOMEM. */
+ * so that no two windows of a set overlap, twice: greedily in an order
+ * drawn from rng, and in a sweep by rows.  For workers > 1 (the threads
+ * that will share each set) windows then move between each colouring's
+ * sets until sum_s ceil(size_s / workers), the pass's length in
+ * position-times on that many threads, stops falling.  The colouring
+ * whose pass is shorter, counting a cost for each set's end, is kept.  No
+ * set grows beyond max_size windows (0: no limit).  Errors:
+ * PTY_ERR_NOMEM. */
 int pty_sets_build(const int *window, int n, int m, int obj_h, int obj_w, int workers, int max_size, pty_rng *rng,
                    pty_sets *out);
 void pty_sets_free(pty_sets *s);
